@@ -1,0 +1,525 @@
+"""Cleaning: a raw export → the canonical respondent table, with nothing lost.
+
+Every raw row ends in exactly one of three places:
+
+* **clean** — a row of ``responses.parquet``;
+* **quarantine** — unusable, with one reason (below), the column and the
+  offending value, so the analyst can fix the mapping or the export;
+* **duplicate** — a double submission of a row that was kept.
+
+``rows_in = rows_clean + rows_quarantined + duplicates_removed`` is checked
+before anything is written; if it does not add up the run fails.
+
+How a value is read
+    Labels are compared after folding case, spacing and dash variants
+    (:func:`mapping.normalise`), then looked up among the scale's labels and
+    the variants the mapping lists. "Vet ej" and blanks are missing answers,
+    not errors. Ages come from an age (``"45"``, ``"45 år"``), a birth year
+    (age = survey year − birth year) or an age-group label. Areas are matched
+    by name, alias or postcode. Multi-select answers come as one column
+    (``"Kväll; Natt"``) or one column per option (ticked = a value listed under
+    ``checked``, or the option's own label); a respondent who ticked nothing
+    did not answer the question.
+
+Quarantine reasons (first that applies): see :data:`REASONS`.
+
+Duplicates
+    Among usable rows: the same respondent id (kept: the earliest submission),
+    then identical answers to every mapped question submitted within the
+    mapping's ``duplicates.window_minutes`` (kept: the earliest). Rows that are
+    unusable are quarantined rather than compared, so a corrected resubmission
+    is never thrown away in favour of a broken first attempt.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+import pandas as pd
+
+from .errors import TrygghetError
+from .load import RawExport
+from .mapping import Multi, SurveyMapping, normalise, normalise_postcode
+from .privacy import pseudonymise
+from .schema import (
+    AGE_GROUP,
+    MAX_AGE,
+    MIN_AGE,
+    OTHER_AREA,
+    QUESTIONS,
+    SCALES,
+    age_to_group,
+    canonical_columns,
+    option_column,
+)
+
+# Reason code → Swedish description, in order of precedence.
+REASONS = {
+    "tom_rad": "tom rad",
+    "fel_antal_falt": "raden har fler fält än rubrikraden",
+    "ogiltig_alder": "omöjlig eller oläslig ålder",
+    "okant_omrade": "okänt område",
+    "okant_svarsalternativ": "okänt svarsalternativ",
+    "for_manga_val": "fler val än frågan tillåter",
+    "ogiltigt_datum": "oläsligt datum",
+    "saknar_bakgrund": "obligatorisk bakgrundsuppgift saknas",
+    "inga_svar": "inga svar på enkätfrågorna",
+}
+DUPLICATE_RULES = {
+    "samma_id": "samma respondent-id",
+    "identiska_svar": "identiska svar inom tidsfönstret",
+}
+_AGE = re.compile(r"^(\d{1,3})(?:[.,]0+)?\s*(?:år)?$")
+_YEAR = re.compile(r"^(\d{4})(?:[.,]0+)?$")
+_DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d.%m.%Y %H:%M:%S",
+                 "%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
+                 "%Y/%m/%d", "%Y%m%d")
+
+
+@dataclass
+class CleanResult:
+    """What :func:`clean` produces: the table, the set-aside rows and the log."""
+
+    responses: pd.DataFrame
+    quarantine: pd.DataFrame
+    duplicates: pd.DataFrame
+    log: dict
+
+
+class _Issues:
+    """Collects per-row problems; the first by precedence becomes the row's reason."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.found: list[tuple[str, np.ndarray, str, np.ndarray]] = []
+
+    def add(self, reason: str, mask: np.ndarray, column: str = "",
+            values: np.ndarray | pd.Series | None = None) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            vals = np.full(self.n, "", dtype=object) if values is None else \
+                np.asarray(values, dtype=object)
+            self.found.append((reason, mask, column, vals))
+
+    def resolve(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: reason code ('' if none), column, value, number of problems."""
+        reason = np.full(self.n, "", dtype=object)
+        column = np.full(self.n, "", dtype=object)
+        value = np.full(self.n, "", dtype=object)
+        count = np.zeros(self.n, dtype=np.int64)
+        order = list(REASONS)
+        for code, mask, col, vals in sorted(self.found, key=lambda f: order.index(f[0])):
+            first = mask & (reason == "")
+            reason[first], column[first], value[first] = code, col, vals[first]
+            count += mask
+        return reason, column, value, count
+
+
+# --- Value readers -----------------------------------------------------------
+
+def _lookup(values: pd.Series, table: dict[str, object]) -> tuple[np.ndarray, np.ndarray]:
+    """Map text values through ``table`` (keys normalised); unknown → invalid.
+
+    Works on the distinct values only, so a million rows cost what their few
+    dozen labels cost.
+    """
+    codes, uniques = pd.factorize(values, sort=False)
+    keys = [normalise(u) for u in uniques]
+    mapped = np.array([table.get(k) for k in keys] + [None], dtype=object)
+    unknown = np.array([k not in table for k in keys] + [False])
+    return mapped[codes], unknown[codes]
+
+
+def _scale_table(scale_name: str, mapping: SurveyMapping) -> dict[str, object]:
+    scale = SCALES[scale_name]
+    table: dict[str, object] = {"": None}
+    table.update({normalise(m): None for m in scale.missing})
+    table.update({normalise(level): level for level in scale.levels})
+    table.update(mapping.labels.get(scale_name, {}))
+    return table
+
+
+def _area_table(mapping: SurveyMapping) -> tuple[dict[str, object], dict[str, str]]:
+    table: dict[str, object] = {"": None, "vet ej": None}
+    table.update({normalise(a): OTHER_AREA for a in mapping.other_area_aliases})
+    postcodes = {}
+    for area in mapping.areas.values():
+        table[normalise(area.name)] = area.name
+        table.update({normalise(a): area.name for a in area.aliases})
+        postcodes.update(dict.fromkeys(area.postcodes, area.name))
+    table.update(mapping.labels.get("area", {}))
+    return table, postcodes
+
+
+def _read_area(values: pd.Series, mapping: SurveyMapping) -> tuple[np.ndarray, np.ndarray]:
+    table, postcodes = _area_table(mapping)
+    codes, uniques = pd.factorize(values, sort=False)
+    out, bad = [], []
+    for u in uniques:
+        key = normalise(u)
+        if key in table:
+            out.append(table[key])
+            bad.append(False)
+            continue
+        digits = normalise_postcode(u)
+        if re.fullmatch(r"[\d\s]+", u.strip()) and digits in postcodes:
+            out.append(postcodes[digits])
+            bad.append(False)
+        else:
+            out.append(None)
+            bad.append(True)
+    return np.array(out + [None], dtype=object)[codes], np.array(bad + [False])[codes]
+
+
+def _read_age(values: pd.Series, kind: str, year: int) -> tuple[pd.Series, np.ndarray]:
+    """Age group from an age or birth year given as text; invalid if unreadable or impossible."""
+    codes, uniques = pd.factorize(values, sort=False)
+    ages = []
+    for u in uniques:
+        text = u.strip().casefold()
+        if not text or text == "vet ej":
+            ages.append(np.nan)
+            continue
+        m = (_AGE if kind == "age" else _YEAR).match(text)
+        if m is None:
+            ages.append(-1.0)
+            continue
+        age = int(m.group(1)) if kind == "age" else year - int(m.group(1))
+        ages.append(float(age) if MIN_AGE <= age <= MAX_AGE else -1.0)
+    age = np.array(ages + [np.nan])[codes]
+    invalid = age == -1.0
+    age[invalid] = np.nan
+    return age_to_group(pd.Series(age)), invalid
+
+
+def _read_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Timestamps in ISO or common Swedish/Excel forms; invalid if none fits."""
+    text = values.str.strip()
+    parsed = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("Europe/Stockholm").dt.tz_localize(None)
+    todo = parsed.isna() & (text != "")
+    for fmt in _DATE_FORMATS:
+        if not todo.any():
+            break
+        again = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+        parsed[todo] = again
+        todo = parsed.isna() & (text != "")
+    if todo.any():  # Excel serial day numbers (1900 date system)
+        serial = pd.to_numeric(text[todo], errors="coerce")
+        serial = serial.where((serial > 20000) & (serial < 80000))
+        parsed[todo] = pd.to_datetime(serial, unit="D", origin="1899-12-30")
+        todo = parsed.isna() & (text != "")
+    return parsed.astype("datetime64[ns]"), todo.to_numpy()
+
+
+def _read_multi(frame: pd.DataFrame, cols: dict, name: str, spec: Multi,
+                mapping: SurveyMapping, issues: _Issues, headers: list[str]) -> dict:
+    """Boolean option columns of a multi-select question (all NA where unanswered)."""
+    question = QUESTIONS[name]
+    levels = question.scale.levels
+    n = len(frame)
+    ticked = np.zeros((n, len(levels)), dtype=bool)
+    if spec.header is not None:
+        table = _scale_table(question.scale.name, mapping)
+        values = frame[cols[name]]
+        codes, uniques = pd.factorize(values, sort=False)
+        rows, bad = [], []
+        for u in uniques:
+            picked, unknown = np.zeros(len(levels), dtype=bool), False
+            for token in u.split(spec.separator):
+                key = normalise(token)
+                if key not in table:
+                    unknown = True
+                elif table[key] is not None:
+                    picked[levels.index(table[key])] = True
+            rows.append(picked)
+            bad.append(unknown)
+        ticked = np.vstack(rows + [np.zeros(len(levels), dtype=bool)])[codes]
+        issues.add("okant_svarsalternativ", np.array(bad + [False])[codes],
+                   headers[cols[name]], values)
+    else:
+        checked = set(mapping.checked)
+        unchecked = set(mapping.unchecked)
+        for j, level in enumerate(levels):
+            if level not in spec.options:
+                continue
+            idx = cols[f"{name}.{level}"]
+            table = {**dict.fromkeys(unchecked, False), **dict.fromkeys(checked, True),
+                     normalise(level): True}
+            values = frame[idx]
+            got, unknown = _lookup(values, table)
+            ticked[:, j] = got == True  # noqa: E712 - object array of True/False/None
+            issues.add("okant_svarsalternativ", unknown, headers[idx], values)
+    answered = ticked.any(axis=1)
+    if question.max_choices:
+        too_many = ticked.sum(axis=1) > question.max_choices
+        where = headers[cols[name]] if spec.header is not None else name
+        issues.add("for_manga_val", too_many, where,
+                   np.array([f"{k} val" for k in ticked.sum(axis=1)], dtype=object))
+    # Options without a column of their own were not offered that year: missing, not False.
+    offered = levels if spec.header is not None else tuple(spec.options)
+    out = {}
+    for j, level in enumerate(levels):
+        col = pd.array(ticked[:, j], dtype="boolean")
+        col[~answered | (level not in offered)] = pd.NA
+        out[option_column(name, level)] = col
+    return out
+
+
+# --- The cleaning ------------------------------------------------------------
+
+def resolve_columns(raw: RawExport, mapping: SurveyMapping) -> tuple[dict, list[str]]:
+    """Positions of the mapped headers in the export; unmapped headers.
+
+    A mapped header that is missing, or present twice, is an error naming the
+    file, the header and the field (with the closest header as a hint).
+    """
+    import difflib
+
+    positions: dict[str, list[int]] = {}
+    for i, h in enumerate(raw.headers):
+        positions.setdefault(normalise(h), []).append(i)
+    cols: dict[str, int] = {}
+    wanted: list[tuple[str, str]] = []
+    for name, spec in mapping.columns.items():
+        if isinstance(spec, Multi):
+            if spec.header is not None:
+                wanted.append((name, spec.header))
+            else:
+                wanted += [(f"{name}.{level}", header) for level, header in spec.options.items()]
+        else:
+            wanted.append((name, spec))
+    for key, header in wanted:
+        found = positions.get(normalise(header), [])
+        if not found:
+            close = difflib.get_close_matches(header, raw.headers, n=1, cutoff=0.6)
+            raise TrygghetError(
+                f"kolumnen saknas i filen (mappad till {key.split('.')[0]})", file=raw.path,
+                column=header,
+                hint=(f"närmast finns '{close[0]}': rätta rubriken i {mapping.path}" if close
+                      else f"rätta rubriken i {mapping.path} eller ta bort fältet om frågan "
+                           "inte ställdes i år"))
+        if len(found) > 1:
+            raise TrygghetError(
+                f"rubriken finns i flera kolumner ({', '.join(str(i + 1) for i in found)})",
+                file=raw.path, column=header,
+                hint="byt namn på den ena i en kopia av exporten och peka ut kopian med --input")
+        cols[key] = found[0]
+    used = set(cols.values())
+    ignored = {normalise(h) for h in mapping.ignore}
+    unmapped = [h or f"(kolumn {i + 1} utan rubrik)" for i, h in enumerate(raw.headers)
+                if i not in used and normalise(h) not in ignored]
+    return cols, unmapped
+
+
+def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
+    """Clean one export with its mapping; see the module docstring for the rules.
+
+    Parameters
+    ----------
+    raw
+        The export, as read by :func:`load.read_export`.
+    mapping
+        The year's validated mapping.
+    key
+        Secret key for pseudonymising respondent ids (:mod:`privacy`).
+    """
+    cols, unmapped = resolve_columns(raw, mapping)
+    frame, headers, year = raw.frame, raw.headers, mapping.year
+    n = len(frame)
+    issues = _Issues(n)
+    out: dict[str, object] = {}
+
+    blank = np.ones(n, dtype=bool)
+    for c in frame.columns:
+        blank &= (frame[c].str.strip() == "").to_numpy()
+    issues.add("tom_rad", blank)
+
+    for name, spec in mapping.columns.items():
+        question = QUESTIONS.get(name)
+        if isinstance(spec, Multi):
+            out.update(_read_multi(frame, cols, name, spec, mapping, issues, headers))
+            continue
+        values = frame[cols[name]]
+        header = headers[cols[name]]
+        if name in ("age", "birth_year"):
+            out["age_group"], bad = _read_age(values, name, year)
+            issues.add("ogiltig_alder", bad, header, values)
+        elif name == "age_group":
+            got, bad = _lookup(values, _scale_table("age_group", mapping))
+            out["age_group"] = pd.Categorical(got, dtype=AGE_GROUP.dtype)
+            issues.add("ogiltig_alder", bad, header, values)
+        elif name == "area":
+            got, bad = _read_area(values, mapping)
+            out["area"] = got
+            issues.add("okant_omrade", bad, header, values)
+        elif name == "submitted":
+            out["submitted"], bad = _read_dates(values)
+            issues.add("ogiltigt_datum", bad, header, values)
+        elif name == "respondent_id":
+            out["_raw_id"] = values.str.strip().to_numpy(dtype=object)
+        elif question.kind == "text":
+            text = values.str.strip()
+            out[name] = pd.array(text.where(text != ""), dtype=pd.StringDtype())
+        else:
+            got, bad = _lookup(values, _scale_table(question.scale.name, mapping))
+            out[name] = pd.Categorical(got, dtype=question.scale.dtype)
+            issues.add("okant_svarsalternativ", bad, header, values)
+
+    answered = np.zeros(n, dtype=bool)
+    for q in QUESTIONS.values():
+        if q.background or q.kind == "text":
+            continue
+        for c in q.columns:
+            if c in out:
+                answered |= pd.notna(pd.Series(out[c])).to_numpy()
+    issues.add("inga_svar", ~answered)
+    for name in mapping.required:
+        got = out.get(name)
+        missing = pd.isna(pd.Series(got)).to_numpy() if got is not None else np.ones(n, bool)
+        issues.add("saknar_bakgrund", missing, name)
+
+    reason, column, value, count = issues.resolve()
+    valid = reason == ""
+
+    # Duplicates among usable rows.
+    canonical = _assemble(out, mapping, n)
+    raw_id = np.asarray(out.get("_raw_id", np.full(n, "", dtype=object)), dtype=object)
+    dup_of, dup_rule = _find_duplicates(canonical, raw_id, raw.source_rows, valid,
+                                        mapping.duplicate_window_minutes)
+    keep = valid & (dup_rule == "")
+
+    responses = canonical.loc[keep].reset_index(drop=True)
+    ids = np.where(raw_id[keep] != "", raw_id[keep],
+                   np.char.add("rad", raw.source_rows[keep].astype(str)))
+    responses["respondent_id"] = pd.array(pseudonymise(ids, key, context=str(year)),
+                                          dtype=pd.StringDtype())
+    responses.attrs = {
+        "year": year, "title": mapping.title, "sampling": mapping.design.sampling,
+        "sent": mapping.design.sent, "areas": mapping.area_names, "not_asked": mapping.not_asked,
+        "period": [d.isoformat() for d in mapping.design.period] if mapping.design.period
+        else None,
+    }
+
+    quarantine = _quarantine_frame(raw, reason, column, value, count, valid)
+    dups = valid & (dup_rule != "")
+    duplicates = pd.DataFrame({
+        "source_row": raw.source_rows[dups],
+        "duplicate_of_row": dup_of[dups],
+        "rule": dup_rule[dups],
+        "description": [DUPLICATE_RULES[r] for r in dup_rule[dups]],
+    })
+    log = _log(raw, mapping, responses, quarantine, duplicates, unmapped)
+    return CleanResult(responses, quarantine, duplicates, log)
+
+
+def _assemble(out: dict, mapping: SurveyMapping, n: int) -> pd.DataFrame:
+    """The canonical frame (every row, typed); questions not asked stay empty."""
+    data = {}
+    for col in canonical_columns(mapping.area_names):
+        values = np.full(n, mapping.year) if col.name == "year" else out.get(col.name)
+        if values is None:
+            series = pd.Series([None] * n, dtype=object)
+        else:
+            series = pd.Series(values.array if isinstance(values, pd.Series) else values)
+        data[col.name] = series.astype(col.dtype)
+    return pd.DataFrame(data)
+
+
+def _find_duplicates(frame: pd.DataFrame, raw_id: np.ndarray, rows: np.ndarray,
+                     valid: np.ndarray, window_minutes: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the source row it duplicates (0 if none) and the rule ('' if none)."""
+    n = len(frame)
+    dup_of = np.zeros(n, dtype=np.int64)
+    rule = np.full(n, "", dtype=object)
+    order_time = frame["submitted"].to_numpy()
+
+    # 1. Same respondent id: keep the earliest submission (unknown time last).
+    idx = np.flatnonzero(valid & (raw_id != ""))
+    if len(idx):
+        sub = pd.DataFrame({"id": raw_id[idx], "t": order_time[idx], "row": rows[idx], "i": idx})
+        sub = sub.sort_values(["id", "t", "row"], na_position="last", kind="stable")
+        first = sub.groupby("id", sort=False)["row"].transform("first")
+        d = sub["id"].duplicated().to_numpy()
+        rule[sub["i"].to_numpy()[d]] = "samma_id"
+        dup_of[sub["i"].to_numpy()[d]] = first.to_numpy()[d]
+
+    # 2. Identical answers within the window (both timestamps known).
+    answers = frame.drop(columns=["respondent_id", "submitted", "year"])
+    idx = np.flatnonzero(valid & (rule == "") & pd.notna(order_time))
+    if len(idx):
+        h = pd.util.hash_pandas_object(answers.iloc[idx], index=False).to_numpy()
+        sub = pd.DataFrame({"h": h, "t": order_time[idx], "row": rows[idx], "i": idx})
+        sub = sub.sort_values(["h", "t", "row"], kind="stable").reset_index(drop=True)
+        same = sub["h"].eq(sub["h"].shift())
+        gap = sub["t"].diff() <= pd.Timedelta(minutes=window_minutes)
+        is_dup = (same & gap).to_numpy()
+        run = np.cumsum(~is_dup)
+        first_row = sub["row"].groupby(run).transform("first").to_numpy()
+        rule[sub["i"].to_numpy()[is_dup]] = "identiska_svar"
+        dup_of[sub["i"].to_numpy()[is_dup]] = first_row[is_dup]
+    return dup_of, rule
+
+
+def _quarantine_frame(raw: RawExport, reason, column, value, count, valid) -> pd.DataFrame:
+    bad = ~valid
+    extra = count[bad] - 1
+    desc = [REASONS[r] + (f" (+{e} fler problem på raden)" if e > 0 else "")
+            for r, e in zip(reason[bad], extra, strict=True)]
+    q = pd.DataFrame({
+        "source_row": raw.source_rows[bad],
+        "reason": reason[bad].astype(str),
+        "description": desc,
+        "column": column[bad].astype(str),
+        "value": [str(v)[:200] for v in value[bad]],
+    })
+    broken = pd.DataFrame({
+        "source_row": [r for r, _ in raw.bad_rows],
+        "reason": "fel_antal_falt",
+        "description": [f"{REASONS['fel_antal_falt']}: {d}" for _, d in raw.bad_rows],
+        "column": "",
+        "value": "",
+    })
+    q = pd.concat([q, broken], ignore_index=True) if len(broken) else q
+    return q.sort_values("source_row", kind="stable").reset_index(drop=True)
+
+
+def _log(raw: RawExport, mapping: SurveyMapping, responses: pd.DataFrame,
+         quarantine: pd.DataFrame, duplicates: pd.DataFrame, unmapped: list[str]) -> dict:
+    rows_in = raw.rows_in
+    rows_clean, rows_q, rows_d = len(responses), len(quarantine), len(duplicates)
+    if rows_in != rows_clean + rows_q + rows_d:
+        raise TrygghetError(
+            f"avstämningen går inte ihop: {rows_in} rader in men {rows_clean} rensade + "
+            f"{rows_q} i karantän + {rows_d} dubbletter", file=raw.path,
+            hint="detta är ett programfel: rapportera det")
+    warnings = list(raw.warnings)
+    if unmapped:
+        warnings.append(f"{len(unmapped)} kolumn(er) i filen är inte mappade och lästes inte: "
+                        + ", ".join(f"'{h[:60]}'" for h in unmapped))
+    try:
+        pkg_version = version("trygghet")
+    except PackageNotFoundError:  # running from a source tree
+        pkg_version = "okänd"
+    reasons = quarantine["reason"].value_counts()
+    return {
+        "year": mapping.year,
+        "sampling": mapping.design.sampling,
+        "rows_in": rows_in,
+        "rows_clean": rows_clean,
+        "rows_quarantined": rows_q,
+        "duplicates_removed": rows_d,
+        "reconciled": True,
+        "reasons": {r: int(reasons[r]) for r in REASONS if r in reasons},
+        "duplicates": {r: int((duplicates["rule"] == r).sum()) for r in DUPLICATE_RULES},
+        "not_asked": mapping.not_asked,
+        "unmapped_columns": unmapped,
+        "ignored_columns": list(mapping.ignore),
+        "read": raw.info,
+        "warnings": warnings,
+        "trygghet_version": pkg_version,
+    }

@@ -1,0 +1,377 @@
+"""Per-year mapping files: a survey export's headers and labels → the canonical model.
+
+A new survey year is a new YAML file in ``config/surveys/<year>.yml``, never
+new code. The file says where the export is and how it is encoded, what the
+survey's design was (which decides what a report may claim), which header
+holds which canonical field, which answer variants mean which label, and the
+municipality's areas with their aliases and postcodes. See
+``config/surveys/2020.yml`` for a commented example.
+
+Questions of the canonical model that a mapping does not name were *not asked*
+that year; their columns stay empty and are listed as such.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .config import read_yaml
+from .errors import TrygghetError
+from .schema import META_FIELDS, OTHER_AREA, QUESTIONS, SCALES
+
+SAMPLING = ("opt_in", "probability")
+TOP_KEYS = {"year", "title", "source", "design", "required", "duplicates", "columns", "ignore",
+            "labels", "checked", "unchecked", "areas", "other_area_aliases"}
+SOURCE_KEYS = {"file", "encoding", "delimiter", "sheet", "header_row"}
+DESIGN_KEYS = {"sampling", "sent", "population", "period", "mode", "note"}
+MULTI_KEYS = {"header", "separator", "options"}
+ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp1252")
+
+
+def normalise(text: object) -> str:
+    """Fold a label or header for matching: Unicode NFKC, casefold, one space.
+
+    ``" Ganska  TRYGG "`` and ``"ganska trygg"`` compare equal. Dash variants
+    (‐ ‑ – —) fold to one dash so "16-24" matches "16–24".
+    """
+    if text is None:
+        return ""
+    s = unicodedata.normalize("NFKC", str(text)).casefold()
+    s = re.sub(r"[\u2010-\u2015\u2212]", "-", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def normalise_postcode(text: object) -> str:
+    """Digits only: ``"461 30"`` and ``"46130"`` compare equal."""
+    return re.sub(r"\D", "", str(text or ""))
+
+
+@dataclass(frozen=True)
+class Source:
+    file: str | None
+    encoding: str = "auto"
+    delimiter: str = "auto"
+    sheet: str | int | None = None
+    header_row: int | str = "auto"
+
+
+@dataclass(frozen=True)
+class Design:
+    """How the sample was drawn; it decides what the report may claim."""
+
+    sampling: str  # "opt_in" or "probability"
+    sent: int | None = None  # probability: people in the gross sample
+    population: str | None = None
+    period: tuple[date, date] | None = None
+    mode: str | None = None
+    note: str | None = None
+
+    @property
+    def is_probability(self) -> bool:
+        return self.sampling == "probability"
+
+
+@dataclass(frozen=True)
+class Multi:
+    """A multi-select question: one column split on ``separator``, or one column per option."""
+
+    header: str | None = None
+    separator: str = ";"
+    options: dict[str, str] | None = None  # canonical option → header
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str
+    aliases: tuple[str, ...] = ()
+    postcodes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SurveyMapping:
+    """A validated mapping file. Build it with :func:`load_mapping`."""
+
+    path: Path
+    year: int
+    title: str
+    source: Source
+    design: Design
+    columns: dict[str, str | Multi]
+    areas: dict[str, Area]
+    labels: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    ignore: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    duplicate_window_minutes: float = 10.0
+    checked: tuple[str, ...] = ("1", "x", "ja", "true", "sant", "vald", "ikryssad")
+    unchecked: tuple[str, ...] = ("0", "nej", "false", "falskt", "")
+    other_area_aliases: tuple[str, ...] = ("Annat område", "Annat", "Bor ej i kommunen")
+
+    @property
+    def area_names(self) -> list[str]:
+        return list(self.areas)
+
+    @property
+    def asked(self) -> list[str]:
+        """Canonical questions this year's survey asked."""
+        names = set(self.columns)
+        if names & {"age", "birth_year"}:
+            names.add("age_group")
+        return [q for q in QUESTIONS if q in names]
+
+    @property
+    def not_asked(self) -> list[str]:
+        return [q for q in QUESTIONS if q not in self.asked]
+
+    def headers(self) -> set[str]:
+        """Every export header the mapping names, for finding the header row."""
+        out = set()
+        for spec in self.columns.values():
+            if isinstance(spec, Multi):
+                out |= {spec.header} if spec.header else set(spec.options.values())
+            else:
+                out.add(spec)
+        return out
+
+    def source_path(self, root: Path) -> Path:
+        if not self.source.file:
+            raise TrygghetError("mappningen anger ingen källfil (source.file)", file=self.path,
+                                hint="ange source.file eller använd --input")
+        return (root / self.source.file).resolve()
+
+
+def _fail(path: Path, where: str, message: str, hint: str | None = None) -> TrygghetError:
+    return TrygghetError(message, file=path, column=where, hint=hint)
+
+
+def _unknown_keys(path: Path, where: str, got: dict, allowed: set[str]) -> None:
+    for key in got:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+            hint = (f"menade du '{close[0]}'?" if close
+                    else f"tillåtna: {', '.join(sorted(allowed))}")
+            raise _fail(path, f"{where}{key}", "okänd nyckel", hint)
+
+
+def _as_dict(path: Path, where: str, value: Any) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(path, where, "ska vara en samling nyckel: värde")
+    return value
+
+
+def _as_list(path: Path, where: str, value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str | int):
+        return [value]
+    if not isinstance(value, list):
+        raise _fail(path, where, "ska vara en lista")
+    return value
+
+
+def _parse_date(path: Path, where: str, value: Any) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as err:
+        raise _fail(path, where, f"ogiltigt datum '{value}'", "skriv datum som ÅÅÅÅ-MM-DD") from err
+
+
+def _design(path: Path, raw: Any) -> Design:
+    d = _as_dict(path, "design", raw)
+    _unknown_keys(path, "design.", d, DESIGN_KEYS)
+    sampling = d.get("sampling")
+    if sampling not in SAMPLING:
+        raise _fail(path, "design.sampling",
+                    f"ska vara opt_in eller probability, inte '{sampling}'",
+                    "opt_in = självselekterad webbenkät; probability = slumpmässigt urval")
+    sent = d.get("sent")
+    if sampling == "probability":
+        if not isinstance(sent, int) or isinstance(sent, bool) or sent <= 0:
+            raise _fail(path, "design.sent", "ett slumpmässigt urval behöver antalet utskick "
+                        "(ett positivt heltal)")
+    elif sent is not None:
+        raise _fail(path, "design.sent", "antal utskick anges bara för slumpmässiga urval")
+    period = None
+    if d.get("period") is not None:
+        p = _as_list(path, "design.period", d["period"])
+        if len(p) != 2:
+            raise _fail(path, "design.period", "ska vara [startdatum, slutdatum]")
+        period = tuple(_parse_date(path, "design.period", v) for v in p)
+        if period[1] < period[0]:
+            raise _fail(path, "design.period", "slutdatum före startdatum")
+    return Design(sampling=sampling, sent=sent, population=d.get("population"), period=period,
+                  mode=d.get("mode"), note=d.get("note"))
+
+
+def _source(path: Path, raw: Any) -> Source:
+    s = _as_dict(path, "source", raw)
+    _unknown_keys(path, "source.", s, SOURCE_KEYS)
+    encoding = str(s.get("encoding", "auto")).lower()
+    if encoding not in ENCODINGS:
+        raise _fail(path, "source.encoding", f"okänd teckenkodning '{encoding}'",
+                    f"välj en av {', '.join(ENCODINGS)}")
+    delimiter = s.get("delimiter", "auto")
+    if delimiter != "auto" and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise _fail(path, "source.delimiter", "ska vara auto eller ett enda tecken, t.ex. ';'")
+    header_row = s.get("header_row", "auto")
+    if header_row != "auto" and (not isinstance(header_row, int) or header_row < 1):
+        raise _fail(path, "source.header_row",
+                    "ska vara auto eller ett radnummer (1 = första raden)")
+    return Source(file=s.get("file"), encoding=encoding, delimiter=delimiter,
+                  sheet=s.get("sheet"), header_row=header_row)
+
+
+def _columns(path: Path, raw: Any) -> dict[str, str | Multi]:
+    cols = _as_dict(path, "columns", raw)
+    if not cols:
+        raise _fail(path, "columns", "mappningen anger inga kolumner")
+    allowed = set(QUESTIONS) | set(META_FIELDS)
+    out: dict[str, str | Multi] = {}
+    used: dict[str, str] = {}  # normalised header → field
+
+    def claim(header: Any, name: str) -> str:
+        if not isinstance(header, str) or not header.strip():
+            raise _fail(path, f"columns.{name}", "rubriken ska vara en text")
+        key = normalise(header)
+        if key in used:
+            raise _fail(path, f"columns.{name}",
+                        f"rubriken '{header}' är redan mappad till {used[key]}",
+                        "en rubrik kan bara mappas till ett fält")
+        used[key] = name
+        return header
+
+    for name, spec in cols.items():
+        if name not in allowed:
+            close = difflib.get_close_matches(str(name), sorted(allowed), n=1)
+            raise _fail(path, f"columns.{name}", "okänt kanoniskt namn",
+                        f"menade du '{close[0]}'?" if close else "se schema.py för namnen")
+        question = QUESTIONS.get(name)
+        if question is not None and question.kind == "multi":
+            if isinstance(spec, str):
+                spec = {"header": spec}
+            spec = _as_dict(path, f"columns.{name}", spec)
+            _unknown_keys(path, f"columns.{name}.", spec, MULTI_KEYS)
+            if ("header" in spec) == ("options" in spec):
+                raise _fail(path, f"columns.{name}",
+                            "ange antingen header (en kolumn) eller options (en kolumn per val)")
+            if "header" in spec:
+                out[name] = Multi(header=claim(spec["header"], name),
+                                  separator=str(spec.get("separator", ";")))
+            else:
+                options = _as_dict(path, f"columns.{name}.options", spec["options"])
+                levels = {normalise(level): level for level in question.scale.levels}
+                mapped = {}
+                for option, header in options.items():
+                    level = levels.get(normalise(option))
+                    if level is None:
+                        raise _fail(path, f"columns.{name}.options.{option}",
+                                    "okänt svarsalternativ",
+                                    f"alternativen är: {', '.join(question.scale.levels)}")
+                    mapped[level] = claim(header, f"{name}.{option}")
+                out[name] = Multi(options=mapped)
+        else:
+            out[name] = claim(spec, name)
+    if len({"age", "birth_year", "age_group"} & set(out)) > 1:
+        raise _fail(path, "columns", "ålder anges i flera kolumner (age, birth_year, age_group)",
+                    "mappa bara en av dem")
+    return out
+
+
+def _labels(path: Path, raw: Any) -> dict[str, dict[str, str | None]]:
+    labels = _as_dict(path, "labels", raw)
+    out = {}
+    for scale_name, variants in labels.items():
+        scale = SCALES.get(scale_name)
+        if scale is None and scale_name != "area":
+            raise _fail(path, f"labels.{scale_name}", "okänd skala",
+                        f"skalorna är: {', '.join(SCALES)}")
+        variants = _as_dict(path, f"labels.{scale_name}", variants)
+        mapped = {}
+        for variant, label in variants.items():
+            if label is not None and scale is not None and label not in scale.levels:
+                raise _fail(path, f"labels.{scale_name}.{variant}",
+                            f"'{label}' finns inte på skalan",
+                            f"välj en av: {', '.join(scale.levels)} (eller null = saknas)")
+            mapped[normalise(variant)] = label
+        out[scale_name] = mapped
+    return out
+
+
+def _areas(path: Path, raw: Any) -> dict[str, Area]:
+    areas = _as_dict(path, "areas", raw)
+    if not areas:
+        raise _fail(path, "areas", "mappningen anger inga områden")
+    out = {}
+    seen: dict[str, str] = {}
+    for name, spec in areas.items():
+        spec = _as_dict(path, f"areas.{name}", spec)
+        _unknown_keys(path, f"areas.{name}.", spec, {"aliases", "postcodes"})
+        aliases = tuple(str(a) for a in
+                        _as_list(path, f"areas.{name}.aliases", spec.get("aliases")))
+        postcodes = tuple(normalise_postcode(p) for p in
+                          _as_list(path, f"areas.{name}.postcodes", spec.get("postcodes")))
+        keys = [normalise(name), *map(normalise, aliases), *postcodes]
+        for key in keys:
+            if key in seen and seen[key] != name:
+                raise _fail(path, f"areas.{name}", f"'{key}' hör redan till området {seen[key]}")
+            seen[key] = name
+        out[str(name)] = Area(str(name), aliases, postcodes)
+    if OTHER_AREA in out:
+        raise _fail(path, f"areas.{OTHER_AREA}", "'Annat område' läggs till automatiskt",
+                    "ange varianter under other_area_aliases")
+    return out
+
+
+def load_mapping(path: str | Path) -> SurveyMapping:
+    """Read and validate a mapping file.
+
+    Every problem is a :class:`TrygghetError` naming the file and the field,
+    e.g. an unknown canonical name (with a suggestion), one header mapped to
+    two fields, a label outside its scale, or a probability design without
+    the number sent. Duplicate YAML keys — two headers for one field — are
+    caught by the strict reader.
+    """
+    path = Path(path)
+    raw = read_yaml(path)
+    m = _as_dict(path, "", raw)
+    _unknown_keys(path, "", m, TOP_KEYS)
+    year = m.get("year")
+    if not isinstance(year, int) or not 1990 <= year <= 2100:
+        raise _fail(path, "year", f"ogiltigt år '{year}'")
+    columns = _columns(path, m.get("columns"))
+    required = tuple(_as_list(path, "required", m.get("required")))
+    for name in required:
+        if name not in QUESTIONS:
+            raise _fail(path, "required", f"okänt fält '{name}'")
+        derived = name == "age_group" and {"age", "birth_year"} & set(columns)
+        if name not in columns and not derived:
+            raise _fail(path, "required", f"'{name}' krävs men är inte mappat under columns")
+    window = _as_dict(path, "duplicates", m.get("duplicates")).get("window_minutes", 10)
+    if not isinstance(window, int | float) or window < 0:
+        raise _fail(path, "duplicates.window_minutes", "ska vara ett antal minuter (≥ 0)")
+    kwargs = {}
+    for key in ("checked", "unchecked", "other_area_aliases"):
+        if key in m:
+            kwargs[key] = tuple(normalise(v) if key != "other_area_aliases" else str(v)
+                                for v in _as_list(path, key, m[key]))
+    return SurveyMapping(
+        path=path,
+        year=year,
+        title=str(m.get("title") or f"Trygghetsmätning {year}"),
+        source=_source(path, m.get("source")),
+        design=_design(path, m.get("design")),
+        columns=columns,
+        areas=_areas(path, m.get("areas")),
+        labels=_labels(path, m.get("labels")),
+        ignore=tuple(str(h) for h in _as_list(path, "ignore", m.get("ignore"))),
+        required=required,
+        duplicate_window_minutes=float(window),
+        **kwargs,
+    )

@@ -1,0 +1,59 @@
+"""Pseudonymisation of respondent ids.
+
+A survey tool's respondent id can often be traced back to a person (an
+invitation code linked to the population register, an e-mail hash). The
+processed data therefore carry a *keyed* hash of it: HMAC-SHA-256 with a
+secret key, truncated to 16 hex digits. Without the key the pseudonym cannot
+be recomputed from a guessed id (a plain hash could: ids are short and
+enumerable); with it, the same respondent gets the same pseudonym in every run,
+which keeps the output deterministic.
+
+The key comes from the environment variable ``TRYGGHET_PSEUDONYM_KEY`` or,
+failing that, from the git-ignored file ``.trygghet_key`` in the project root,
+created with a random key on first use. It is never in the repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Iterable
+from pathlib import Path
+
+from .errors import TrygghetError
+
+KEY_ENV = "TRYGGHET_PSEUDONYM_KEY"
+KEY_FILE = ".trygghet_key"
+
+
+def pseudonym_key(root: Path) -> bytes:
+    """The pseudonymisation key: from the environment, else the project's key file."""
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return env.encode("utf-8")
+    path = Path(root) / KEY_FILE
+    if not path.exists():
+        try:
+            # O_EXCL: two processes starting at once must not write two keys.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+        except FileExistsError:
+            pass
+        except OSError as err:
+            raise TrygghetError("kan inte skapa nyckelfilen för pseudonymisering", file=path,
+                                hint=f"sätt miljövariabeln {KEY_ENV}") from err
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < 32:
+        raise TrygghetError("nyckeln för pseudonymisering är för kort (minst 32 tecken)",
+                            file=path)
+    return key.encode("utf-8")
+
+
+def pseudonymise(ids: Iterable[str], key: bytes, *, context: str = "") -> list[str]:
+    """HMAC-SHA-256 of ``context|id`` under ``key``, as 16 hex digits per id."""
+    prefix = f"{context}|".encode()
+    return [hmac.new(key, prefix + str(i).encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+            for i in ids]

@@ -1,0 +1,88 @@
+"""Shared fixtures: a small mapping and exports written from plain rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+
+HEADERS = {
+    "respondent_id": "ID",
+    "submitted": "Inskickad",
+    "sex": "Kön",
+    "age": "Ålder",
+    "area": "Område",
+    "relation": "Relation",
+    "safe_evening": "Trygg på kvällen?",
+    "worry": "Oro för brott?",
+    "priorities": "Prioritera (högst tre)",
+    "comment": "Synpunkter",
+}
+TIMES = {"Kväll": "Otrygg: Kväll", "Natt": "Otrygg: Natt", "Dagtid": "Otrygg: Dagtid"}
+EXPORT_HEADERS = [*HEADERS.values(), *TIMES.values(), "Extra kolumn"]
+
+
+def mini_mapping(source: str = "export.csv", **overrides) -> dict:
+    """A small mapping as a dict (year 2020, probability design, two areas)."""
+    columns = {k: v for k, v in HEADERS.items() if k not in ("relation", "priorities")}
+    columns["relation"] = {"header": HEADERS["relation"], "separator": ";"}
+    columns["priorities"] = {"header": HEADERS["priorities"], "separator": ";"}
+    columns["unsafe_times"] = {"options": dict(TIMES)}
+    m = {
+        "year": 2020,
+        "source": {"file": source},
+        "design": {"sampling": "probability", "sent": 100},
+        "columns": columns,
+        "ignore": ["Extra kolumn"],
+        "labels": {"safety": {"Mkt trygg": "Mycket trygg"}},
+        "areas": {
+            "Norr": {"aliases": ["Norra"], "postcodes": ["461 30"]},
+            "Söder": {"postcodes": ["461 40"]},
+        },
+    }
+    m.update(overrides)
+    return m
+
+
+def row(**values) -> list[str]:
+    """One export row in EXPORT_HEADERS order; unnamed cells blank."""
+    base = {
+        "respondent_id": "", "submitted": "2020-10-01 12:00", "sex": "Kvinna", "age": "40",
+        "area": "Norr", "relation": "bor", "safe_evening": "Ganska trygg", "worry": "Aldrig",
+        "priorities": "Trafik", "comment": "",
+    }
+    base.update({k: v for k, v in values.items() if k in base})
+    cells = [base[k] for k in HEADERS]
+    cells += [values.get(f"time_{t}", "") for t in TIMES]
+    cells.append(values.get("extra", "x"))
+    return cells
+
+
+def write_export(path: Path, rows: list[list[str]], *, headers=None, delimiter=",",
+                 encoding="utf-8", title: str | None = None) -> Path:
+    buf = io.StringIO()
+    if title:
+        buf.write(title + "\n")
+    w = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
+    w.writerow(headers or EXPORT_HEADERS)
+    w.writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An empty project folder with config/surveys/2020.yml = the mini mapping."""
+    (tmp_path / "config" / "surveys").mkdir(parents=True)
+    (tmp_path / "config" / "surveys" / "2020.yml").write_text(
+        yaml.safe_dump(mini_mapping(), allow_unicode=True), encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _pseudonym_key(monkeypatch):
+    # Tests never create a key file in the repository.
+    monkeypatch.setenv("TRYGGHET_PSEUDONYM_KEY", "test-key-" + "0" * 32)

@@ -1,0 +1,277 @@
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import EXPORT_HEADERS, mini_mapping, row, write_export
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trygghet.clean import clean
+from trygghet.errors import TrygghetError
+from trygghet.load import read_export
+from trygghet.mapping import load_mapping
+from trygghet.schema import canonical_columns
+
+KEY = b"k" * 32
+
+
+def run(tmp_path, rows, mapping=None, **export_kwargs):
+    mpath = tmp_path / "m.yml"
+    mpath.write_text(yaml.safe_dump(mapping or mini_mapping(), allow_unicode=True),
+                     encoding="utf-8")
+    m = load_mapping(mpath)
+    raw = read_export(write_export(tmp_path / "e.csv", rows, **export_kwargs), m)
+    return clean(raw, m, key=KEY)
+
+
+def reasons(result) -> dict[int, str]:
+    return dict(zip(result.quarantine["source_row"], result.quarantine["reason"], strict=True))
+
+
+def one(tmp_path, **values):
+    """Clean a single row; return the result."""
+    return run(tmp_path, [row(respondent_id="r1", **values)])
+
+
+# --- labels and scales -------------------------------------------------------
+
+def test_labels_are_normalised_and_variants_mapped(tmp_path):
+    res = run(tmp_path, [row(respondent_id="1", safe_evening="  ganska   OTRYGG "),
+                         row(respondent_id="2", safe_evening="Mkt trygg")])
+    assert list(res.responses["safe_evening"]) == ["Ganska otrygg", "Mycket trygg"]
+    assert res.responses["safe_evening"].dtype == pd.CategoricalDtype(
+        res.responses["safe_evening"].cat.categories, ordered=True)
+
+
+def test_vet_ej_and_blank_are_missing_not_errors(tmp_path):
+    res = run(tmp_path, [row(respondent_id="1", safe_evening="Vet ej"),
+                         row(respondent_id="2", safe_evening="")])
+    assert len(res.quarantine) == 0
+    assert res.responses["safe_evening"].isna().all()
+
+
+def test_unknown_label_is_quarantined_with_column_and_value(tmp_path):
+    res = one(tmp_path, worry="Ibland")
+    q = res.quarantine.iloc[0]
+    assert (q["reason"], q["column"], q["value"]) == ("okant_svarsalternativ", "Oro för brott?",
+                                                      "Ibland")
+    assert len(res.responses) == 0
+
+
+def test_sex_other_is_missing(tmp_path):
+    assert one(tmp_path, sex="Vill ej uppge").responses["sex"].isna().all()
+
+
+# --- age ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("age", "group"), [("16", "16–24"), ("24", "16–24"), ("25", "25–44"),
+                                            ("45 år", "45–64"), ("64,0", "45–64"),
+                                            ("80", "80+"), ("103", "80+")])
+def test_age_group_from_age(tmp_path, age, group):
+    assert one(tmp_path, age=age).responses["age_group"].iloc[0] == group
+
+
+@pytest.mark.parametrize("age", ["7", "15", "111", "134", "fyrtio", "-3"])
+def test_impossible_age_is_quarantined(tmp_path, age):
+    res = one(tmp_path, age=age)
+    assert reasons(res) == {2: "ogiltig_alder"}
+
+
+def test_age_group_from_birth_year(tmp_path):
+    m = mini_mapping()
+    m["columns"]["birth_year"] = m["columns"].pop("age")
+    res = run(tmp_path, [row(respondent_id="1", age="1996"), row(respondent_id="2", age="1890"),
+                         row(respondent_id="3", age="2015")], mapping=m)
+    assert list(res.responses["age_group"]) == ["16–24"]  # 2020 - 1996 = 24
+    assert reasons(res) == {3: "ogiltig_alder", 4: "ogiltig_alder"}
+
+
+# --- area ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("given", "area"), [("Norr", "Norr"), ("norra ", "Norr"),
+                                             ("46130", "Norr"), ("461 40", "Söder"),
+                                             ("Annat område", "Annat område")])
+def test_area_by_name_alias_postcode(tmp_path, given, area):
+    assert one(tmp_path, area=given).responses["area"].iloc[0] == area
+
+
+def test_unknown_area_is_quarantined(tmp_path):
+    assert reasons(one(tmp_path, area="Vänersborg")) == {2: "okant_omrade"}
+
+
+# --- multi-select -----------------------------------------------------------
+
+def test_multi_one_column(tmp_path):
+    res = one(tmp_path, priorities="Trafik; Mängdbrott", relation="bor;arbetar")
+    r = res.responses.iloc[0]
+    assert r["priorities_trafik"] and r["priorities_mangdbrott"]
+    assert not r["priorities_annat"]
+    assert r["relation_bor"] and r["relation_arbetar"] and not r["relation_vistas"]
+
+
+def test_multi_one_column_per_option(tmp_path):
+    res = run(tmp_path, [row(respondent_id="1", **{"time_Kväll": "1", "time_Natt": "0"}),
+                         row(respondent_id="2", **{"time_Natt": "X"}),
+                         row(respondent_id="3")])
+    t = res.responses[["unsafe_times_kvall", "unsafe_times_natt", "unsafe_times_dagtid"]]
+    assert t.iloc[0].tolist() == [True, False, False]
+    assert t.iloc[1].tolist() == [False, True, False]
+    assert t.iloc[2].isna().all()  # nothing ticked: the question was not answered
+    # Options the mapping does not list were not offered: missing, not False.
+    assert res.responses["unsafe_times_tidig_morgon"].isna().all()
+
+
+def test_unknown_option_token(tmp_path):
+    assert reasons(one(tmp_path, priorities="Trafik;Skolan")) == {2: "okant_svarsalternativ"}
+
+
+def test_too_many_priorities(tmp_path):
+    res = one(tmp_path, priorities="Trafik;Annat;Mängdbrott;Våld utomhus")
+    assert reasons(res) == {2: "for_manga_val"}
+
+
+# --- other rules ---------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["2020-10-01 12:00", "2020-10-01T12:00:00", "01/10/2020 12:00",
+                                  "1.10.2020 12:00", "44105.5"])
+def test_date_formats(tmp_path, text):
+    got = one(tmp_path, submitted=text).responses["submitted"].iloc[0]
+    assert got == pd.Timestamp("2020-10-01 12:00")
+
+
+def test_unreadable_date(tmp_path):
+    assert reasons(one(tmp_path, submitted="igår kväll")) == {2: "ogiltigt_datum"}
+
+
+def test_blank_row_and_row_without_answers(tmp_path):
+    res = run(tmp_path, [[""] * len(EXPORT_HEADERS),
+                         row(respondent_id="x", safe_evening="", worry="", priorities="")])
+    assert reasons(res) == {2: "tom_rad", 3: "inga_svar"}
+
+
+def test_required_background(tmp_path):
+    m = mini_mapping(required=["sex", "area"])
+    res = run(tmp_path, [row(respondent_id="1", sex=""), row(respondent_id="2")], mapping=m)
+    assert reasons(res) == {2: "saknar_bakgrund"}
+    assert len(res.responses) == 1
+
+
+def test_first_reason_wins_and_others_are_counted(tmp_path):
+    res = one(tmp_path, age="7", area="Mars", worry="Ibland")
+    q = res.quarantine.iloc[0]
+    assert q["reason"] == "ogiltig_alder" and "+2 fler" in q["description"]
+
+
+def test_missing_mapped_column_names_file_and_column(tmp_path):
+    headers = [h if h != "Oro för brott?" else "Oro?" for h in EXPORT_HEADERS]
+    with pytest.raises(TrygghetError) as err:
+        run(tmp_path, [row()], headers=headers)
+    assert err.value.column == "Oro för brott?" and err.value.file.endswith("e.csv")
+
+
+def test_duplicated_mapped_header(tmp_path):
+    headers = [h if h != "Extra kolumn" else "Kön" for h in EXPORT_HEADERS]
+    with pytest.raises(TrygghetError, match="flera kolumner"):
+        run(tmp_path, [row()], headers=headers)
+
+
+def test_unmapped_columns_are_reported(tmp_path):
+    headers = [h if h != "Extra kolumn" else "Okänd" for h in EXPORT_HEADERS]
+    res = run(tmp_path, [row(respondent_id="1")], headers=headers)
+    assert res.log["unmapped_columns"] == ["Okänd"]
+
+
+# --- duplicates -----------------------------------------------------------------
+
+def test_same_id_keeps_earliest(tmp_path):
+    res = run(tmp_path, [row(respondent_id="a", submitted="2020-10-02 09:00", worry="Aldrig"),
+                         row(respondent_id="a", submitted="2020-10-01 09:00",
+                             worry="Mycket ofta")])
+    assert res.responses["worry"].tolist() == ["Mycket ofta"]
+    d = res.duplicates.iloc[0]
+    assert (d["source_row"], d["duplicate_of_row"], d["rule"]) == (2, 3, "samma_id")
+
+
+def test_identical_answers_within_window(tmp_path):
+    res = run(tmp_path, [row(submitted="2020-10-01 12:00"), row(submitted="2020-10-01 12:09"),
+                         row(submitted="2020-10-01 12:30"), row(submitted="2020-10-01 12:35",
+                                                               worry="Mycket ofta")])
+    assert res.duplicates["source_row"].tolist() == [3]
+    assert res.duplicates["duplicate_of_row"].tolist() == [2]
+    assert len(res.responses) == 3
+
+
+def test_broken_first_attempt_does_not_hide_correction(tmp_path):
+    res = run(tmp_path, [row(respondent_id="a", age="7"), row(respondent_id="a")])
+    assert len(res.responses) == 1 and len(res.duplicates) == 0 and len(res.quarantine) == 1
+
+
+# --- identity, typing, not asked ----------------------------------------------
+
+def test_ids_are_pseudonymised_with_the_key(tmp_path):
+    res = run(tmp_path, [row(respondent_id="19450101-1234")])
+    pid = res.responses["respondent_id"].iloc[0]
+    assert "1945" not in pid and len(pid) == 16
+    m = load_mapping(tmp_path / "m.yml")
+    other = clean(read_export(tmp_path / "e.csv", m), m, key=b"z" * 32)
+    assert other.responses["respondent_id"].iloc[0] != pid
+
+
+def test_canonical_columns_and_types(tmp_path):
+    res = one(tmp_path)
+    expected = canonical_columns(["Norr", "Söder"])
+    assert list(res.responses.columns) == [c.name for c in expected]
+    for c in expected:
+        assert str(res.responses[c.name].dtype) == str(c.dtype), c.name
+
+
+def test_not_asked_is_distinguishable_from_missing(tmp_path):
+    res = one(tmp_path, worry="")
+    assert "safe_day" in res.responses.attrs["not_asked"]
+    assert "worry" not in res.responses.attrs["not_asked"]
+    assert res.responses["worry"].isna().all() and res.responses["safe_day"].isna().all()
+
+
+def test_parquet_round_trip_keeps_types_and_attrs(tmp_path):
+    res = one(tmp_path)
+    res.responses.to_parquet(tmp_path / "r.parquet")
+    back = pd.read_parquet(tmp_path / "r.parquet")
+    pd.testing.assert_frame_equal(back, res.responses)
+    assert back.attrs["not_asked"] == res.responses.attrs["not_asked"]
+
+
+def test_deterministic(tmp_path):
+    rows = [row(respondent_id=str(i), age=str(20 + i)) for i in range(20)]
+    a, b = run(tmp_path, rows), run(tmp_path, rows)
+    pd.testing.assert_frame_equal(a.responses, b.responses)
+    buf_a, buf_b = io.BytesIO(), io.BytesIO()
+    a.responses.to_parquet(buf_a)
+    b.responses.to_parquet(buf_b)
+    assert buf_a.getvalue() == buf_b.getvalue()
+    assert a.log == b.log
+
+
+# --- nothing is lost -------------------------------------------------------------
+
+CELL = st.sampled_from(["", " ", "Vet ej", "Kvinna", "man", "Norr", "461 40", "Mars", "45", "7",
+                        "45 år", "Ganska trygg", "MKT TRYGG", "Aldrig", "Trafik", "Trafik;Annat",
+                        "1", "0", "X", "2020-10-01 12:00", "igår", "=1+1", "a", "b", "bor",
+                        "Trafik;Annat;Mängdbrott;Narkotika/dopning", "ja, ofta", "\n"])
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(CELL, min_size=len(EXPORT_HEADERS), max_size=len(EXPORT_HEADERS)),
+                max_size=25))
+def test_random_messy_input_never_loses_a_row(tmp_path, rows):
+    res = run(tmp_path, rows)
+    log = res.log
+    assert log["rows_in"] == len(rows)
+    assert log["rows_in"] == log["rows_clean"] + log["rows_quarantined"] + \
+        log["duplicates_removed"]
+    # Every source row is accounted for exactly once.
+    seen = np.concatenate([res.quarantine["source_row"], res.duplicates["source_row"]])
+    assert len(set(seen)) == len(seen)
+    assert len(seen) + len(res.responses) == len(rows)
