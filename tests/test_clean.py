@@ -203,6 +203,17 @@ def test_identical_answers_within_window(tmp_path):
     assert len(res.responses) == 3
 
 
+def test_dates_without_time_are_not_merged(tmp_path):
+    res = run(tmp_path, [row(submitted="2020-10-01"), row(submitted="2020-10-01")])
+    assert len(res.responses) == 2 and len(res.duplicates) == 0
+
+
+def test_invalid_required_field_is_one_problem(tmp_path):
+    m = mini_mapping(required=["area"])
+    res = run(tmp_path, [row(area="Mars"), [""] * len(EXPORT_HEADERS)], mapping=m)
+    assert res.quarantine["description"].tolist() == ["okänt område", "tom rad"]
+
+
 def test_broken_first_attempt_does_not_hide_correction(tmp_path):
     res = run(tmp_path, [row(respondent_id="a", age="7"), row(respondent_id="a")])
     assert len(res.responses) == 1 and len(res.duplicates) == 0 and len(res.quarantine) == 1

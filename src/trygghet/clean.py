@@ -115,6 +115,7 @@ class _Issues:
             first = mask & (reason == "")
             reason[first], column[first], value[first] = code, col, vals[first]
             count += mask
+        count[reason == "tom_rad"] = 1  # a blank row has no further problems worth listing
         return reason, column, value, count
 
 
@@ -195,8 +196,13 @@ def _read_age(values: pd.Series, kind: str, year: int) -> tuple[pd.Series, np.nd
     return age_to_group(pd.Series(age)), invalid
 
 
-def _read_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Timestamps in ISO or common Swedish/Excel forms; invalid if none fits."""
+def _read_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Timestamps in ISO or common Swedish/Excel forms.
+
+    Returns the timestamps, which are invalid (text that no format fits), and
+    which carry a time of day (a date alone cannot place two submissions
+    minutes apart).
+    """
     text = values.str.strip()
     parsed = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
     if getattr(parsed.dt, "tz", None) is not None:
@@ -213,7 +219,9 @@ def _read_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         serial = serial.where((serial > 20000) & (serial < 80000))
         parsed[todo] = pd.to_datetime(serial, unit="D", origin="1899-12-30")
         todo = parsed.isna() & (text != "")
-    return parsed.astype("datetime64[ns]"), todo.to_numpy()
+    parsed = parsed.astype("datetime64[ns]")
+    has_time = parsed.notna() & (text.str.contains(":") | (parsed != parsed.dt.normalize()))
+    return parsed, todo.to_numpy(), has_time.to_numpy()
 
 
 def _read_multi(frame: pd.DataFrame, cols: dict, name: str, spec: Multi,
@@ -333,6 +341,8 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
     n = len(frame)
     issues = _Issues(n)
     out: dict[str, object] = {}
+    failed: dict[str, np.ndarray] = {}  # field → rows where its value was invalid
+    has_time = np.zeros(n, dtype=bool)
 
     blank = np.ones(n, dtype=bool)
     for c in frame.columns:
@@ -349,16 +359,19 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
         if name in ("age", "birth_year"):
             out["age_group"], bad = _read_age(values, name, year)
             issues.add("ogiltig_alder", bad, header, values)
+            failed["age_group"] = bad
         elif name == "age_group":
             got, bad = _lookup(values, _scale_table("age_group", mapping))
             out["age_group"] = pd.Categorical(got, dtype=AGE_GROUP.dtype)
             issues.add("ogiltig_alder", bad, header, values)
+            failed["age_group"] = bad
         elif name == "area":
             got, bad = _read_area(values, mapping)
             out["area"] = got
             issues.add("okant_omrade", bad, header, values)
+            failed["area"] = bad
         elif name == "submitted":
-            out["submitted"], bad = _read_dates(values)
+            out["submitted"], bad, has_time = _read_dates(values)
             issues.add("ogiltigt_datum", bad, header, values)
         elif name == "respondent_id":
             out["_raw_id"] = values.str.strip().to_numpy(dtype=object)
@@ -369,6 +382,7 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
             got, bad = _lookup(values, _scale_table(question.scale.name, mapping))
             out[name] = pd.Categorical(got, dtype=question.scale.dtype)
             issues.add("okant_svarsalternativ", bad, header, values)
+            failed[name] = bad
 
     answered = np.zeros(n, dtype=bool)
     for q in QUESTIONS.values():
@@ -377,10 +391,12 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
         for c in q.columns:
             if c in out:
                 answered |= pd.notna(pd.Series(out[c])).to_numpy()
-    issues.add("inga_svar", ~answered)
+    issues.add("inga_svar", ~answered & ~blank)
     for name in mapping.required:
         got = out.get(name)
         missing = pd.isna(pd.Series(got)).to_numpy() if got is not None else np.ones(n, bool)
+        # An invalid value is already a reason; blank rows have only that one.
+        missing = missing & ~failed.get(name, np.zeros(n, bool)) & ~blank
         issues.add("saknar_bakgrund", missing, name)
 
     reason, column, value, count = issues.resolve()
@@ -389,7 +405,7 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
     # Duplicates among usable rows.
     canonical = _assemble(out, mapping, n)
     raw_id = np.asarray(out.get("_raw_id", np.full(n, "", dtype=object)), dtype=object)
-    dup_of, dup_rule = _find_duplicates(canonical, raw_id, raw.source_rows, valid,
+    dup_of, dup_rule = _find_duplicates(canonical, raw_id, raw.source_rows, valid, has_time,
                                         mapping.duplicate_window_minutes)
     keep = valid & (dup_rule == "")
 
@@ -431,7 +447,8 @@ def _assemble(out: dict, mapping: SurveyMapping, n: int) -> pd.DataFrame:
 
 
 def _find_duplicates(frame: pd.DataFrame, raw_id: np.ndarray, rows: np.ndarray,
-                     valid: np.ndarray, window_minutes: float) -> tuple[np.ndarray, np.ndarray]:
+                     valid: np.ndarray, has_time: np.ndarray,
+                     window_minutes: float) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the source row it duplicates (0 if none) and the rule ('' if none)."""
     n = len(frame)
     dup_of = np.zeros(n, dtype=np.int64)
@@ -448,9 +465,10 @@ def _find_duplicates(frame: pd.DataFrame, raw_id: np.ndarray, rows: np.ndarray,
         rule[sub["i"].to_numpy()[d]] = "samma_id"
         dup_of[sub["i"].to_numpy()[d]] = first.to_numpy()[d]
 
-    # 2. Identical answers within the window (both timestamps known).
+    # 2. Identical answers within the window (both times of day known: two paper
+    #    forms registered on the same date are not a double submission).
     answers = frame.drop(columns=["respondent_id", "submitted", "year"])
-    idx = np.flatnonzero(valid & (rule == "") & pd.notna(order_time))
+    idx = np.flatnonzero(valid & (rule == "") & has_time)
     if len(idx):
         h = pd.util.hash_pandas_object(answers.iloc[idx], index=False).to_numpy()
         sub = pd.DataFrame({"h": h, "t": order_time[idx], "row": rows[idx], "i": idx})

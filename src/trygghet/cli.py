@@ -9,6 +9,7 @@ error prints a short message (``--debug`` shows the traceback) and exits 1.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -30,6 +31,39 @@ def _cmd_clean(args: argparse.Namespace) -> None:
                         echo=print)
 
 
+def _cmd_estimate(args: argparse.Namespace) -> None:
+    project = Project.find(args.root)
+    pipeline.estimate_year(project, args.year, echo=print)
+
+
+def _cmd_promises(args: argparse.Namespace) -> None:
+    project = Project.find(args.root)
+    pipeline.promises_year(project, args.year, echo=print)
+
+
+def _cmd_sample(args: argparse.Namespace) -> None:
+    from . import sample  # only this command needs the generator
+
+    project = Project.find(args.root)
+    seed = sample.DEFAULT_SEED if args.seed is None else sample.check_seed(args.seed)
+    print(f"Skapar syntetiska exempeldata med frö {seed} …")
+    result = sample.generate(project.root, seed=seed)
+    for line in sample.summary(result, project.root):
+        print(line)
+
+
+def _cmd_report(args: argparse.Namespace) -> None:
+    project = Project.find(args.root)
+    formats = ("html", "pdf") if args.format == "both" else (args.format,)
+    areas = list(args.area or [])
+    if args.all_areas:
+        from .mapping import load_mapping
+
+        areas = list(load_mapping(project.mapping(args.year)).areas)
+    pipeline.report_year(project, args.year, formats=formats, areas=areas, jobs=args.jobs,
+                         echo=print)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trygghet",
@@ -46,6 +80,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", type=Path, help="mappningsfil (standard: config/surveys/<år>.yml)")
     p.set_defaults(func=_cmd_clean)
 
+    p = sub.add_parser("estimate", help="vikta och skatta: andelar och index med "
+                                        "konfidensintervall, förändring, röjandekontroll")
+    p.add_argument("--year", type=_year, required=True,
+                   help="enkätår, t.ex. 2020 (kör clean först om det behövs)")
+    p.set_defaults(func=_cmd_estimate)
+
+    p = sub.add_parser("promises", help="följ upp medborgarlöftet: status och motivering "
+                                        "per inriktning")
+    p.add_argument("--year", type=_year, required=True,
+                   help="löftets år, t.ex. 2020 (läser data/reference/medborgarlofte_<år>.yml)")
+    p.set_defaults(func=_cmd_promises)
+
+    p = sub.add_parser("sample", help="återskapa de syntetiska exempeldata (data/raw/, "
+                                      "data/reference/)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="frö för slumptalen; samma frö ger samma filer (standard: fröet "
+                        "som de medföljande filerna skapades med)")
+    p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("report", help="årsrapporterna: trygghetsrapport och löftesuppföljning "
+                       "som HTML och PDF (kör det som saknas av clean, estimate och promises)")
+    p.add_argument("--year", type=_year, required=True, help="rapportår, t.ex. 2020")
+    p.add_argument("--format", choices=("html", "pdf", "both"), default="both",
+                   help="utdataformat (standard: both)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--area", action="append", metavar="OMRÅDE",
+                       help="gör också en trygghetsrapport för området (kan upprepas)")
+    where.add_argument("--all-areas", action="store_true",
+                       help="gör också en trygghetsrapport för varje område")
+    p.add_argument("--jobs", type=int, default=2, help="parallella processer (standard: 2)")
+    p.set_defaults(func=_cmd_report)
+
     return parser
 
 
@@ -60,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("avbrutet", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`trygghet promises | head`): not an error of ours.
+        # Point stdout at devnull so the flush at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as err:  # noqa: BLE001 - the user sees a message, never a traceback
         if args.debug:
             traceback.print_exc()

@@ -124,9 +124,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "municipality": "Kommunen",
     "police_area": None,
     "synthetic_data": False,
-    "weighting": {"margins": ["sex:age_group", "area"], "tolerance": 1e-10, "max_iter": 1000,
-                  "trim": None},
-    "estimation": {"ci_method": "wilson", "level": 0.95},
+    "weighting": {"margins": ["sex:age_group", "area"], "tolerance": 1e-12, "max_iter": 1000,
+                  "trim": None, "collapse": {}},
+    "estimation": {"ci_method": "wilson", "level": 0.95,
+                   "by": ["sex", "age_group", "area", "relation"]},
     "disclosure": {"min_cell": 5, "min_n": 30},
 }
 

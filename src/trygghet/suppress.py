@@ -1,0 +1,207 @@
+"""Disclosure control: the one gate every published table goes through.
+
+Two separate rules, both configurable (``disclosure`` in ``config/trygghet.yml``):
+
+* **Disclosure** (confidentiality, offentlighets- och sekretesslagen): no
+  cell, count or estimate from fewer than ``min_cell`` respondents (5).
+  *Secondary suppression*: within a grouping whose levels partition the
+  respondents (sex, age group, area — not relation, whose groups overlap),
+  the suppressed levels together must hold at least ``min_cell``
+  respondents; otherwise the total minus the published levels would reveal
+  them, and the smallest published level is suppressed too, until they do.
+  (This also covers the textbook case of exactly one suppressed level.)
+* **Reliability**: no estimate from fewer than ``min_n`` respondents (30;
+  refused below 10).
+
+A suppressed cell is *absent*: its estimate, interval and count become
+NaN/NA, never 0. Its ``symbol`` follows Swedish official tables:
+
+=======  =============================================================
+``..``   suppressed: too few respondents, or would reveal such a cell
+``.``    data missing (e.g. the question was not asked that year)
+``–``    magnitude zero (an estimate that is exactly 0)
+=======  =============================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import fmt
+from .errors import TrygghetError
+from .fmt import MISSING, SUPPRESSED, ZERO
+
+REASONS = ("", "disclosure", "reliability", "secondary", "not_asked")
+HARD_MIN_N = 10  # the reliability rule may never go below this
+# Columns blanked in a suppressed row, where present.
+VALUE_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "df", "estimate_from", "estimate_to",
+                 "n_from", "n_to", "diff")
+PARTITION_KEYS = ("year", "year_from", "indicator", "variable", "estimate_type", "group_var")
+OVERLAPPING = ("total", "relation")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The two thresholds. ``min_n`` below 10 is refused."""
+
+    min_cell: int = 5
+    min_n: int = 30
+
+    def __post_init__(self):
+        for name in ("min_cell", "min_n"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise TrygghetError(f"disclosure.{name} ska vara ett positivt heltal",
+                                    column=f"disclosure.{name}")
+        if self.min_n < HARD_MIN_N:
+            raise TrygghetError(
+                f"disclosure.min_n = {self.min_n} är för lågt: skattningar från färre än "
+                f"{HARD_MIN_N} svarande publiceras aldrig", column="disclosure.min_n",
+                hint=f"sätt min_n till minst {HARD_MIN_N} (standard 30)")
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> Rules:
+        d = settings.get("disclosure", settings)
+        return cls(min_cell=d.get("min_cell", 5), min_n=d.get("min_n", 30))
+
+
+def protect(table: pd.DataFrame, rules: Rules | None = None, *,
+            overlapping: tuple[str, ...] = OVERLAPPING,
+            value_columns: tuple[str, ...] = VALUE_COLUMNS) -> pd.DataFrame:
+    """Apply disclosure and reliability control to a table about to be published.
+
+    Parameters
+    ----------
+    table
+        One row per cell with an ``n`` column (respondents behind the cell).
+        Optional ``group_var``/``group`` and key columns (``year``,
+        ``indicator``, ``estimate_type``, …) define the groupings checked for
+        secondary suppression. Rows already marked ``suppressed`` (e.g.
+        ``suppression_reason = "not_asked"``) stay so.
+    rules
+        Thresholds; default 5 and 30.
+    overlapping
+        ``group_var`` values whose groups do not partition the respondents
+        (no secondary suppression among them).
+
+    Returns
+    -------
+    DataFrame
+        A copy with ``suppressed``, ``suppression_reason`` and ``symbol``
+        set, and the value columns and ``n`` of suppressed rows made missing.
+    """
+    rules = rules or Rules()
+    out = table.copy()
+    if "n" not in out.columns:
+        raise ValueError("a table to protect needs an 'n' column")
+    n = pd.to_numeric(out["n"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    reason = (out["suppression_reason"].fillna("").astype(str).to_numpy(dtype=object)
+              if "suppression_reason" in out.columns else np.full(len(out), "", dtype=object))
+    if "suppressed" in out.columns:
+        already = out["suppressed"].fillna(False).to_numpy(dtype=bool)
+        reason = np.where(already & (reason == ""), "disclosure", reason)
+    free = reason == ""
+    # Unknown n cannot be vouched for: treat as too small.
+    reason = np.where(free & ~(n >= rules.min_cell), "disclosure", reason)
+    reason = np.where((reason == "") & ~(n >= rules.min_n), "reliability", reason)
+    reason = _secondary(out, n, reason, rules, overlapping)
+
+    suppressed = reason != ""
+    for col in value_columns:
+        if col in out.columns:
+            if isinstance(out[col].dtype, pd.api.extensions.ExtensionDtype):
+                out[col] = out[col].mask(suppressed)
+            else:
+                out[col] = out[col].where(~suppressed, np.nan)
+    out["n"] = pd.array(np.where(suppressed, np.nan, n), dtype="Float64").round().astype("Int64")
+    out["suppressed"] = suppressed
+    out["suppression_reason"] = pd.Series(reason, index=out.index, dtype=object).astype(str)
+    main = next((c for c in ("estimate", "diff") if c in out.columns), None)
+    zero = (~suppressed & (out[main].to_numpy(dtype=float, na_value=np.nan) == 0)
+            if main else np.zeros(len(out), dtype=bool))
+    symbol = np.where(reason == "not_asked", MISSING,
+                      np.where(suppressed, SUPPRESSED, np.where(zero, ZERO, "")))
+    out["symbol"] = pd.Series(symbol, index=out.index, dtype=object).astype(str)
+    return out
+
+
+def _secondary(table: pd.DataFrame, n: np.ndarray, reason: np.ndarray, rules: Rules,
+               overlapping: tuple[str, ...]) -> np.ndarray:
+    """Suppress further levels until the suppressed ones hold ≥ ``min_cell`` respondents.
+
+    The sum over suppressed levels is what "total minus published levels"
+    reveals; levels with no respondents (and not-asked rows) reveal nothing
+    and do not count. Loops only over the groupings that need attention.
+    """
+    if "group_var" not in table.columns:
+        return reason
+    reason = reason.copy()
+    keys = [k for k in PARTITION_KEYS if k in table.columns]
+    part = ~table["group_var"].isin(overlapping).to_numpy()
+    counted = (reason != "") & (reason != "not_asked") & (n > 0)
+    hidden = np.where(counted & part, np.nan_to_num(n), 0.0)
+    group_id = table.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
+    sums = np.bincount(group_id, weights=hidden)
+    need = np.flatnonzero((sums > 0) & (sums < rules.min_cell))
+    for g in need:
+        rows = np.flatnonzero((group_id == g) & part)
+        total = sums[g]
+        order = rows[np.argsort(np.nan_to_num(n[rows], nan=np.inf), kind="stable")]
+        for i in order:
+            if total >= rules.min_cell:
+                break
+            if reason[i] == "" and n[i] > 0:
+                reason[i] = "secondary"
+                total += n[i]
+    return reason
+
+
+# --- Display -------------------------------------------------------------------
+
+
+def display_table(table: pd.DataFrame,
+                  columns: tuple[str, ...] = ("n", "estimate", "ci_low", "ci_high"),
+                  language: str = "sv") -> pd.DataFrame:
+    """A copy of ``table`` with ``columns`` as display strings and the official symbols.
+
+    Shares (``kind == "share"``) print in per cent with one decimal
+    (``12,5 %``), means with two (``1,78``), counts grouped (``1 417``), all
+    through :mod:`trygghet.fmt`. A suppressed row shows ``..`` (``.`` when not
+    asked) in every one of ``columns``; a zero estimate shows ``–``. Nothing
+    suppressed is ever shown as 0.
+    """
+    out = table.copy()
+    kind = out["kind"] if "kind" in out.columns else pd.Series("share", index=out.index)
+    symbol = out["symbol"] if "symbol" in out.columns else pd.Series("", index=out.index)
+    for col in columns:
+        if col not in out.columns:
+            continue
+        texts = []
+        for value, k, sym in zip(out[col], kind, symbol, strict=True):
+            if sym in (SUPPRESSED, MISSING):
+                texts.append(sym)
+            elif col in ("n", "n_from", "n_to"):
+                texts.append(fmt.number(value, missing=SUPPRESSED, language=language))
+            elif col in ("estimate", "diff") and sym == ZERO:
+                texts.append(ZERO)
+            elif col == "diff" and k == "share":
+                texts.append(fmt.points(value, short=True, missing=SUPPRESSED,
+                                        language=language))
+            elif k == "share":
+                texts.append(fmt.percent(value, missing=SUPPRESSED, language=language))
+            else:
+                texts.append(fmt.number(value, 2, missing=SUPPRESSED, language=language))
+        out[col] = pd.Series(texts, index=out.index, dtype=object).astype(str)
+    return out
+
+
+def footnote(symbols: Any = None, language: str = "sv") -> str:
+    """The explanation of the symbols used (all three by default)."""
+    used = [s for s in (SUPPRESSED, MISSING, ZERO) if symbols is None or s in set(symbols)]
+    text = fmt.SYMBOL_TEXT[language]
+    head = "Teckenförklaring" if language == "sv" else "Symbols"
+    return f"{head}: " + "; ".join(f"{s} {text[s]}" for s in used) + "."

@@ -1,0 +1,144 @@
+"""The yearly reports end to end: `trygghet report` on a copy of the bundled sample.
+
+One module-scoped run renders both 2020 reports (clean → estimate → promises →
+notebooks → HTML → PDF); the tests then read what a board member and a
+resident would get.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from trygghet.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+YEAR = 2020
+EPOCH = "1767225600"  # 2026-01-01: fixed publication date, so renders can be compared
+
+
+def copy_project(dest: Path) -> Path:
+    for part in ("config", "notebooks", "data/raw", "data/reference"):
+        shutil.copytree(ROOT / part, dest / part)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    mp.setenv("TRYGGHET_PSEUDONYM_KEY", "report-test-key-" + "0" * 32)
+    root = copy_project(tmp_path_factory.mktemp("project"))
+    assert main(["--root", str(root), "report", "--year", str(YEAR)]) == 0
+    yield root
+    mp.undo()
+
+
+def reports(root: Path) -> Path:
+    return root / "reports" / str(YEAR)
+
+
+STEMS = (f"trygghetsrapport_{YEAR}", f"loftesuppfoljning_{YEAR}")
+
+
+def test_both_reports_in_all_formats(sample):
+    names = {p.name for p in reports(sample).iterdir()}
+    for stem in STEMS:
+        assert {f"{stem}.ipynb", f"{stem}.html", f"{stem}.pdf"} <= names
+    assert f"tabeller_{YEAR}.xlsx" in names
+    assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_html_is_self_contained_and_accessible(sample, stem):
+    html = (reports(sample) / f"{stem}.html").read_text(encoding="utf-8")
+    # Nothing fetched: no remote src/href on resources, no scripts at all.
+    assert not re.search(r"""(src|href)\s*=\s*["']?https?://""", html)
+    assert not re.search(r"url\(\s*['\"]?https?://", html)
+    assert "<script" not in html
+    assert '<html lang="sv"' in html
+    assert len(re.findall(r"<h1[\s>]", html)) == 1
+    imgs = re.findall(r"<img\b[^>]*>", html)
+    assert imgs, "the report has charts"
+    for img in imgs:
+        alt = re.search(r'alt="([^"]*)"', img)
+        assert alt and alt.group(1).strip(), img[:120]
+    assert "Syntetiska exempeldata" in html
+
+
+def test_survey_report_content(sample):
+    html = (reports(sample) / f"{STEMS[0]}.html").read_text(encoding="utf-8")
+    for heading in ("Sammanfattning", "Om undersökningen", "Medborgarlöftet",
+                    "Bilaga: tabeller"):
+        assert f">{heading}</h2>" in html
+    # Tables carry captions and header cells; suppressed cells use the official symbol.
+    assert "<caption>" in html and '<th scope="col"' in html
+    # Key messages are computed: the headline share is the published estimate.
+    est = pd.read_parquet(sample / f"data/processed/{YEAR}/estimates.parquet")
+    head = est[(est.indicator == "otrygg_kvall") & (est.group_var == "total")].iloc[0]
+    assert f"{round(head.estimate * 100)}\u00a0% av invånarna" in html
+
+
+def test_free_text_never_reaches_a_report(sample):
+    responses = pd.read_parquet(sample / f"data/processed/{YEAR}/responses.parquet")
+    comments = [c for c in responses["comment"].dropna() if len(c) > 20]
+    assert comments, "the sample has free text to look for"
+    for path in reports(sample).iterdir():
+        if path.suffix in (".html", ".ipynb"):
+            text = path.read_text(encoding="utf-8")
+            assert not [c for c in comments if c in text], path.name
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_pdf_is_a4_tagged_with_cover_contents_and_page_numbers(sample, stem):
+    pdf = PdfReader(reports(sample) / f"{stem}.pdf")
+    box = pdf.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)
+    root = pdf.trailer["/Root"]
+    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
+    text = [page.extract_text() for page in pdf.pages]
+    assert "Syntetiska exempeldata" in text[0]
+    assert "Innehåll" in text[1]
+    for i, page in enumerate(text, start=1):
+        assert f"Sida {i} av {len(text)}" in page
+    joined = "\n".join(text)
+    assert "import " not in joined and "report.load_" not in joined
+
+
+def test_survey_report_pages(sample):
+    pages = len(PdfReader(reports(sample) / f"{STEMS[0]}.pdf").pages)
+    assert 8 <= pages <= 25
+
+
+def test_html_render_is_identical(sample, tmp_path):
+    """Same inputs and parameters, same HTML."""
+    from trygghet.render import render_notebook
+
+    again = render_notebook(sample / "notebooks" / "loftesuppfoljning.ipynb", tmp_path,
+                            STEMS[1], {"year": YEAR}, formats=("html",),
+                            cwd=sample / "notebooks")
+    first = (reports(sample) / f"{STEMS[1]}.html").read_bytes()
+    assert again.files["html"].read_bytes() == first
+
+
+def test_papermill_cli_runs_the_survey_notebook(sample, tmp_path):
+    """The bare papermill command works too (issue 5): another year, no trygghet CLI."""
+    out = tmp_path / "out.ipynb"
+    res = subprocess.run([sys.executable, "-m", "papermill",
+                          str(sample / "notebooks" / "trygghetsrapport.ipynb"), str(out),
+                          "-p", "year", "2021", "--cwd", str(sample / "notebooks")],
+                         capture_output=True, text=True)
+    # 2021 has not been estimated in this copy: the notebook says so in one message.
+    if res.returncode != 0:
+        assert "trygghet estimate --year 2021" in res.stdout + res.stderr
+        assert main(["--root", str(sample), "estimate", "--year", "2021"]) == 0
+        res = subprocess.run(res.args, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "Sammanfattning" in out.read_text(encoding="utf-8")
