@@ -420,6 +420,15 @@ COLUMN_LABEL = {
 }
 
 
+# Column headings for compact tables.
+SHORT_LABEL = {
+    "sv": {"otrygg_kvall": "Otrygg kväll", "otrygg_dag": "Otrygg dagtid",
+           "oro": "Oroar sig ofta", "avstatt": "Har avstått", "utsatt": "Utsatt för brott",
+           "problemindex": "Problemindex", "trygghetsindex": "Trygghetsindex"},
+    "en": {"otrygg_kvall": "Unsafe evening", "otrygg_dag": "Unsafe daytime",
+           "oro": "Often worried", "avstatt": "Has refrained", "utsatt": "Victim of crime",
+           "problemindex": "Problem index", "trygghetsindex": "Insecurity index"},
+}
 NUMERIC = {"sv": ("Skattning", "95\u00a0% KI", "Antal svar"),
            "en": ("Estimate", "95% CI", "Answers")}
 
@@ -479,6 +488,47 @@ def area_table(rep: SurveyReport, area: str,
     return pd.DataFrame(rows)
 
 
+def appendix_table(rep: SurveyReport, indicators: Sequence[str],
+                   group_vars: Sequence[str] = ("total", "sex", "age_group", "area")
+                   ) -> pd.DataFrame:
+    """Several indicators by group in one compact table: estimate and 95 % CI per cell.
+
+    Shares are in per cent without the sign (the caption says so), means on
+    their 0–6 scale; a random-sample year shows ``"29,4 (26,7–32,2)"``, an
+    opt-in year the estimate alone. Suppressed cells show the symbol. The Excel
+    appendix has every figure with its n.
+    """
+    lang = rep.language
+    p = rep.primary()
+    p = p[p["indicator"].isin(list(indicators)) & p["group_var"].isin(list(group_vars))]
+    label = GROUP_VAR_LABEL[lang]
+    keys = p[["group_var", "group"]].drop_duplicates()
+    order = {g: i for i, g in enumerate(group_vars)}
+    keys = keys.assign(_o=keys["group_var"].map(order)).sort_values("_o", kind="stable")
+
+    def cell(r) -> str:
+        if r["symbol"] in ("..", "."):
+            return r["symbol"]
+        scale = 100 if r["kind"] == "share" else 1
+        decimals = 1 if r["kind"] == "share" else 2
+        text = r["symbol"] or fmt.number(r["estimate"] * scale, decimals, language=lang)
+        if rep.probability and pd.notna(r["ci_low"]):
+            text += (f" ({fmt.number(r['ci_low'] * scale, decimals, language=lang)}–"
+                     f"{fmt.number(r['ci_high'] * scale, decimals, language=lang)})")
+        return text
+
+    cells = {(r["indicator"], r["group_var"], r["group"]): cell(r) for _, r in p.iterrows()}
+    out = {COLUMN_LABEL[lang]["group"]: [label["total"] if gv == "total" else g
+                                         for gv, g in zip(keys["group_var"], keys["group"],
+                                                          strict=True)]}
+    for ind in indicators:
+        head = SHORT_LABEL[lang].get(ind) or _short_label(ind, lang)
+        out[head] = [cells.get((ind, gv, g), ".") for gv, g in
+                     zip(keys["group_var"], keys["group"], strict=True)]
+    out["_section"] = ["" if gv == "total" else label.get(gv, gv) for gv in keys["group_var"]]
+    return pd.DataFrame(out)
+
+
 def indicator_table(rep: SurveyReport, indicator: str,
                     group_vars: Iterable[str] = ("total", "sex", "age_group", "area")
                     ) -> pd.DataFrame:
@@ -497,7 +547,7 @@ def indicator_table(rep: SurveyReport, indicator: str,
         col["estimate"]: shown["estimate"].to_numpy(),
         col["ci"]: ci,
         col["n"]: shown["n"].to_numpy(),
-        "_section": [label.get(gv, gv) for gv in rows["group_var"]],
+        "_section": ["" if gv == "total" else label.get(gv, gv) for gv in rows["group_var"]],
     })
 
 
@@ -545,8 +595,9 @@ def table_html(frame: pd.DataFrame, caption: str, *, language: str = "sv",
     for _, r in frame.iterrows():
         if "_section" in frame.columns and r["_section"] != section:
             section = r["_section"]
-            body.append(f'<tr class="section"><th scope="rowgroup" colspan="{len(cols)}">'
-                        f"{esc(str(section))}</th></tr>")
+            if section:  # an empty section (the total) has no heading row
+                body.append(f'<tr class="section"><th scope="rowgroup" colspan="{len(cols)}">'
+                            f"{esc(str(section))}</th></tr>")
         cells = []
         for i, c in enumerate(cols):
             value = "" if pd.isna(r[c]) else str(r[c])
@@ -559,9 +610,13 @@ def table_html(frame: pd.DataFrame, caption: str, *, language: str = "sv",
     foot = [footnote(sorted(symbols), language)] if symbols else []
     foot += list(notes)
     foot_html = "".join(f"<p>{esc(t)}</p>" for t in foot)
-    return (f'<table class="data"><caption>{esc(caption)}</caption><thead><tr>{head}</tr>'
+    # The wrapper keeps caption, table and notes together on a page (a <caption>
+    # alone does not: WeasyPrint may leave it behind at a page break).
+    return ('<div class="table-block">'
+            f'<table class="data"><caption>{esc(caption)}</caption><thead><tr>{head}</tr>'
             f"</thead><tbody>{''.join(body)}</tbody></table>"
-            + (f'<div class="table-notes">{foot_html}</div>' if foot_html else ""))
+            + (f'<div class="table-notes">{foot_html}</div>' if foot_html else "")
+            + "</div>")
 
 
 def crime_frame(rep: SurveyReport) -> pd.DataFrame | None:
