@@ -86,3 +86,57 @@ def project(tmp_path: Path) -> Path:
 def _pseudonym_key(monkeypatch):
     # Tests never create a key file in the repository.
     monkeypatch.setenv("TRYGGHET_PSEUDONYM_KEY", "test-key-" + "0" * 32)
+
+
+# --- The rendered sample, shared by the end-to-end tests -------------------------------------
+# One session-scoped run of the whole yearly cycle on a copy of the bundled sample. The
+# modules that read it (yearly reports, privacy, accessibility, determinism, faults) never
+# change it; a test that must change something copies it first.
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_EPOCH = "1767225600"   # 2026-01-01: fixed publication and PDF dates
+SAMPLE_KEY = "sample-run-key-" + "0" * 32
+SAMPLE_YEARS = (2019, 2020, 2021)
+SAMPLE_REPORT_YEAR = 2020
+# The smallest area of 2020 (about 50 respondents). Every area (`--all-areas`) would add
+# 12 reports and about two minutes on two cores; they differ only in the parameter.
+SAMPLE_AREAS = ("Upphärad",)
+
+
+def copy_sample(dest: Path) -> Path:
+    """A project folder with the sample's config, notebooks, raw and reference data."""
+    import shutil
+
+    for part in ("config", "notebooks", "data/raw", "data/reference"):
+        shutil.copytree(REPO / part, dest / part)
+    return dest
+
+
+def sample_env(mp: pytest.MonkeyPatch) -> None:
+    mp.setenv("SOURCE_DATE_EPOCH", SAMPLE_EPOCH)
+    mp.setenv("TRYGGHET_PSEUDONYM_KEY", SAMPLE_KEY)
+
+
+def run_cycle(root: Path, *, areas=SAMPLE_AREAS) -> None:
+    """The yearly cycle as a user runs it: clean, estimate and promises for every sample
+    year, then the reports of 2020 (with the area reports of ``areas``)."""
+    from trygghet.cli import main
+
+    base = ["--root", str(root)]
+    for command in ("clean", "estimate"):
+        for year in SAMPLE_YEARS:
+            assert main([*base, command, "--year", str(year)]) == 0, (command, year)
+    for year in (2020, 2021):
+        assert main([*base, "promises", "--year", str(year)]) == 0, year
+    area_args = [a for area in areas for a in ("--area", area)]
+    assert main([*base, "report", "--year", str(SAMPLE_REPORT_YEAR), *area_args]) == 0
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory) -> Path:
+    """Project root of the sample after :func:`run_cycle` (environment restored after)."""
+    root = copy_sample(tmp_path_factory.mktemp("sample"))
+    with pytest.MonkeyPatch.context() as mp:
+        sample_env(mp)
+        run_cycle(root)
+    return root

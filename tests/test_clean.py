@@ -141,6 +141,18 @@ def test_date_formats(tmp_path, text):
     assert got == pd.Timestamp("2020-10-01 12:00")
 
 
+def test_utc_offsets_mixed_with_local_times(tmp_path):
+    # pandas refuses a column mixing offsets (summer/winter) or offsets and local times.
+    res = run(tmp_path, [row(respondent_id="1", submitted="2020-10-01T17:00:00+02:00"),
+                         row(respondent_id="2", submitted="2020-03-01T17:00:00+01:00"),
+                         row(respondent_id="3", submitted="2020-10-01T16:00:00Z"),
+                         row(respondent_id="4", submitted="2020-10-01T14Z"),
+                         row(respondent_id="5", submitted="2020-10-01 12:00")])
+    assert res.responses["submitted"].tolist() == [pd.Timestamp(t) for t in (
+        "2020-10-01 17:00", "2020-03-01 17:00", "2020-10-01 18:00", "2020-10-01 16:00",
+        "2020-10-01 12:00")]  # Swedish local time, naive
+
+
 def test_unreadable_date(tmp_path):
     assert reasons(one(tmp_path, submitted="igår kväll")) == {2: "ogiltigt_datum"}
 
@@ -169,6 +181,26 @@ def test_missing_mapped_column_names_file_and_column(tmp_path):
     with pytest.raises(TrygghetError) as err:
         run(tmp_path, [row()], headers=headers)
     assert err.value.column == "Oro för brott?" and err.value.file.endswith("e.csv")
+
+
+def test_lengthened_header_is_suggested(tmp_path):
+    headers = [h if h != "Kön" else "Kön (man/kvinna)" for h in EXPORT_HEADERS]
+    with pytest.raises(TrygghetError) as err:
+        run(tmp_path, [row()], headers=headers)
+    assert err.value.column == "Kön" and "närmast finns 'Kön (man/kvinna)'" in err.value.hint
+
+
+def test_lost_letters_in_headers_say_to_export_again(tmp_path):
+    headers = [h.replace("ö", "\ufffd") for h in EXPORT_HEADERS]
+    with pytest.raises(TrygghetError) as err:
+        run(tmp_path, [row()], headers=headers)
+    assert "ö" in err.value.column and "fel teckenkodning" in err.value.hint
+
+
+def test_wrong_file_is_one_message_not_the_first_missing_column(tmp_path):
+    with pytest.raises(TrygghetError, match="ingen av mappningens rubriker") as err:
+        run(tmp_path, [["Kvinna", "12"]], headers=["level", "population"])
+    assert err.value.row == 1 and "'level', 'population'" in err.value.hint
 
 
 def test_duplicated_mapped_header(tmp_path):
@@ -264,6 +296,13 @@ def test_deterministic(tmp_path):
     assert a.log == b.log
 
 
+def test_export_where_every_record_is_broken(tmp_path):
+    rows = [[*row(respondent_id=str(i)), "a", "b"] for i in range(3)]
+    res = run(tmp_path, rows)
+    assert len(res.responses) == 0 and reasons(res) == dict.fromkeys((2, 3, 4), "fel_antal_falt")
+    assert res.log["rows_in"] == 3
+
+
 # --- nothing is lost -------------------------------------------------------------
 
 CELL = st.sampled_from(["", " ", "Vet ej", "Kvinna", "man", "Norr", "461 40", "Mars", "45", "7",
@@ -275,7 +314,7 @@ CELL = st.sampled_from(["", " ", "Vet ej", "Kvinna", "man", "Norr", "461 40", "M
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(CELL, min_size=len(EXPORT_HEADERS), max_size=len(EXPORT_HEADERS)),
-                max_size=25))
+                min_size=1, max_size=25))  # zero records is refused by the loader
 def test_random_messy_input_never_loses_a_row(tmp_path, rows):
     res = run(tmp_path, rows)
     log = res.log

@@ -4,6 +4,8 @@ import openpyxl
 import pytest
 import yaml
 from conftest import EXPORT_HEADERS, mini_mapping, row, write_export
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from trygghet.errors import TrygghetError
 from trygghet.load import read_export
@@ -150,3 +152,212 @@ def test_corrupt_zip_xlsx(tmp_path, mapping):
 def test_missing_file(tmp_path):
     with pytest.raises(TrygghetError, match="finns inte"):
         read_export(tmp_path / "saknas.csv")
+
+
+# --- Hardening (issue 6): one test per failure the bad-input corpus found -------------------
+
+def _csv(rows: list[list[str]], delimiter: str = ",", newline: str = "\n") -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator=newline).writerows(rows)
+    return buf.getvalue()
+
+
+def test_trailing_delimiter_on_every_record_does_not_shift_columns(tmp_path, mapping):
+    # pandas makes surplus leading fields an index when the first record is wider
+    # than the names it is given: every answer moved one column to the right.
+    text = _csv([EXPORT_HEADERS]) + "".join(line + ",\n" for line in
+                                            _csv(ROWS).splitlines())
+    (tmp_path / "e.csv").write_text(text, encoding="utf-8")
+    raw = read_export(tmp_path / "e.csv", mapping)
+    assert raw.frame.iloc[:, 0].tolist() == ["1", "2"]
+    assert raw.frame.iloc[0, EXPORT_HEADERS.index("Synpunkter")] == "Åsa på Ängsvägen, ö"
+    assert raw.bad_rows == []
+
+
+def test_too_wide_first_record_is_set_aside_without_shifting_the_rest(tmp_path, mapping):
+    rows = [[*ROWS[0], "överflöd"], ROWS[1], row(respondent_id="3")[:5]]
+    raw = read_export(write_export(tmp_path / "e.csv", rows), mapping)
+    assert raw.bad_rows == [(2, f"{len(EXPORT_HEADERS) + 1} fält men rubrikraden har "
+                                f"{len(EXPORT_HEADERS)}")]
+    assert raw.frame.iloc[:, 0].tolist() == ["2", "3"]
+    assert list(raw.source_rows) == [3, 4]
+    assert raw.frame.iloc[1, 5:].eq("").all()  # the short record is padded, not an error
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(1, len(EXPORT_HEADERS) + 3), st.booleans()),
+                min_size=1, max_size=12))
+def test_any_mix_of_record_widths_keeps_every_value_in_its_column(tmp_path, mapping, shapes):
+    """Records of any width: each one is either set aside or read with no value moved."""
+    width = len(EXPORT_HEADERS)
+    records = []
+    for i, (n, fill) in enumerate(shapes):
+        cells = [f"v{i}_{j}" for j in range(min(n, width))]
+        # Surplus fields are empty (a trailing delimiter) or hold a value.
+        cells += [f"x{i}" if fill else "" for _ in range(n - len(cells))]
+        records.append(cells)
+    path = tmp_path / "e.csv"
+    path.write_text(_csv([EXPORT_HEADERS, *records]), encoding="utf-8")
+    raw = read_export(path, mapping)
+    assert raw.rows_in == len(records)
+    set_aside = {r for r, _ in raw.bad_rows}
+    for i, cells in enumerate(records):
+        too_wide = len(cells) > width and any(cells[width:])
+        assert (i + 2 in set_aside) == too_wide
+    for k, source in enumerate(raw.source_rows):
+        cells = records[source - 2][:width]
+        assert raw.frame.iloc[k].tolist() == cells + [""] * (width - len(cells))
+
+
+def test_cr_only_line_ends(tmp_path, mapping):
+    path = tmp_path / "e.csv"
+    path.write_text(_csv([EXPORT_HEADERS, *ROWS], newline="\r"), encoding="utf-8")
+    raw = read_export(path, mapping)
+    assert raw.headers == EXPORT_HEADERS and list(raw.source_rows) == [2, 3]
+
+
+def test_line_breaks_inside_fields_become_newlines(tmp_path, mapping):
+    rows = [row(respondent_id="1", comment="ett\r\ntvå\rtre")]
+    path = tmp_path / "e.csv"
+    path.write_text(_csv([EXPORT_HEADERS, *rows], newline="\r\n"), encoding="utf-8")
+    raw = read_export(path, mapping)
+    assert raw.frame.iloc[0, EXPORT_HEADERS.index("Synpunkter")] == "ett\ntvå\ntre"
+
+
+def test_unclosed_quote_names_row_and_column(tmp_path, mapping):
+    rows = _csv([EXPORT_HEADERS, *ROWS, row(respondent_id="3")]).splitlines()
+    rows[2] = rows[2].replace(",Trafik,", ',Trafik,"Bra men ', 1)
+    path = tmp_path / "e.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(TrygghetError, match="avslutas aldrig") as err:
+        read_export(path, mapping)
+    assert (err.value.row, err.value.column) == (3, "Synpunkter") and err.value.hint
+
+
+def test_free_text_longer_than_the_csv_modules_field_limit(tmp_path, mapping):
+    long = "x" * 300_000
+    rows = [row(respondent_id="1", comment=long), [*ROWS[1], "extra"]]  # the ragged row
+    raw = read_export(write_export(tmp_path / "e.csv", rows), mapping)  # takes the slow path
+    assert raw.frame.iloc[0, EXPORT_HEADERS.index("Synpunkter")] == long
+    assert [r for r, _ in raw.bad_rows] == [3]
+
+
+def test_record_split_by_another_delimiter_is_set_aside(tmp_path, mapping):
+    lines = _csv([EXPORT_HEADERS, *ROWS], delimiter=";").splitlines()
+    lines.insert(2, _csv([row(respondent_id="9")]).strip())  # a comma record
+    path = tmp_path / "e.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    raw = read_export(path, mapping)
+    assert raw.info["delimiter"] == ";"
+    assert raw.bad_rows[0][0] == 3 and "komma i stället för semikolon" in raw.bad_rows[0][1]
+    assert list(raw.source_rows) == [2, 4] and raw.rows_in == 3
+
+
+@pytest.mark.parametrize("name", ["e.csv", "e.xlsx"])
+def test_header_without_records_is_refused(tmp_path, mapping, name):
+    path = tmp_path / name
+    if name.endswith(".xlsx"):
+        write_xlsx(path, {"Svar": [["Export"], EXPORT_HEADERS]})
+    else:
+        write_export(path, [])
+    with pytest.raises(TrygghetError, match="inga svar") as err:
+        read_export(path, mapping)
+    assert err.value.row == (2 if name.endswith(".xlsx") else 1) and err.value.hint
+
+
+def test_utf16_without_bom(tmp_path, mapping):
+    path = tmp_path / "e.csv"
+    path.write_bytes(_csv([EXPORT_HEADERS, *ROWS], delimiter="\t").encode("utf-16-le"))
+    raw = read_export(path, mapping)
+    assert raw.info["encoding"] == "utf-16" and raw.headers == EXPORT_HEADERS
+
+
+def test_truncated_utf16_is_a_message(tmp_path, mapping):
+    path = tmp_path / "e.txt"
+    path.write_bytes(_csv([EXPORT_HEADERS, *ROWS], delimiter="\t").encode("utf-16") + b"\x00")
+    with pytest.raises(TrygghetError, match="UTF-16 men trasig"):
+        read_export(path, mapping)
+
+
+def test_repeated_bom_and_stray_cp1252_after_a_bom(tmp_path, mapping):
+    # A BOM no longer means "decode everything, replacing what fails with '�'".
+    text = _csv([EXPORT_HEADERS, *ROWS])
+    lines = text.encode("utf-8").split(b"\n")
+    lines[1] = lines[1].decode("utf-8").encode("cp1252")
+    path = tmp_path / "e.csv"
+    path.write_bytes(b"\xef\xbb\xbf\xef\xbb\xbf" + b"\n".join(lines))
+    raw = read_export(path, mapping)
+    assert raw.headers == EXPORT_HEADERS
+    assert raw.frame.iloc[0, EXPORT_HEADERS.index("Synpunkter")] == "Åsa på Ängsvägen, ö"
+    assert raw.info["encoding"] == "blandad"
+
+
+def test_line_mixing_utf8_and_cp1252_keeps_both(tmp_path, mapping):
+    path = write_export(tmp_path / "e.csv", ROWS)
+    path.write_bytes(path.read_bytes().replace("Ängsvägen".encode(), "Ängsv".encode() +
+                                               "ägen".encode("cp1252")))
+    raw = read_export(path, mapping)
+    assert raw.frame.iloc[0, EXPORT_HEADERS.index("Synpunkter")] == "Åsa på Ängsvägen, ö"
+
+
+def test_replacement_characters_in_the_file_are_reported(tmp_path, mapping):
+    path = write_export(tmp_path / "e.csv", [row(respondent_id="1", comment="K\ufffdpt"),
+                                             ROWS[1]])
+    raw = read_export(path, mapping)
+    assert any("'\ufffd'" in w and "rad 2" in w for w in raw.warnings)
+
+
+def test_content_decides_the_format(tmp_path, mapping):
+    text = write_export(tmp_path / "e.csv", ROWS).read_bytes()
+    (tmp_path / "csv.xlsx").write_bytes(text)
+    raw = read_export(tmp_path / "csv.xlsx", mapping)
+    assert raw.info["format"] == "csv" and "lästes som CSV" in raw.warnings[0]
+    (tmp_path / "bin.xlsx").write_bytes(b"\x00\x01binary\x00" * 10)
+    with pytest.raises(TrygghetError, match="inte en läsbar Excel-fil"):
+        read_export(tmp_path / "bin.xlsx", mapping)
+
+
+def test_zip_archive_is_not_taken_for_a_workbook(tmp_path, mapping):
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("svar.csv", "a,b\n")
+    with pytest.raises(TrygghetError, match="zip-arkiv.*svar.csv") as err:
+        read_export(path, mapping)
+    assert "packa upp" in err.value.hint
+
+
+def _set_dimension(path, ref):
+    import re
+
+    data = {}
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            data[name] = z.read(name)
+    for name in data:
+        if name.startswith("xl/worksheets/"):
+            data[name] = re.sub(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{ref}"/>'
+                                .encode(), data[name])
+    with zipfile.ZipFile(path, "w") as z:
+        for name, content in data.items():
+            z.writestr(name, content)
+
+
+def test_xlsx_with_a_wrong_stored_size_loses_no_row(tmp_path, mapping):
+    # Read-only openpyxl trusts <dimension>; streaming writers often store "A1".
+    path = write_xlsx(tmp_path / "e.xlsx", {"Svar": [EXPORT_HEADERS, *ROWS]})
+    _set_dimension(path, "A1:B2")
+    raw = read_export(path, mapping)
+    assert raw.headers == EXPORT_HEADERS
+    assert raw.frame.iloc[:, 0].tolist() == ["1", "2"]
+    assert raw.frame.iloc[0, EXPORT_HEADERS.index("Synpunkter")] == "Åsa på Ängsvägen, ö"
+
+
+def test_xlsx_data_beyond_the_last_header_is_kept_as_a_column(tmp_path, mapping):
+    path = write_xlsx(tmp_path / "e.xlsx", {"Svar": [EXPORT_HEADERS, [*ROWS[0], None, "sen"]]})
+    raw = read_export(path, mapping)
+    assert raw.headers == [*EXPORT_HEADERS, "", ""]
+    assert raw.frame.iloc[0, -1] == "sen"

@@ -115,3 +115,25 @@ def test_yaml_syntax_error_names_line(tmp_path):
     with pytest.raises(TrygghetError) as err:
         load_mapping(write(tmp_path, "year: 2020\ncolumns: [a, b\n"))
     assert err.value.row is not None and "ogiltig YAML" in str(err.value)
+
+
+def test_normalise_drops_invisible_characters():
+    assert normalise("\ufeffID") == "id"
+    assert normalise("Kö\u200bn") == normalise("Kön")
+    assert normalise("Om\u00adråde") == "område"
+
+
+@pytest.mark.parametrize(("text", "message", "hint"), [
+    ("year: 2020\nyear: 2021\n", "två gånger", "ett fält kan bara ha en rubrik"),
+    ("year: 2020\ncolumns:\n\tsex: Kön\n", "ogiltig YAML", "inte tabb"),
+])
+def test_yaml_errors_in_a_mapping_say_what_to_do(tmp_path, text, message, hint):
+    with pytest.raises(TrygghetError, match=message) as err:
+        load_mapping(write(tmp_path, text))
+    assert err.value.row is not None and hint in err.value.hint
+
+
+def test_missing_mapping_file_has_a_hint(tmp_path):
+    with pytest.raises(TrygghetError, match="finns inte") as err:
+        load_mapping(tmp_path / "saknas.yml")
+    assert "--mapping" in err.value.hint

@@ -1,43 +1,37 @@
 """The yearly reports end to end: `trygghet report` on a copy of the bundled sample.
 
-One module-scoped run renders both 2020 reports (clean → estimate → promises →
-notebooks → HTML → PDF); the tests then read what a board member and a
-resident would get.
+The session's run of the sample (``sample_run`` in conftest: clean → estimate →
+promises → notebooks → HTML → PDF, shared with the privacy, accessibility,
+determinism and fault tests) renders both 2020 reports; the tests then read
+what a board member and a resident would get.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import SAMPLE_EPOCH, sample_env
 from pypdf import PdfReader
 
 from trygghet.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
 YEAR = 2020
 EPOCH = "1767225600"  # 2026-01-01: fixed publication date, so renders can be compared
 
 
-def copy_project(dest: Path) -> Path:
-    for part in ("config", "notebooks", "data/raw", "data/reference"):
-        shutil.copytree(ROOT / part, dest / part)
-    return dest
-
-
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
+def sample(sample_run):
+    """The sample rendered once for the session (conftest: the whole yearly cycle, then
+    ``trygghet report --year 2020``), with its environment set for the re-renders here."""
+    assert EPOCH == SAMPLE_EPOCH
     mp = pytest.MonkeyPatch()
-    mp.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    mp.setenv("TRYGGHET_PSEUDONYM_KEY", "report-test-key-" + "0" * 32)
-    root = copy_project(tmp_path_factory.mktemp("project"))
-    assert main(["--root", str(root), "report", "--year", str(YEAR)]) == 0
-    yield root
+    sample_env(mp)
+    yield sample_run
     mp.undo()
 
 

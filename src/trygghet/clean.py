@@ -34,6 +34,7 @@ Duplicates
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
@@ -59,7 +60,7 @@ from .schema import (
 # Reason code → Swedish description, in order of precedence.
 REASONS = {
     "tom_rad": "tom rad",
-    "fel_antal_falt": "raden har fler fält än rubrikraden",
+    "fel_antal_falt": "raden har fel antal fält",
     "ogiltig_alder": "omöjlig eller oläslig ålder",
     "okant_omrade": "okänt område",
     "okant_svarsalternativ": "okänt svarsalternativ",
@@ -74,6 +75,8 @@ DUPLICATE_RULES = {
 }
 _AGE = re.compile(r"^(\d{1,3})(?:[.,]0+)?\s*(?:år)?$")
 _YEAR = re.compile(r"^(\d{4})(?:[.,]0+)?$")
+# A time of day followed by a UTC offset: "T17:00:00+02:00", " 12:00 +0200", "T12Z".
+_TZ_SUFFIX = r"[T\s]\d\d(?::?\d\d(?::?\d\d(?:[.,]\d+)?)?)?\s*(?:[zZ]|[+-]\d\d(?::?\d\d)?)$"
 _DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d.%m.%Y %H:%M:%S",
                  "%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M",
                  "%Y/%m/%d", "%Y%m%d")
@@ -196,6 +199,48 @@ def _read_age(values: pd.Series, kind: str, year: int) -> tuple[pd.Series, np.nd
     return age_to_group(pd.Series(age)), invalid
 
 
+def _one_iso_date(text: str) -> pd.Timestamp:
+    """One ISO 8601 value in Swedish local time, or NaT."""
+    try:
+        t = pd.Timestamp(text)
+    except (ValueError, OverflowError):
+        return pd.NaT
+    return t.tz_convert("Europe/Stockholm").tz_localize(None) if t.tzinfo else t
+
+
+def _parse_iso(text: pd.Series) -> pd.Series:
+    """ISO 8601 timestamps as naive Swedish local time; NaT where not ISO.
+
+    One vectorised parse in the usual case. Timestamps with a UTC offset
+    ("…T17:00:00+02:00", "…Z") are brought to Swedish local time; a column
+    that mixes offsets (summer and winter time) or mixes them with local times
+    makes pandas refuse the lot (or, in pandas 2.2, return objects), and is then
+    parsed in two parts.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # pandas 2.2: mixed offsets
+        try:
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        except ValueError:
+            parsed = None
+    if parsed is not None and parsed.dtype != object:
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_convert("Europe/Stockholm").dt.tz_localize(None)
+        return parsed.astype("datetime64[ns]")
+    aware = text.str.contains(_TZ_SUFFIX, regex=True, na=False).to_numpy()
+    local = ~aware & text.notna().to_numpy()
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    if local.any():
+        try:
+            out[local] = pd.to_datetime(text[local], format="ISO8601", errors="coerce")
+        except ValueError:  # an offset form the pattern missed: the values one by one
+            out[local] = text[local].map(_one_iso_date)
+    if aware.any():
+        utc = pd.to_datetime(text[aware], format="ISO8601", errors="coerce", utc=True)
+        out[aware] = utc.dt.tz_convert("Europe/Stockholm").dt.tz_localize(None)
+    return out
+
+
 def _read_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Timestamps in ISO or common Swedish/Excel forms.
 
@@ -204,9 +249,7 @@ def _read_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     minutes apart).
     """
     text = values.str.strip()
-    parsed = pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("Europe/Stockholm").dt.tz_localize(None)
+    parsed = _parse_iso(text.where(text != ""))
     todo = parsed.isna() & (text != "")
     for fmt in _DATE_FORMATS:
         if not todo.any():
@@ -284,10 +327,11 @@ def resolve_columns(raw: RawExport, mapping: SurveyMapping) -> tuple[dict, list[
     """Positions of the mapped headers in the export; unmapped headers.
 
     A mapped header that is missing, or present twice, is an error naming the
-    file, the header and the field (with the closest header as a hint).
+    file, the header and the field, with the likeliest cause as the hint: the
+    closest header (a typo, or a header the tool lengthened, "Kön (man/kvinna)"),
+    letters lost to a wrong encoding ("K�n"), or the wrong file altogether
+    when not one mapped header is there.
     """
-    import difflib
-
     positions: dict[str, list[int]] = {}
     for i, h in enumerate(raw.headers):
         positions.setdefault(normalise(h), []).append(i)
@@ -301,16 +345,19 @@ def resolve_columns(raw: RawExport, mapping: SurveyMapping) -> tuple[dict, list[
                 wanted += [(f"{name}.{level}", header) for level, header in spec.options.items()]
         else:
             wanted.append((name, spec))
+    if not any(normalise(header) in positions for _, header in wanted):
+        shown = ", ".join(f"'{h[:40]}'" for h in raw.headers[:4] if h.strip()) or "inget"
+        raise TrygghetError(
+            "ingen av mappningens rubriker finns i filen", file=raw.path,
+            row=raw.info.get("header_row"),
+            hint=f"fel fil eller fel mappning? Rubrikraden börjar med {shown}; mappningen "
+                 f"{mapping.path} väntar sig t.ex. '{wanted[0][1]}'")
     for key, header in wanted:
         found = positions.get(normalise(header), [])
         if not found:
-            close = difflib.get_close_matches(header, raw.headers, n=1, cutoff=0.6)
             raise TrygghetError(
                 f"kolumnen saknas i filen (mappad till {key.split('.')[0]})", file=raw.path,
-                column=header,
-                hint=(f"närmast finns '{close[0]}': rätta rubriken i {mapping.path}" if close
-                      else f"rätta rubriken i {mapping.path} eller ta bort fältet om frågan "
-                           "inte ställdes i år"))
+                column=header, hint=_missing_header_hint(header, raw.headers, mapping))
         if len(found) > 1:
             raise TrygghetError(
                 f"rubriken finns i flera kolumner ({', '.join(str(i + 1) for i in found)})",
@@ -322,6 +369,28 @@ def resolve_columns(raw: RawExport, mapping: SurveyMapping) -> tuple[dict, list[
     unmapped = [h or f"(kolumn {i + 1} utan rubrik)" for i, h in enumerate(raw.headers)
                 if i not in used and normalise(h) not in ignored]
     return cols, unmapped
+
+
+def _missing_header_hint(header: str, headers: list[str], mapping: SurveyMapping) -> str:
+    """What to do about a mapped header the export lacks (the likeliest cause first)."""
+    import difflib
+
+    if any("\ufffd" in h for h in headers):
+        return ("rubrikerna innehåller '\ufffd': filen har sparats med fel teckenkodning och "
+                "å, ä, ö har gått förlorade. Exportera den igen från enkätverktyget (öppna och "
+                "spara den inte i en textredigerare)")
+    folded = {}
+    for h in headers:
+        folded.setdefault(normalise(h), h)
+    key = normalise(header)
+    # A header the tool lengthened or shortened, else the most similar one.
+    close = [h for k, h in folded.items() if len(k) > 2 and (k.startswith(key) or
+                                                             key.startswith(k))]
+    close += [folded[k] for k in difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)]
+    if close:
+        return f"närmast finns '{close[0]}': rätta rubriken i {mapping.path}"
+    return (f"rätta rubriken i {mapping.path} eller ta bort fältet om frågan inte ställdes "
+            "i år")
 
 
 def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:

@@ -17,6 +17,7 @@ from pathlib import Path
 from . import pipeline
 from .config import Project
 from .errors import TrygghetError
+from .render import sigterm_as_interrupt
 
 
 def _year(text: str) -> int:
@@ -119,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        args.func(args)
+        with sigterm_as_interrupt():
+            args.func(args)
     except TrygghetError as err:
         print(f"fel: {err}", file=sys.stderr)
         return 2

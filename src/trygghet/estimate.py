@@ -60,6 +60,7 @@ unweighted figures *of the respondents*: ``SE = √(p̂(1−p̂)/n)`` for a shar
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,12 +222,34 @@ def _pairs(atom_dom: np.ndarray, atom_cell: np.ndarray, n_cells: int):
     return atom_pair, (uniq // n_cells).astype(np.intp), (uniq % n_cells).astype(np.intp)
 
 
-def _scatter(index: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
-    """``out[index[p]] += values[p]`` for a (items × columns) array; ``index < 0`` dropped."""
+# Scatter matrices by index array: the same few indices (atom → pair, pair → domain,
+# …) are scattered onto many times per estimate, so each matrix is built once. Keyed
+# by id with a weak reference to the array itself, which is made read-only so that a
+# cached matrix can never describe a changed index.
+_SCATTER_CACHE: dict[int, tuple[weakref.ref, int, sparse.csr_matrix]] = {}
+
+
+def _scatter_matrix(index: np.ndarray, size: int) -> sparse.csr_matrix:
+    hit = _SCATTER_CACHE.get(id(index))
+    if hit is not None and hit[0]() is index and hit[1] == size:
+        return hit[2]
     keep = np.flatnonzero(index >= 0)
     g = sparse.csr_matrix((np.ones(len(keep)), (index[keep], keep)),
                           shape=(size, len(index)))
-    return np.asarray(g @ values)
+    try:
+        ref = weakref.ref(index)
+    except TypeError:  # not weak-referenceable: do not cache
+        return g
+    index.flags.writeable = False
+    for key in [k for k, v in _SCATTER_CACHE.items() if v[0]() is None]:
+        del _SCATTER_CACHE[key]
+    _SCATTER_CACHE[id(index)] = (ref, size, g)
+    return g
+
+
+def _scatter(index: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
+    """``out[index[p]] += values[p]`` for a (items × columns) array; ``index < 0`` dropped."""
+    return np.asarray(_scatter_matrix(index, size) @ values)
 
 
 # --- The linearised variance -------------------------------------------------
@@ -509,6 +532,7 @@ def estimate(values: pd.DataFrame | pd.Series, design: Design | None = None, *,
             pieces.append(_rows(col, kinds[col], dom, domain_rows, n_ans[:, j], df_k[:, j],
                                 w_sum[:, j], mean[:, j], var[:, j], rows_for_kg[:, j],
                                 ci_method, level))
+    _SCATTER_CACHE.clear()  # the matrices belong to this call's index arrays
     if not pieces:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
     out = pd.DataFrame({c: np.concatenate([p[c] for p in pieces]) for c in OUTPUT_COLUMNS})
@@ -538,9 +562,23 @@ def _atom_sums(values: pd.DataFrame, names: list[str], atom: np.ndarray, n_atoms
     keys = ["0,0", "0,1", "0,2"] if constant_base else \
         ["0,0", "0,1", "0,2", "1,0", "1,1", "2,0", "2,1", "2,2"]
     out = {key: np.empty((n_atoms, len(names))) for key in keys}
-    for j, col in enumerate(names):
-        y = values[col].to_numpy(dtype=float, na_value=np.nan)
+    if all(d == np.float64 for d in values.dtypes):
+        matrix = values.to_numpy()  # one float block (respondent_values): a view, no copy
+    else:
+        matrix = values.to_numpy(dtype=float, na_value=np.nan)
+    atom3 = atom.astype(np.int64) * 3
+    for j in range(len(names)):
+        y = matrix[:, j]
         answered = ~np.isnan(y)
+        if constant_base and not np.any((y != 0) & (y != 1) & answered):
+            # A 0/1 indicator: one integer bincount of (atom, 0 | 1 | missing) gives
+            # every sum (y² = y), exactly as the weighted bincounts would.
+            code = (y == 1).view(np.int8) + 2 * (~answered).view(np.int8)
+            counts = np.bincount(atom3 + code, minlength=3 * n_atoms).reshape(n_atoms, 3)
+            out["0,0"][:, j] = counts[:, 0] + counts[:, 1]
+            out["0,1"][:, j] = counts[:, 1]
+            out["0,2"][:, j] = counts[:, 1]
+            continue
         yf = np.where(answered, y, 0.0)
         rows = {"0,0": answered.astype(float), "0,1": yf, "0,2": yf * yf}
         if not constant_base:

@@ -127,31 +127,52 @@ def band(value: float, config: dict | None = None) -> str | None:
     return label
 
 
-def _share(series: pd.Series, yes: tuple[str, ...], no: tuple[str, ...]) -> pd.Series:
+def _codes(series: pd.Series) -> tuple[np.ndarray, list]:
+    """Integer codes (−1 = missing) and the distinct values of a column.
+
+    A categorical column already has them; anything else is factorised once.
+    Everything below then works on the few distinct labels, never on a
+    million strings.
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), list(series.cat.categories)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes, list(uniques)
+
+
+def _lookup(series: pd.Series, table: dict[str, float]) -> np.ndarray:
+    """``table[answer]`` per row as floats; NaN for a missing answer or one not in ``table``."""
+    codes, labels = _codes(series)
+    values = np.array([table.get(label, np.nan) for label in labels] + [np.nan], dtype=float)
+    return values[codes]  # code −1 picks the trailing NaN
+
+
+def _share(series: pd.Series, yes: tuple[str, ...], no: tuple[str, ...]) -> np.ndarray:
     """1 where the answer is in ``yes``, 0 where in ``no``, NaN otherwise."""
-    out = pd.Series(np.nan, index=series.index)
-    out[series.isin(yes).to_numpy()] = 1.0
-    out[series.isin(no).to_numpy()] = 0.0
-    return out
+    return _lookup(series, {**dict.fromkeys(no, 0.0), **dict.fromkeys(yes, 1.0)})
 
 
-def _bool(series: pd.Series) -> pd.Series:
-    return series.astype("Float64").astype(float)
+def _bool(series: pd.Series) -> np.ndarray:
+    """A (nullable) boolean column as 1.0/0.0/NaN."""
+    if isinstance(series.dtype, pd.BooleanDtype) or series.dtype == bool:
+        return series.to_numpy(dtype=float, na_value=np.nan)
+    return series.astype("Float64").astype(float).to_numpy()
 
 
 def _mean_score(frame: pd.DataFrame, scores: dict[str, dict[str, float]], min_answered: float,
-                asked: list[str]) -> pd.Series:
+                asked: list[str]) -> np.ndarray:
     """Average score over the asked items, if at least ``min_answered`` of them are answered."""
-    if not asked:
-        return pd.Series(np.nan, index=frame.index)
-    values = np.column_stack([
-        frame[c].map(scores[c]).astype(float).to_numpy() for c in asked
-    ])
-    answered = np.sum(~np.isnan(values), axis=1)
-    with np.errstate(invalid="ignore"):
-        mean = np.nansum(values, axis=1) / answered
-    mean[answered < min_answered * len(asked)] = np.nan
-    return pd.Series(mean, index=frame.index)
+    total = np.zeros(len(frame))
+    answered = np.zeros(len(frame))
+    for c in asked:
+        v = _lookup(frame[c], scores[c])
+        ok = ~np.isnan(v)
+        total += np.where(ok, v, 0.0)
+        answered += ok
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / answered
+    mean[(answered == 0) | (answered < min_answered * len(asked))] = np.nan
+    return mean
 
 
 def respondent_values(responses: pd.DataFrame, config: dict | None = None) -> pd.DataFrame:
@@ -163,7 +184,10 @@ def respondent_values(responses: pd.DataFrame, config: dict | None = None) -> pd
     """
     config = config or index_config()
     not_asked = set(responses.attrs.get("not_asked", []))
-    r = responses
+    # A view without attrs: pandas deep-copies attrs (the year's area names, thousands
+    # at national scale) into every column taken from the frame.
+    r = responses.copy(deep=False)
+    r.attrs = {}
     out = {
         "otrygg_kvall": _share(r["safe_evening"], UNSAFE, SAFE),
         "otrygg_dag": _share(r["safe_day"], UNSAFE, SAFE),
@@ -176,12 +200,16 @@ def respondent_values(responses: pd.DataFrame, config: dict | None = None) -> pd
     }
     victim = [c for c in INDICATORS["utsatt"].questions if c not in not_asked]
     if victim:
-        yes = (r[victim] == "Ja").fillna(False).any(axis=1)
-        all_answered = r[victim].notna().all(axis=1)
-        out["utsatt"] = pd.Series(np.where(yes, 1.0, np.where(all_answered, 0.0, np.nan)),
-                                  index=r.index)
+        yes = np.zeros(len(r), dtype=bool)
+        all_answered = np.ones(len(r), dtype=bool)
+        for c in victim:
+            codes, labels = _codes(r[c])
+            is_yes = np.array([label == "Ja" for label in labels] + [False])
+            yes |= is_yes[codes]
+            all_answered &= codes >= 0
+        out["utsatt"] = np.where(yes, 1.0, np.where(all_answered, 0.0, np.nan))
     else:
-        out["utsatt"] = pd.Series(np.nan, index=r.index)
+        out["utsatt"] = np.full(len(r), np.nan)
 
     pi = config["problemindex"]
     items = [c for c in INDICATORS["problemindex"].questions if c not in not_asked]
@@ -199,11 +227,15 @@ def respondent_values(responses: pd.DataFrame, config: dict | None = None) -> pd
         out[f"stort_problem_{k}"] = _share(r[f"problem_{k}"],
                                            ("Mycket stort problem", "Ganska stort problem"),
                                            ("Ganska litet problem", "Inget problem alls"))
-    frame = pd.DataFrame(out, index=r.index)[list(INDICATORS)]
-    for name, ind in INDICATORS.items():
-        if all(q in not_asked for q in ind.questions):
-            frame[name] = np.nan
-    return frame
+    # One float block, filled column by column: no stacking or reordering copies.
+    names = list(INDICATORS)
+    block = np.empty((len(names), len(r)))
+    for j, name in enumerate(names):
+        if all(q in not_asked for q in INDICATORS[name].questions):
+            block[j] = np.nan
+        else:
+            block[j] = out[name]
+    return pd.DataFrame(block.T, index=r.index, columns=names, copy=False)
 
 
 def available(indicator: str, not_asked: list[str] | set[str]) -> bool:

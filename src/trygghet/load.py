@@ -5,26 +5,40 @@ Survey tools export in many shapes. This module turns any of them into a
 and each record's row number in the file, so that later messages can point to
 "rad 57". Nothing is interpreted here; the mapping and cleaning do that.
 
+Format
+    Decided by the content, not the name: a ZIP is read as ``.xlsx`` (even
+    when renamed ``.csv``), text named ``.xlsx`` is read as CSV with a warning.
+    An OLE2 file (old ``.xls`` or a password-protected workbook) is refused.
 Encoding
-    A BOM decides (UTF-8, UTF-16). Otherwise UTF-8 is tried and, line by
-    line where it fails, Windows-1252 — the encoding of Swedish Excel's "CSV
-    (semikolonavgränsad)". A file saved as UTF-8 after being misread as
-    Windows-1252 ("Ã¶" for "ö") is repaired line by line and a warning says
-    so. The encoding can be forced (mapping ``source.encoding`` or argument).
-Delimiter
+    A BOM decides (UTF-8, UTF-16); UTF-16 without BOM is recognised by its
+    zero bytes. Otherwise UTF-8 is tried and, line by line where it fails,
+    Windows-1252 — the encoding of Swedish Excel's "CSV (semikolonavgränsad)".
+    A file saved as UTF-8 after being misread as Windows-1252 ("Ã¶" for "ö")
+    is repaired line by line and a warning says so; one whose letters were
+    already lost ("�") gets a warning. The encoding can be forced (mapping
+    ``source.encoding`` or argument).
+Delimiter and line ends
     ``;``, ``,``, tab or ``|``: the one that splits the header row into the
     mapping's headers, else the most consistent one over the first records.
+    CRLF, LF and old Mac CR line ends are all read.
 Header row
     Exports sometimes carry a title above the header; the header is the row
     among the first 20 that holds the most of the mapping's headers.
+Records
+    Every record after the header is kept, blank ones included (cleaning
+    quarantines them). A record with more non-empty fields than the header, or
+    one that holds a whole record split by another delimiter, is set aside in
+    ``bad_rows`` with its row number; trailing empty fields (a delimiter at
+    the end of each line) are not extra fields.
 
-Problems are :class:`TrygghetError` messages naming the file (and row):
-a missing, empty, binary, corrupt or password-protected file, or an old
-``.xls``.
+Problems are :class:`TrygghetError` messages naming the file (and row): a
+missing, empty, binary, corrupt or password-protected file, an old ``.xls``,
+a header without records, or a quote that is never closed.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -97,6 +111,12 @@ def read_export(path: str | Path, mapping: SurveyMapping | None = None, *,
         the headers used to find the header row, delimiter and sheet.
     encoding, delimiter, sheet, header_row
         Override the mapping (``"auto"`` or ``None`` detects).
+
+    Raises
+    ------
+    TrygghetError
+        The file cannot be read as an export, or it holds a header but not a
+        single record (nothing to clean is an input problem, not a result).
     """
     path = Path(path)
     src = mapping.source if mapping is not None else None
@@ -110,7 +130,8 @@ def read_export(path: str | Path, mapping: SurveyMapping | None = None, *,
         raise TrygghetError("filen finns inte", file=path,
                             hint="kontrollera sökvägen (mappningens source.file eller --input)")
     if path.is_dir():
-        raise TrygghetError("är en mapp, inte en fil", file=path)
+        raise TrygghetError("är en mapp, inte en fil", file=path,
+                            hint="ange själva exportfilen, inte mappen")
     data = path.read_bytes()
     if not data.strip():
         raise TrygghetError("filen är tom", file=path, hint="exportera enkätsvaren igen")
@@ -119,15 +140,52 @@ def read_export(path: str | Path, mapping: SurveyMapping | None = None, *,
         raise TrygghetError(
             "filen är lösenordsskyddad eller i det gamla .xls-formatet", file=path,
             hint="öppna den i Excel, ta bort lösenordet och spara som .xlsx eller CSV (UTF-8)")
-    if suffix in (".xlsx", ".xlsm") or data.startswith(ZIP_MAGIC):
-        return _read_xlsx(path, data, sheet, header_row, hints)
-    if suffix in (".xls", ".ods", ".numbers"):
+    if data.startswith(ZIP_MAGIC):  # the content decides: a renamed .xlsx is still one
+        _refuse_plain_zip(path, data)
+        raw = _read_xlsx(path, data, sheet, header_row, hints)
+    elif suffix in (".xls", ".ods", ".numbers"):
         raise TrygghetError(f"filformatet {suffix} stöds inte", file=path,
                             hint="spara som .xlsx eller CSV (UTF-8)")
-    return _read_csv(path, data, encoding, delimiter, header_row, hints)
+    elif suffix in (".xlsx", ".xlsm") and not _looks_like_text(data):
+        raise TrygghetError("filen är inte en läsbar Excel-fil (skadad?)", file=path,
+                            hint="öppna den i Excel och spara den igen som .xlsx")
+    else:
+        raw = _read_csv(path, data, encoding, delimiter, header_row, hints)
+        if suffix in (".xlsx", ".xlsm"):
+            raw.warnings.insert(0, f"filen heter {suffix} men är en textfil; lästes som CSV")
+    if raw.rows_in == 0:
+        raise TrygghetError(
+            "filen har en rubrikrad men inga svar", file=path, row=raw.info.get("header_row"),
+            hint="exportera igen med alla svar (kontrollera filter och datumintervall i "
+                 "enkätverktyget)")
+    return raw
 
 
 # --- CSV -------------------------------------------------------------------
+
+def _looks_like_text(data: bytes) -> bool:
+    """Whether bytes can be a CSV export: a BOM, or no zero bytes (or UTF-16's pattern)."""
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return True
+    return b"\x00" not in data[:4096] or _utf16_without_bom(data) is not None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``"utf-16-le"``/``"-be"`` if the zero bytes say so, else None.
+
+    Text in UTF-16 has a zero byte beside nearly every Latin letter, always on
+    the same side; a binary file has them anywhere.
+    """
+    sample = data[:4096]
+    even, odd = sample[0::2], sample[1::2]
+    if len(odd) < 8:
+        return None
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
 
 def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str, list[str]]:
     """Bytes → text, the encoding used, and warnings."""
@@ -140,15 +198,26 @@ def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str, list[str]
             raise TrygghetError(f"kan inte läsas som {encoding} (byte 0x{data[err.start]:02x})",
                                 file=path, row=line,
                                 hint="ange rätt teckenkodning eller source.encoding: auto") from err
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig", warnings
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16", warnings
+    utf16 = ("utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff"))
+             else _utf16_without_bom(data) if b"\x00" in data[:4096] else None)
+    if utf16:
+        try:
+            return data.decode(utf16).lstrip("\ufeff"), "utf-16", warnings
+        except UnicodeDecodeError as err:  # e.g. cut off in the middle of a character
+            row = data[: err.start].decode(utf16, errors="replace").count("\n") + 1
+            raise TrygghetError("filen är UTF-16 men trasig (avkortad?)", file=path, row=row,
+                                hint="exportera filen igen") from err
     if b"\x00" in data[:4096]:
         raise TrygghetError("filen verkar inte vara en textfil (CSV)", file=path,
                             hint="exportera som CSV eller .xlsx")
+    # "\ufffd" stored in the file: letters replaced by an editor that misread it.
+    lost = data.find("\ufffd".encode())
+    lost_row = data.count(b"\n", 0, lost) + 1 if lost >= 0 else 0
+    used = "utf-8"
+    if data.startswith(b"\xef\xbb\xbf"):
+        data, used = data[3:], "utf-8-sig"
     try:
-        text, used = data.decode("utf-8"), "utf-8"
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         # Line by line: a Windows-1252 file fails on every line with å/ä/ö,
         # while a UTF-8 file with a few stray bytes fails only on those lines.
@@ -157,15 +226,36 @@ def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str, list[str]
             try:
                 lines.append(raw.decode("utf-8"))
             except UnicodeDecodeError:
-                lines.append(raw.decode("cp1252", errors="replace"))
+                # A line that also holds valid UTF-8 (text pasted together) keeps it:
+                # only the bytes that are not UTF-8 are read as Windows-1252.
+                mixed = _UTF8_SEQUENCE.search(raw) is not None
+                lines.append(raw.decode("utf-8", errors=_CP1252_BYTES) if mixed
+                             else raw.decode("cp1252", errors="replace"))
                 fallback.append(i)
         text = "\n".join(lines)
         non_ascii = sum(1 for ln in lines if not ln.isascii())
-        used = "cp1252" if len(fallback) == non_ascii else "blandad"
+        used = "cp1252" if len(fallback) == non_ascii and used == "utf-8" else "blandad"
         if used == "blandad":
             warnings.append(f"blandad teckenkodning: {len(fallback)} rader lästes som "
                             f"Windows-1252 (första: rad {fallback[0]})")
-    return _repair_mojibake(text, warnings), used, warnings
+    # A second BOM (a BOM file saved again by a tool that adds one) is not text.
+    text = _repair_mojibake(text.lstrip("\ufeff"), warnings)
+    if lost_row:
+        warnings.append(f"filen innehåller '\ufffd' (första: rad {lost_row}): tecken som å, ä, ö "
+                        "har gått förlorade när filen sparats med fel teckenkodning – exportera "
+                        "den igen")
+    return text, used, warnings
+
+
+def _cp1252_bytes(err: UnicodeDecodeError) -> tuple[str, int]:
+    """Decode error handler: the offending bytes as Windows-1252 (U+FFFD if undefined)."""
+    return err.object[err.start:err.end].decode("cp1252", errors="replace"), err.end
+
+
+_CP1252_BYTES = "trygghet-cp1252"
+codecs.register_error(_CP1252_BYTES, _cp1252_bytes)
+# A multi-byte UTF-8 character (lead byte + continuation bytes).
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 
 
 def _repair_mojibake(text: str, warnings: list[str]) -> str:
@@ -231,8 +321,14 @@ def _choose_delimiter(text: str, hints: set[str]) -> str:
 def _read_csv(path: Path, data: bytes, encoding: str, delimiter: str, header_row: int | str,
               hints: set[str]) -> RawExport:
     text, used, warnings = _decode(path, data, encoding)
+    if "\r" in text:
+        # One line end for the csv module and pandas alike: CRLF (Windows) and a
+        # lone CR (old Mac Excel's "CSV (Macintosh)") both end a line.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     # Empty lines after the last record are not records; everything before is.
-    text = text.rstrip("\r\n ") + "\n"
+    text = text.rstrip("\n ") + "\n"
+    # A free-text answer can be far longer than the csv module's default 128 kB limit.
+    csv.field_size_limit(max(csv.field_size_limit(), min(len(text) + 1, 2**31 - 1)))
     delim = _choose_delimiter(text, hints) if delimiter in ("auto", None) else delimiter
     head = _split_head(text, delim)
     if header_row in ("auto", None):
@@ -240,55 +336,162 @@ def _read_csv(path: Path, data: bytes, encoding: str, delimiter: str, header_row
     else:
         hidx = int(header_row) - 1
     if hidx >= len(head):
-        raise TrygghetError(f"rubrikraden {hidx + 1} finns inte", file=path)
+        raise TrygghetError(f"rubrikraden {hidx + 1} finns inte", file=path,
+                            hint="kontrollera source.header_row i mappningen (auto letar själv)")
     headers = head[hidx]
     if hidx:
         warnings.append(f"hoppade över {hidx} rad(er) ovanför rubrikraden (rad {hidx + 1})")
 
-    frame, bad = _csv_records(path, text, delim, hidx, len(headers))
-    positions = np.asarray(frame.attrs.pop("positions", range(len(frame))), dtype=np.int64)
+    first = len(head[hidx + 1]) if hidx + 1 < len(head) else 0
+    frame, positions, bad = _csv_records(path, text, delim, hidx, headers, first)
+    frame, positions, bad = _set_aside_other_delimiter(frame, positions, bad, delim, hidx)
     rows = positions + hidx + 2
     info = {"format": "csv", "encoding": used, "delimiter": delim, "header_row": hidx + 1}
     return RawExport(path, headers, frame, rows, info, bad, warnings)
 
 
-def _csv_records(path: Path, text: str, delim: str, hidx: int,
-                 width: int) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
-    """Records after the header as a string frame, plus records of the wrong width.
+def _too_many(n: int, width: int) -> str:
+    return f"{n} fält men rubrikraden har {width}"
 
-    The fast path is pandas' C parser; when a record has more fields than the
-    header, the csv module re-reads the file so that exactly those records are
-    set aside (trailing empty fields are dropped first, as Excel writes them).
+
+def _csv_records(path: Path, text: str, delim: str, hidx: int, headers: list[str],
+                 first: int) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str]]]:
+    """Records after the header: string frame, their positions, and set-aside records.
+
+    The fast path is pandas' C parser, given as many columns as the widest of
+    the header and the first record: pandas silently turns surplus leading
+    fields into an index when the first record is wider than the names it is
+    given, shifting every answer one column. Surplus fields that are empty
+    (a delimiter at the end of each line) are dropped; a record with surplus
+    values is set aside. When a later record is wider still, the csv module
+    re-reads the file so that exactly those records are set aside.
     """
+    width = len(headers)
+    ncol = max(width, first)
     try:
         frame = pd.read_csv(
-            io.StringIO(text), sep=delim, header=None, skiprows=hidx + 1, names=range(width),
+            io.StringIO(text), sep=delim, header=None, skiprows=hidx + 1, names=range(ncol),
             dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False,
             engine="c",
-        )
-        return frame.fillna(""), []
-    except pd.errors.ParserError:
-        pass
+        ).fillna("")
     except pd.errors.EmptyDataError:
-        return pd.DataFrame(columns=range(width), dtype=str), []
-    rows, bad = [], []
+        return pd.DataFrame(columns=range(width), dtype=str), np.zeros(0, np.int64), []
+    except pd.errors.ParserError:
+        return _csv_records_slow(path, text, delim, hidx, headers)
+    positions = np.arange(len(frame), dtype=np.int64)
+    bad: list[tuple[int, str]] = []
+    if ncol > width:
+        filled = np.column_stack([(frame[c].str.strip() != "").to_numpy()
+                                  for c in range(width, ncol)])
+        wide = filled.any(axis=1)
+        if wide.any():
+            # Fields up to the last non-empty one count, as the csv module sees them.
+            last = ncol - np.argmax(filled[:, ::-1], axis=1)
+            bad = [(int(p) + hidx + 2, _too_many(int(k), width))
+                   for p, k in zip(positions[wide], last[wide], strict=True)]
+        frame = frame.loc[~wide, list(range(width))].reset_index(drop=True)
+        positions = positions[~wide]
+    return frame, positions, bad
+
+
+def _csv_records_slow(path: Path, text: str, delim: str, hidx: int,
+                      headers: list[str]) -> tuple[pd.DataFrame, np.ndarray,
+                                                   list[tuple[int, str]]]:
+    """The csv module's reading of the records; only for files pandas refuses."""
+    width = len(headers)
+    rows, bad, positions = [], [], []
     reader = csv.reader(io.StringIO(text), delimiter=delim)
-    for i, row in enumerate(reader):
-        if i <= hidx:
-            continue
-        while len(row) > width and row[-1].strip() == "":
-            row.pop()
-        if len(row) > width:
-            bad.append((i + 1, f"raden har {len(row)} fält men rubrikraden {width}"))
-            rows.append(None)
-        else:
-            rows.append(row + [""] * (width - len(row)))
-    # Keep positions: bad records are dropped from the frame but keep their row numbers.
-    keep = [r for r in rows if r is not None]
-    frame = pd.DataFrame(keep, columns=range(width), dtype=str) if keep else \
+    i, begins, ends = -1, 0, 0  # the last record's first line and the line after it
+    try:
+        for i, row in enumerate(reader):  # noqa: B007 - i is used after the loop
+            begins, ends = ends, reader.line_num
+            if i > hidx:
+                while len(row) > width and row[-1].strip() == "":
+                    row.pop()
+                if len(row) > width:
+                    bad.append((i + 1, _too_many(len(row), width)))
+                else:
+                    rows.append(row + [""] * (width - len(row)))
+                    positions.append(i - hidx - 1)
+    except csv.Error as err:
+        raise TrygghetError(f"raden kan inte delas upp i fält ({err})", file=path, row=i + 2,
+                            hint="öppna filen i en textredigerare och rätta raden, eller "
+                                 "exportera igen") from err
+    if i > hidx:
+        _check_closed_quote(path, text, delim, begins, row=i + 1, headers=headers)
+    frame = pd.DataFrame(rows, columns=range(width), dtype=str) if rows else \
         pd.DataFrame(columns=range(width), dtype=str)
-    frame.attrs["positions"] = [i for i, r in enumerate(rows) if r is not None]
-    return frame, bad
+    return frame, np.asarray(positions, dtype=np.int64), bad
+
+
+def _check_closed_quote(path: Path, text: str, delim: str, begins: int, *, row: int,
+                        headers: list[str]) -> None:
+    """Refuse a file whose last record opens a quote that never closes.
+
+    The lenient reader takes the rest of the file as one field: every
+    respondent below it would silently vanish into one free-text answer. Only
+    the last record can be affected, so only it (from line ``begins``) is read
+    again, strictly.
+    """
+    lines = io.StringIO(text).readlines()
+    tail = "".join(lines[begins:])
+    try:
+        for _ in csv.reader(io.StringIO(tail), delimiter=delim, strict=True):
+            pass
+    except csv.Error as err:
+        if "end of data" not in str(err):  # strict also refuses quirks Excel accepts
+            return
+        fields = next(csv.reader(io.StringIO(tail), delimiter=delim))
+        column = headers[len(fields) - 1] if len(fields) <= len(headers) else None
+        raise TrygghetError(
+            f"ett citattecken (\") avslutas aldrig, så resten av filen (rad {begins + 1}–"
+            f"{len(lines)} i en textredigerare) skulle bli ett enda fält", file=path, row=row,
+            column=column,
+            hint="avsluta fältet med \" (ett \" inuti texten skrivs \"\") eller exportera "
+                 "igen") from err
+
+
+def _set_aside_other_delimiter(frame: pd.DataFrame, positions: np.ndarray,
+                               bad: list[tuple[int, str]], delim: str,
+                               hidx: int) -> tuple[pd.DataFrame, np.ndarray,
+                                                   list[tuple[int, str]]]:
+    """Set aside records that hold a whole record split by another delimiter.
+
+    Rows pasted in from another export (commas in a semicolon file) arrive as
+    one field and empty others; cleaning would read them as a respondent with
+    only an id. Vectorised, and only records whose other fields are all empty
+    are looked at closely.
+    """
+    width = frame.shape[1]
+    if width < 3 or frame.empty:
+        return frame, positions, bad
+    # Cheap first: such a record has its second field empty; few records do.
+    maybe = np.flatnonzero((frame[1] == "").to_numpy())
+    if len(maybe):
+        rest_blank = (frame.iloc[maybe, 1:] == "").all(axis=1).to_numpy()
+        maybe = maybe[rest_blank]
+    if not len(maybe):
+        return frame, positions, bad
+    first = frame[0].iloc[maybe]
+    found = np.zeros(len(maybe), dtype=bool)
+    extra = []
+    for other in DELIMITERS:
+        if other == delim:
+            continue
+        hit = ~found & (first.str.count(re.escape(other)) >= (width - 1) // 2).to_numpy()
+        extra += [(int(p) + hidx + 2,
+                   f"1 fält men rubrikraden har {width} – raden verkar avgränsad med "
+                   f"{_DELIM_NAMES[other]} i stället för {_DELIM_NAMES[delim]}")
+                  for p in positions[maybe[hit]]]
+        found |= hit
+    if not found.any():
+        return frame, positions, bad
+    keep = np.ones(len(frame), dtype=bool)
+    keep[maybe[found]] = False
+    return frame.loc[keep].reset_index(drop=True), positions[keep], sorted(bad + extra)
+
+
+_DELIM_NAMES = {";": "semikolon", ",": "komma", "\t": "tabb", "|": "'|'"}
 
 
 # --- XLSX ------------------------------------------------------------------
@@ -305,6 +508,28 @@ def _cell_text(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def _refuse_plain_zip(path: Path, data: bytes) -> None:
+    """A zip archive that is not a workbook: survey tools often deliver the export zipped."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a readable zip: _read_xlsx says "skadad"
+    if "[Content_Types].xml" in names or any(n.startswith("xl/") for n in names):
+        return
+    inside = ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
+    raise TrygghetError(f"filen är ett zip-arkiv, inte en export ({inside or 'tomt'})",
+                        file=path, hint="packa upp arkivet och ange exportfilen i det med --input")
+
+
+def _sheet_grid(ws) -> list[list[str]]:
+    """A worksheet's cells as text, row by row (row i = spreadsheet row i + 1)."""
+    # Streaming writers often store a wrong or partial size ("A1"); read-only
+    # openpyxl trusts it and silently drops the rest, so the size is re-read.
+    ws.reset_dimensions()
+    return [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
 
 
 def _read_xlsx(path: Path, data: bytes, sheet: str | int | None, header_row: int | str,
@@ -334,12 +559,12 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | int | None, header_row: int
                                     hint=f"bladen heter: {', '.join(names)}")
             else:
                 ws = wb[sheet]
-            grid = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+            grid = _sheet_grid(ws)
         else:
             # The sheet that holds the mapping's headers; the first if none does.
             best = None
             for ws in wb.worksheets:
-                grid_ = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+                grid_ = _sheet_grid(ws)
                 hits = _best_header(grid_, hints)[1] if hints else 0
                 if best is None or hits > best[0]:
                     best = (hits, ws.title, grid_)
@@ -352,26 +577,29 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | int | None, header_row: int
         wb.close()
 
     if not grid or not any(any(c.strip() for c in r) for r in grid):
-        raise TrygghetError(f"bladet '{sheet_name}' är tomt", file=path)
+        raise TrygghetError(f"bladet '{sheet_name}' är tomt", file=path,
+                            hint="ange bladet med svaren i mappningens source.sheet")
     if header_row in ("auto", None):
         hidx, _ = _best_header(grid, hints)
     else:
         hidx = int(header_row) - 1
     if hidx >= len(grid):
-        raise TrygghetError(f"rubrikraden {hidx + 1} finns inte", file=path)
+        raise TrygghetError(f"rubrikraden {hidx + 1} finns inte", file=path,
+                            hint="kontrollera source.header_row i mappningen (auto letar själv)")
     if hidx:
         warnings.append(f"hoppade över {hidx} rad(er) ovanför rubrikraden (rad {hidx + 1})")
-    headers = grid[hidx]
-    # Trailing columns with neither header nor data are formatting, not data.
-    width = len(headers)
-    while width and not headers[width - 1].strip() and \
-            all(len(r) < width or not r[width - 1].strip() for r in grid[hidx + 1:]):
-        width -= 1
-    headers = headers[:width]
     # Rows without a single value after the last record are sheet formatting, not records.
     body = grid[hidx + 1:]
     while body and not any(c.strip() for c in body[-1]):
         body.pop()
+    # Rows are as long as their last stored cell: data may reach past the header.
+    width = max(len(r) for r in [grid[hidx], *body])
+    headers = (grid[hidx] + [""] * width)[:width]
+    # Trailing columns with neither header nor data are formatting, not data.
+    while width and not headers[width - 1].strip() and \
+            all(len(r) < width or not r[width - 1].strip() for r in body):
+        width -= 1
+    headers = headers[:width]
     body = [(r + [""] * width)[:width] for r in body]
     frame = pd.DataFrame(body, columns=range(width), dtype=str) if body else \
         pd.DataFrame(columns=range(width), dtype=str)

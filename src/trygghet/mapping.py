@@ -34,15 +34,23 @@ MULTI_KEYS = {"header", "separator", "options"}
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp1252")
 
 
+# Characters that print as nothing: zero-width space/joiners, word joiner, BOM, soft hyphen.
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+
+
 def normalise(text: object) -> str:
     """Fold a label or header for matching: Unicode NFKC, casefold, one space.
 
     ``" Ganska  TRYGG "`` and ``"ganska trygg"`` compare equal. Dash variants
-    (‐ ‑ – —) fold to one dash so "16-24" matches "16–24".
+    (‐ ‑ – —) fold to one dash so "16-24" matches "16–24". Invisible
+    characters go: a stray byte-order mark (U+FEFF, from exports glued
+    together or saved twice with a BOM) or a zero-width space pasted in from a
+    web page must not make a header or label unfindable.
     """
     if text is None:
         return ""
     s = unicodedata.normalize("NFKC", str(text)).casefold()
+    s = _INVISIBLE.sub("", s)
     s = re.sub(r"[\u2010-\u2015\u2212]", "-", s)
     return re.sub(r"\s+", " ", s).strip()
 
@@ -329,6 +337,17 @@ def _areas(path: Path, raw: Any) -> dict[str, Area]:
     return out
 
 
+def _yaml_hint(message: str) -> str:
+    """What to do about a mapping file the YAML reader refused."""
+    if "två gånger" in message:
+        return ("ett fält kan bara ha en rubrik: ta bort den ena raden (frågor med en kolumn "
+                "per svarsalternativ anges under options)")
+    if "finns inte" in message:
+        return "kontrollera sökvägen (--mapping eller config/surveys/<år>.yml)"
+    return ("kontrollera raden: indrag med mellanslag (inte tabb), och citattecken runt "
+            "rubriker som innehåller ': ' eller börjar med ett specialtecken")
+
+
 def load_mapping(path: str | Path) -> SurveyMapping:
     """Read and validate a mapping file.
 
@@ -339,7 +358,11 @@ def load_mapping(path: str | Path) -> SurveyMapping:
     caught by the strict reader.
     """
     path = Path(path)
-    raw = read_yaml(path)
+    try:
+        raw = read_yaml(path)
+    except TrygghetError as err:
+        err.hint = err.hint or _yaml_hint(err.message)
+        raise
     m = _as_dict(path, "", raw)
     _unknown_keys(path, "", m, TOP_KEYS)
     year = m.get("year")

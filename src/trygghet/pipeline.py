@@ -45,7 +45,8 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
     mapping = load_mapping(mapping_path)
     if mapping.year != year:
         raise TrygghetError(f"mappningen gäller år {mapping.year}, inte {year}",
-                            file=mapping_path, column="year")
+                            file=mapping_path, column="year",
+                            hint=f"kör med --year {mapping.year} eller ange årets mappning")
     source = Path(input_path).resolve() if input_path else mapping.source_path(project.root)
     raw = load.read_export(source, mapping)
     result = clean.clean(raw, mapping, key=pseudonym_key(project.root))
@@ -392,13 +393,129 @@ def _prepare(project: Project, year: int, echo: Echo) -> None:
             promises_year(project, year, echo=echo)
 
 
+# Worker processes of the parallel render (``report_year``). SIGINT is the
+# parent's: a Ctrl-C in the terminal reaches the whole process group, and the
+# parent then stops each worker once, with SIGTERM. SIGTERM during a render
+# raises KeyboardInterrupt there (the render cleans up and stops its kernel);
+# between renders it only marks the worker as stopping, so that it starts no
+# queued render and exits quietly, without a traceback.
+_STOPPING = False
+_RENDERING = False
+
+
+def _worker_stop(signum, frame) -> None:
+    global _STOPPING
+    _STOPPING = True
+    if _RENDERING:
+        raise KeyboardInterrupt("SIGTERM")
+
+
+def _worker_init() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_stop)
+
+
 def _render_job(job: tuple) -> tuple[str, dict, dict]:
-    """Render one notebook (runs in a worker process)."""
+    """Render one notebook (in a worker process, or in this one)."""
+    global _RENDERING
     from . import render
 
     notebook, outdir, stem, parameters, formats, cwd = job
-    result = render.render_notebook(notebook, outdir, stem, parameters, formats, cwd=cwd)
+    _RENDERING = True
+    try:
+        if _STOPPING:
+            raise KeyboardInterrupt("SIGTERM")
+        result = render.render_notebook(notebook, outdir, stem, parameters, formats, cwd=cwd)
+    finally:
+        _RENDERING = False
     return stem, {k: str(v) for k, v in result.files.items()}, result.timings
+
+
+def _render_parallel(todo: list[tuple], jobs: int, done: Callable[..., None]) -> None:
+    """Render ``todo`` in up to ``jobs`` worker processes; on any failure stop them all.
+
+    A failing notebook, Ctrl-C or SIGTERM cancels the renders not yet started
+    and interrupts those under way (each removes its temporary folder and
+    stops its kernel) before the error is raised: nothing keeps running.
+    """
+    import contextlib
+    import os
+    import signal
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=_worker_init)
+    futures = []
+    try:
+        futures = [pool.submit(_render_job, job) for job in todo]
+        for future in as_completed(futures):
+            done(*future.result())
+    except BaseException as err:
+        for f in futures:
+            f.cancel()
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(ProcessLookupError, TypeError):
+                os.kill(process.pid, signal.SIGTERM)
+        if isinstance(err, BrokenProcessPool):
+            raise TrygghetError("en renderingsprocess avbröts oväntat (slut på minne?)",
+                                hint="kör igen, eventuellt med --jobs 1") from err
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _refuse_free_text(project: Project, years: list[int], files: list[Path],
+                      outdir: Path) -> None:
+    """Refuse to publish a report that quotes a free-text answer.
+
+    The report notebooks never load respondent rows, but a notebook is code: one
+    ``display(responses.head())`` would put names and phone numbers on the
+    municipality's website. Every answer in ``comment`` of the years the report
+    draws on (four words or more, so that a short "Nej tack" cannot block a
+    report by chance) is looked for in the rendered HTML and in every string of
+    the executed notebook; the PDF is printed from the HTML.
+    """
+    import html
+    import json
+
+    comments = set()
+    for y in years:
+        path = project.processed(y) / "responses.parquet"
+        try:
+            column = pd.read_parquet(path, columns=["comment"])["comment"].dropna()
+        except (OSError, KeyError, ValueError):
+            continue
+        comments |= {" ".join(c.split()) for c in column.astype(str)
+                     if len(c.split()) >= 4 and len(c.strip()) >= 20}
+    if not comments:
+        return
+
+    def strings(node):
+        if isinstance(node, dict):
+            for value in node.values():
+                yield from strings(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from strings(value)
+        elif isinstance(node, str):
+            yield node
+
+    for path in files:
+        if path.suffix not in (".html", ".ipynb"):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        text = ("\n".join(strings(json.loads(text))) if path.suffix == ".ipynb"
+                else html.unescape(text))
+        text = " ".join(text.split())
+        found = sum(c in text for c in comments)
+        if found:
+            raise TrygghetError(
+                f"rapporten innehåller {number(found)} fritextsvar från enkäten och "
+                "publiceras inte", file=outdir / path.name,
+                hint="fritextsvar publiceras aldrig: ta bort det som visar svaren ur "
+                     "notebooken (de tidigare rapporterna är orörda)")
 
 
 def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("html", "pdf"),
@@ -410,15 +527,21 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
     (``trygghetsrapport_<year>``), the promise follow-up
     (``loftesuppfoljning_<year>``, if the year has a promise) and one survey
     report per name in ``areas`` (``trygghetsrapport_<year>_<area>``), in up to
-    ``jobs`` parallel processes. Each report is rendered in a temporary folder
-    and moved into place only when complete (see :func:`render.render_notebook`),
-    so a failure leaves no partial files and the previous reports intact.
+    ``jobs`` parallel processes. All of them are rendered into a hidden staging
+    folder in ``reports/<year>/`` and moved into place together only when every
+    one is complete: a failing notebook, Ctrl-C or SIGTERM stops every render
+    (and its kernel), removes the staging folder and leaves the previous
+    reports exactly as they were.
     """
+    import contextlib
+    import os
+    import shutil
+    import tempfile
     import time
-    from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    from . import promise_files
+    from . import promise_files, render
     from .schema import slug
+    from .writers import _os_error
 
     start = time.perf_counter()
     _prepare(project, year, echo)
@@ -449,24 +572,43 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
         done += 1
         secs = sum(timings.values())
         echo(f"  [{done}/{len(todo)}] {stem}: klar på {number(secs, 1)} s")
-        written.extend(Path(files[f]) for f in formats if f in files)
 
-    if jobs <= 1 or len(todo) == 1:
-        for job in todo:
-            report(*_render_job(job))
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
-            futures = [pool.submit(_render_job, job) for job in todo]
-            try:
-                for future in as_completed(futures):
-                    report(*future.result())
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
+    # All or nothing: every report is rendered into one hidden staging folder
+    # and the set is moved into place only when all of them are complete, so a
+    # failure or an interrupt leaves the previous year's set exactly as it was.
+    created = not outdir.exists()
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".trygghet_{year}.", suffix=".tmp", dir=outdir))
+    except OSError as err:
+        raise _os_error(err, outdir) from err
+    try:
+        staged = [(nb, stage, *rest) for nb, _, *rest in todo]
+        if jobs <= 1 or len(todo) == 1:
+            for job in staged:
+                report(*_render_job(job))
+        else:
+            _render_parallel(staged, jobs, report)
+        names = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
+        _refuse_free_text(project, [y for y in project.survey_years() if y <= year],
+                          [stage / name for name in names], outdir)
+        with render._signals_deferred():
+            for name in names:
+                os.replace(stage / name, outdir / name)
+                written.append(outdir / name)
+    except OSError as err:
+        raise _os_error(err, outdir) from err
+    except TrygghetError as err:
+        if err.file and err.file.startswith(str(stage)):
+            err.file = str(outdir)  # the folder the user knows, not the hidden staging one
+        raise
+    finally:
+        with render._signals_deferred():
+            shutil.rmtree(stage, ignore_errors=True)
+            if created and not written:
+                with contextlib.suppress(OSError):
+                    outdir.rmdir()
     echo(f"Klart på {number(time.perf_counter() - start, 1)} s. Skrev:")
     for path in sorted(written):
         echo(f"  {_relative(path, project.root)}")
     return sorted(written)
-
-

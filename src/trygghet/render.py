@@ -177,6 +177,15 @@ class NotebookError(TrygghetError):
         self.ename = ename
         self.evalue = evalue
 
+    def __reduce__(self):
+        # Picklable, so that a worker process (area reports in parallel) can send
+        # it back: the default would call __init__ without the keyword arguments.
+        return (_rebuild_notebook_error, (self.message, self.notebook), self.__dict__)
+
+
+def _rebuild_notebook_error(message: str, notebook: str) -> NotebookError:
+    return NotebookError(message, notebook=notebook)
+
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -313,12 +322,13 @@ def execute_notebook(path: str | Path, out_ipynb: str | Path,
         sockets = tempfile.mkdtemp(prefix="trygghet-kernel-")
         config.KernelManager.transport = "ipc"
         config.KernelManager.ip = os.path.join(sockets, "kernel")
+    managers: list = []
     try:
         pm.execute_notebook(
             str(path), str(out_ipynb), parameters=parameters, kernel_name=kernel_name,
             execution_timeout=timeout, cwd=str(cwd or path.parent), progress_bar=False,
             log_output=False, request_save_on_cell_execute=False, start_timeout=120,
-            config=config,
+            config=config, kernel_manager_class=_tracked_kernel_manager(managers),
             # Every output is collected once the last cell has run: stop the kernel
             # at once instead of the polite shutdown that waits for it and, when
             # it is slow, interrupts it (and logs "KeyboardInterrupt caught").
@@ -337,9 +347,75 @@ def execute_notebook(path: str | Path, out_ipynb: str | Path,
         raise TrygghetError(f"Jupyter-kärnan '{kernel_name}' finns inte", file=path,
                             hint="installera ipykernel i miljön (make venv)") from err
     finally:
+        # An interrupt while the kernel starts escapes nbclient's clean-up: the
+        # kernel would live on and, once its socket folder is gone, die with a
+        # traceback on the user's terminal. Stop it first.
+        for manager in managers:
+            _kill_kernel(manager)
         if sockets:
             shutil.rmtree(sockets, ignore_errors=True)
+    _reproducible(out_ipynb, path)
     return out_ipynb
+
+
+def _tracked_kernel_manager(managers: list):
+    """A kernel manager class that records each kernel process it launches in ``managers``."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class TrackedKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+            managers.append((self, getattr(self.provisioner, "process", None)))
+
+    return TrackedKernelManager
+
+
+def _kill_kernel(entry) -> None:
+    """Kill a kernel process that is still running, and remove its connection file."""
+    manager, process = entry
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(OSError):
+        process.kill()
+    with contextlib.suppress(Exception):
+        process.wait(timeout=10)
+    with contextlib.suppress(Exception):
+        manager.cleanup_connection_file()
+
+
+#: Per-run metadata papermill writes into the notebook and each cell.
+_RUN_KEYS = ("start_time", "end_time", "duration")
+
+
+def _reproducible(out_ipynb: Path, notebook: Path) -> None:
+    """Drop from the executed notebook what differs between runs, and absolute paths.
+
+    papermill records when the notebook and each cell ran and for how long, and
+    the absolute paths of the notebook and of its (temporary) output; the
+    kernel stamps each cell's messages. None of it belongs in a published
+    file: the same inputs must give the same bytes, and a path can name the
+    user (``/home/anna.svensson/…``). The paths become file names, and a cell
+    papermill added (the injected parameters, with a random id) gets a fixed id.
+    """
+    import nbformat
+
+    nb = nbformat.read(out_ipynb, as_version=4)
+    run = nb.metadata.get("papermill")
+    if run is not None:
+        for key in _RUN_KEYS:
+            run.pop(key, None)
+        run["input_path"] = notebook.name
+        run["output_path"] = out_ipynb.name
+    authored = {c.get("id") for c in nbformat.read(notebook, as_version=4).cells}
+    for number, cell in enumerate(nb.cells, start=1):
+        cell.metadata.pop("execution", None)
+        for key in _RUN_KEYS:
+            cell.metadata.get("papermill", {}).pop(key, None)
+        if "id" in cell and cell["id"] not in authored:
+            cell["id"] = ("injected-parameters"
+                          if "injected-parameters" in cell.metadata.get("tags", [])
+                          else f"papermill-{number}")
+    nbformat.write(nb, out_ipynb)
 
 
 # --- HTML ------------------------------------------------------------------------------
@@ -684,7 +760,7 @@ class RenderResult:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt() -> Iterator[None]:
     """Turn SIGTERM into KeyboardInterrupt, so that clean-up code runs.
 
     By default SIGTERM ends Python at once, skipping ``finally`` blocks: the
@@ -768,7 +844,7 @@ def render_notebook(notebook: str | Path, outdir: str | Path, stem: str,
     notebook, outdir = Path(notebook), Path(outdir)
     created = not outdir.exists()
     result = RenderResult()
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         try:
             outdir.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".tmp", dir=outdir))

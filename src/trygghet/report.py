@@ -35,6 +35,7 @@ from .errors import TrygghetError
 from .indicators import INDICATORS
 from .mapping import Design, load_mapping
 from .suppress import Rules, display_table, footnote, protect
+from .writers import restore
 
 LANGUAGES = ("sv", "en")
 PRIMARY = ("weighted", "unweighted")  # the estimate a report leads with, by design
@@ -647,7 +648,12 @@ def load_follow_up(year: int, *, project: Project | None = None,
             return None
         raise TrygghetError("uppföljningen saknas", file=path,
                             hint=f"kör trygghet promises --year {year}")
-    return pd.read_csv(path, dtype={"inriktning": int})
+    frame = pd.read_csv(path, dtype={"inriktning": int})
+    # Our CSVs guard text against formula injection; the report shows it as written.
+    for col in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[col]):
+            frame[col] = frame[col].map(restore, na_action="ignore")
+    return frame
 
 
 def status_table(follow_up: pd.DataFrame, language: str = "sv") -> pd.DataFrame:

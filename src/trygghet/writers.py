@@ -38,6 +38,14 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def restore(value: Any) -> Any:
+    """Undo :func:`neutralise` when reading our own CSV back (``"'=x"`` → ``"=x"``)."""
+    if isinstance(value, str) and value.startswith("'") and value[1:2] and \
+            value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with every text cell (and header) neutralised."""
     out = frame.copy()
@@ -79,18 +87,36 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def _os_error(err: OSError, path: Path) -> TrygghetError:
-    if err.errno == errno.ENOSPC:
+    """One Swedish message naming ``path`` for an operating-system error while writing."""
+    if err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         return TrygghetError("disken är full", file=path, hint="frigör utrymme och kör igen")
     if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return TrygghetError("saknar skrivrättighet", file=path,
                              hint="kontrollera behörigheten till mappen")
-    return TrygghetError(f"kunde inte skriva filen ({err.strerror})", file=path)
+    if err.errno in (errno.ENOTDIR, errno.EEXIST):
+        # A file where a folder should be (reports/2020 as a file, say).
+        where = path if not err.filename or str(err.filename).endswith(".tmp") else err.filename
+        return TrygghetError("mappen kan inte skapas: det finns en fil med samma namn",
+                             file=where, hint="flytta eller byt namn på filen och kör igen")
+    return TrygghetError(f"kunde inte skriva filen ({err.strerror or err})", file=path)
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, **kwargs: Any) -> Path:
-    """Write UTF-8 CSV (comma, ``\\n``), formula-neutralised, atomically."""
+    """Write UTF-8 CSV (comma, ``\\n``), formula-neutralised, atomically.
+
+    A carriage return inside a cell must be quoted: a spreadsheet ends the row
+    at a bare CR, and the rest of the cell, starting a row of its own, could be
+    a formula. The csv module quotes only the line terminator's characters, so
+    a table holding a CR is written with RFC 4180's CRLF line ends instead.
+    """
+    safe = neutralise_frame(frame)
+    text = [c for c in safe.columns if safe[c].dtype == object or
+            pd.api.types.is_string_dtype(safe[c].dtype) or
+            isinstance(safe[c].dtype, pd.CategoricalDtype)]
+    has_cr = any(safe[c].astype(str).str.contains("\r", regex=False).any() for c in text) or \
+        any("\r" in str(c) for c in safe.columns)
     with atomic_path(path) as tmp:
-        neutralise_frame(frame).to_csv(tmp, index=False, lineterminator="\n", **kwargs)
+        safe.to_csv(tmp, index=False, lineterminator="\r\n" if has_cr else "\n", **kwargs)
     return Path(path)
 
 
@@ -269,6 +295,7 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
                    "förändring kan dras."])
         ws.freeze_panes = "A4"
 
+    _neutralise_workbook(wb)
     wb.properties.creator = "trygghet"
     buf = io.BytesIO()
     wb.save(buf)
@@ -288,6 +315,20 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
     with atomic_path(path) as tmp:
         tmp.write_bytes(out.getvalue())
     return Path(path)
+
+
+def _neutralise_workbook(wb) -> None:
+    """Neutralise every text cell of every sheet, whichever cell the code above forgot.
+
+    openpyxl stores a string that begins with "=" as a formula, so a single
+    missed area name or label would run in Excel. Numbers are not text and
+    keep their sign.
+    """
+    for ws in wb.worksheets:
+        for cells in ws.iter_rows():
+            for cell in cells:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
+                    cell.value = neutralise(cell.value)
 
 
 def _sheet_name(text: str) -> str:

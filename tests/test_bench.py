@@ -1,0 +1,44 @@
+"""Smoke run of the national benchmark (benchmarks/bench.py) on a small survey.
+
+The benchmark itself is not part of the test suite (a full run takes most of an
+hour); this runs it end to end on 10,000 rows of four municipalities, one repeat,
+without the report and R steps, and checks that it completes and prints the
+table with its baselines and ratios.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks" / "bench.py"
+
+
+def test_bench_smoke(tmp_path):
+    out = tmp_path / "results"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH), "--rows", "10000", "--municipalities", "4", "--repeat", "1",
+         "--skip-reports", "--skip-r", "--out", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = proc.stdout
+    assert "| step | median time | peak memory | baseline | ratio | target | met |" in text
+    # Baselines and ratios are printed in the same run.
+    assert "row-by-row" in text and "× faster" in text
+    assert "naive finds the same: yes" in text
+    assert "≤ 20 s, ≤ 4 GB" in text
+
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    steps = results["steps"]
+    for step in ("load_csv", "load_parquet", "clean", "clean_naive", "rake", "estimates",
+                 "chain"):
+        assert steps[step]["seconds"] > 0
+        assert steps[step]["peak_mb"] > 0
+    # The row-by-row cleaning finds exactly what trygghet finds.
+    assert steps["clean_naive"]["info"]["rows_clean"] == steps["clean"]["info"]["rows_clean"]
+    # 10,000 rows minus the designed mess: 8 quarantine reasons × 2 rows, 5 + 3 duplicates.
+    assert steps["clean"]["info"]["rows_clean"] == 10_000 - 16 - 8
+    assert (out / "results.md").read_text(encoding="utf-8").startswith("# trygghet benchmark")
