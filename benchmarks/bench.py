@@ -881,14 +881,33 @@ def compare_r(sub: Path) -> dict:
 # Orchestration
 # ---------------------------------------------------------------------------
 
+def _cpu_busy() -> float:
+    """CPU seconds every process on the machine has used since boot (``/proc/stat``)."""
+    with contextlib.suppress(OSError):
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, fields)
+        return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+    return float("nan")
+
+
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def run_step(step: str, folder: Path, repeat: int, arg: str | None = None, echo=print) -> dict:
-    runs, load = [], []
+    runs, other = [], []
     for i in range(repeat):
-        load.append(os.getloadavg()[0])
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", step,
                "--data", str(folder)] + (["--arg", str(arg)] if arg else [])
+        # What the rest of the machine used meanwhile: all CPU time minus the
+        # worker's own (with its kernels and pools, which it waits for). The load
+        # average cannot tell this apart: it counts the benchmark's own steps.
+        busy, ours, wall = _cpu_busy(), _children_cpu(), time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True,
                               env={**os.environ, "PYTHONHASHSEED": "0"})
+        other.append({"cpu_s": max(0.0, (_cpu_busy() - busy) - (_children_cpu() - ours)),
+                      "wall_s": time.perf_counter() - wall})
         if proc.returncode != 0:
             raise RuntimeError(f"step {step} failed:\n{proc.stderr[-4000:]}")
         result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -899,7 +918,7 @@ def run_step(step: str, folder: Path, repeat: int, arg: str | None = None, echo=
             "peak_mb": max(r["peak_mb"] for r in runs),
             "rss_before_mb": statistics.median(r["rss_before_mb"] for r in runs),
             "runs": [r["seconds"] for r in runs], "info": runs[-1]["info"],
-            "all_info": [r["info"] for r in runs], "load_before_runs": load}
+            "all_info": [r["info"] for r in runs], "other_processes": other}
 
 
 def _median_info(step: dict, key: str) -> float:
@@ -1105,16 +1124,16 @@ def main(argv: list[str] | None = None) -> int:
         rows = build_table(res)
         res["table"] = rows
         table = render_table(rows)
+        other = [x for st in steps.values() for x in st.get("other_processes", [])]
+        cpu, wall = sum(x["cpu_s"] for x in other), sum(x["wall_s"] for x in other)
+        res["other_processes"] = {"cpu_s": cpu, "wall_s": wall}
+        note = (f"Other processes used {cpu:.0f} CPU-seconds during the {wall:.0f} s of "
+                f"timed runs ({cpu / max(wall, 1e-9):.0%} of one core)")
+        if cpu > 0.05 * wall:
+            note += ": the times are inflated and the parallel speed-up understated"
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "results.json").write_text(json.dumps(res, indent=1, default=str),
                                                encoding="utf-8")
-        loads = [x for st in steps.values() for x in st.get("load_before_runs", [])]
-        res["load_average"] = {"min": min(loads, default=0.0), "max": max(loads, default=0.0)}
-        note = (f"1-minute load average before the runs: {res['load_average']['min']:.1f}–"
-                f"{res['load_average']['max']:.1f} on {res['machine']['cpus']} cores")
-        if res["load_average"]["max"] > 1.5:
-            note += " (other processes were running: times are inflated, parallel speed-up " \
-                    "understated)"
         md = (f"# trygghet benchmark\n\n`{res['command']}` on {res['date']}, "
               f"{res['machine']['cpus']} cores, {res['machine']['memory_gb']} GB; medians of "
               f"{args.repeat} runs, each in a fresh process; peak RSS (VmHWM; process tree "

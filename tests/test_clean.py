@@ -26,6 +26,14 @@ def run(tmp_path, rows, mapping=None, **export_kwargs):
     return clean(raw, m, key=KEY)
 
 
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory):
+    """The mini mapping, loaded once (for property tests)."""
+    path = tmp_path_factory.mktemp("mapping") / "m.yml"
+    path.write_text(yaml.safe_dump(mini_mapping(), allow_unicode=True), encoding="utf-8")
+    return load_mapping(path)
+
+
 def reasons(result) -> dict[int, str]:
     return dict(zip(result.quarantine["source_row"], result.quarantine["reason"], strict=True))
 
@@ -260,6 +268,37 @@ def test_ids_are_pseudonymised_with_the_key(tmp_path):
     m = load_mapping(tmp_path / "m.yml")
     other = clean(read_export(tmp_path / "e.csv", m), m, key=b"z" * 32)
     assert other.responses["respondent_id"].iloc[0] != pid
+
+
+def test_pseudonyms_are_the_published_hmac():
+    """Against the standard library's one-shot HMAC (RFC 2104), for any key and id."""
+    import hashlib
+    import hmac
+
+    from trygghet.privacy import pseudonymise
+
+    ids = ["19450101-1234", "a", "", "Åsa", 17]
+    for key, context in [(b"k" * 32, ""), (b"\x00other", "2020")]:
+        expected = [hmac.new(key, f"{context}|{i}".encode(), hashlib.sha256).hexdigest()[:16]
+                    for i in ids]
+        assert pseudonymise(ids, key, context=context) == expected
+
+
+@given(st.lists(st.sampled_from(["Mycket trygg", "mkt trygg", " MYCKET TRYGG ", "Vet ej",
+                                 "", "Ganska otrygg", "okänt", "Trygg?"]), max_size=30))
+def test_categorical_from_codes_equals_labels_looked_up_one_by_one(mini, values):
+    """The fast categorical against a plain per-value dictionary lookup."""
+    from trygghet.clean import _categorical, _scale_table
+    from trygghet.mapping import normalise
+    from trygghet.schema import SCALES
+
+    m = mini
+    table = _scale_table("safety", m)
+    dtype = SCALES["safety"].dtype
+    got, unknown = _categorical(pd.Series(values, dtype=object), table, dtype)
+    assert list(unknown) == [normalise(v) not in table for v in values]
+    expected = pd.Categorical([table.get(normalise(v)) for v in values], dtype=dtype)
+    assert got.dtype == dtype and list(got.codes) == list(expected.codes)
 
 
 def test_canonical_columns_and_types(tmp_path):

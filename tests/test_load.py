@@ -238,6 +238,19 @@ def test_unclosed_quote_names_row_and_column(tmp_path, mapping):
     assert (err.value.row, err.value.column) == (3, "Synpunkter") and err.value.hint
 
 
+@pytest.mark.parametrize("record", [1, 2])
+def test_unclosed_quote_in_the_last_column_loses_no_record(tmp_path, mapping, record):
+    """Opened in the last column, a quote swallows every later record into one value
+    for a lenient parser; here it is refused, naming where it opens."""
+    lines = _csv([EXPORT_HEADERS, *ROWS, row(respondent_id="3")]).splitlines()
+    lines[record] = lines[record].rsplit(",", 1)[0] + ',"Bra men'
+    path = tmp_path / "e.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(TrygghetError, match="avslutas aldrig") as err:
+        read_export(path, mapping)
+    assert (err.value.row, err.value.column) == (record + 1, EXPORT_HEADERS[-1])
+
+
 def test_free_text_longer_than_the_csv_modules_field_limit(tmp_path, mapping):
     long = "x" * 300_000
     rows = [row(respondent_id="1", comment=long), [*ROWS[1], "extra"]]  # the ragged row
@@ -361,3 +374,67 @@ def test_xlsx_data_beyond_the_last_header_is_kept_as_a_column(tmp_path, mapping)
     raw = read_export(path, mapping)
     assert raw.headers == [*EXPORT_HEADERS, "", ""]
     assert raw.frame.iloc[0, -1] == "sen"
+
+
+# --- the fast parser against the careful one -----------------------------------
+
+_FIELD = st.lists(st.sampled_from(list('aåÖ é,;"\n\r\t0') + ["Ã¶", "€"]), max_size=8).map("".join)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(_FIELD, min_size=len(EXPORT_HEADERS), max_size=len(EXPORT_HEADERS)),
+                min_size=1, max_size=6),
+       st.sampled_from([",", ";"]), st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+       st.sampled_from(["\n", "\r\n"]))
+def test_arrow_fast_path_reads_what_the_pandas_parser_reads(tmp_path, mapping, monkeypatch,
+                                                             records, delim, encoding, newline):
+    """Quotes, delimiters, line breaks and non-ASCII in fields: Arrow's reading of a
+    well-formed export is the same, value for value and row for row, as pandas'."""
+    import trygghet.load as load
+
+    if encoding == "cp1252":
+        records = [[c.replace("€", "e") for c in r] for r in records]
+    path = tmp_path / "e.csv"
+    path.write_bytes(_csv([EXPORT_HEADERS, *records], delimiter=delim,
+                          newline=newline).encode(encoding))
+    used, real = [], load._arrow_records
+
+    def spy(*args):
+        frame = real(*args)
+        used.append(frame is not None)
+        return frame
+
+    # (monkeypatch.context: hypothesis runs many examples in one test call)
+    with monkeypatch.context() as mp:
+        mp.setattr(load, "_arrow_records", spy)
+        fast = read_export(path, mapping, delimiter=delim)
+    with monkeypatch.context() as mp:
+        mp.setattr(load, "_arrow_records", lambda *args: None)
+        careful = read_export(path, mapping, delimiter=delim)
+    assert fast.frame.astype(object).equals(careful.frame.astype(object))
+    assert list(fast.source_rows) == list(careful.source_rows)
+    assert fast.bad_rows == careful.bad_rows and fast.warnings == careful.warnings
+    # The property is about the fast path: it must have been taken, unless a bare
+    # CR (unquoted by the csv module when lines end in LF) broke a record in two.
+    if newline == "\r\n" or not any("\r" in c for r in records for c in r):
+        assert used == [True]
+
+
+def test_arrow_fast_path_declines_ragged_records():
+    from trygghet.load import _arrow_records
+
+    assert _arrow_records("a,b\nc,d\n", ",", 2).values.tolist() == [["a", "b"], ["c", "d"]]
+    assert _arrow_records(memoryview("å,\"x\ny\"\n".encode()), ",", 2).values.tolist() == \
+        [["å", "x\ny"]]
+    assert _arrow_records("a,b\nc\n", ",", 2) is None       # a short record
+    # A blank line is a record of empty fields, as for pandas (skip_blank_lines=False).
+    assert _arrow_records("a,b\n\nc,d\n", ",", 2).values.tolist() == \
+        [["a", "b"], ["", ""], ["c", "d"]]
+    # An unclosed quote, which pandas refuses and Arrow reads to the end of the file.
+    assert _arrow_records("a,\"b\n", ",", 2) is None
+    assert _arrow_records(memoryview(b'a,"b""c'), ",", 2) is None
+    assert _arrow_records("a,\"b\nc,d\n", ",", 2) is None
+    assert _arrow_records('a,"b"\n', ",", 2).values.tolist() == [["a", "b"]]
+    assert _arrow_records('a,b"\n', ",", 2).values.tolist() == [["a", 'b"']]
+    assert _arrow_records("\n \n", ",", 2) is None           # nothing but blanks

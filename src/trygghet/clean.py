@@ -103,9 +103,9 @@ class _Issues:
             values: np.ndarray | pd.Series | None = None) -> None:
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
-            vals = np.full(self.n, "", dtype=object) if values is None else \
-                np.asarray(values, dtype=object)
-            self.found.append((reason, mask, column, vals))
+            # The values are kept as given: only the few offending ones are read
+            # out in resolve(), not a million-row column per check.
+            self.found.append((reason, mask, column, values))
 
     def resolve(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per row: reason code ('' if none), column, value, number of problems."""
@@ -116,7 +116,11 @@ class _Issues:
         order = list(REASONS)
         for code, mask, col, vals in sorted(self.found, key=lambda f: order.index(f[0])):
             first = mask & (reason == "")
-            reason[first], column[first], value[first] = code, col, vals[first]
+            reason[first], column[first] = code, col
+            if vals is not None:
+                rows = np.flatnonzero(first)
+                value[rows] = (vals.iloc[rows] if isinstance(vals, pd.Series)
+                               else np.asarray(vals, dtype=object)[rows])
             count += mask
         count[reason == "tom_rad"] = 1  # a blank row has no further problems worth listing
         return reason, column, value, count
@@ -135,6 +139,21 @@ def _lookup(values: pd.Series, table: dict[str, object]) -> tuple[np.ndarray, np
     mapped = np.array([table.get(k) for k in keys] + [None], dtype=object)
     unknown = np.array([k not in table for k in keys] + [False])
     return mapped[codes], unknown[codes]
+
+
+def _categorical(values: pd.Series, table: dict[str, object],
+                 dtype: pd.CategoricalDtype) -> tuple[pd.Categorical, np.ndarray]:
+    """Like :func:`_lookup`, straight to a categorical of ``dtype`` (and the invalid rows).
+
+    Building the categorical from codes of the distinct values, rather than
+    from a million label strings, is what keeps cleaning fast at scale.
+    """
+    codes, uniques = pd.factorize(values, sort=False)
+    position = {c: i for i, c in enumerate(dtype.categories)}
+    keys = [normalise(u) for u in uniques]
+    cat = np.array([position.get(table.get(k), -1) for k in keys] + [-1], dtype=np.int32)
+    unknown = np.array([k not in table for k in keys] + [False])
+    return pd.Categorical.from_codes(cat[codes], dtype=dtype), unknown[codes]
 
 
 def _scale_table(scale_name: str, mapping: SurveyMapping) -> dict[str, object]:
@@ -158,24 +177,16 @@ def _area_table(mapping: SurveyMapping) -> tuple[dict[str, object], dict[str, st
     return table, postcodes
 
 
-def _read_area(values: pd.Series, mapping: SurveyMapping) -> tuple[np.ndarray, np.ndarray]:
+def _read_area(values: pd.Series, mapping: SurveyMapping) -> tuple[pd.Categorical, np.ndarray]:
+    """Areas by name, alias or postcode, as a categorical of the year's areas."""
     table, postcodes = _area_table(mapping)
-    codes, uniques = pd.factorize(values, sort=False)
-    out, bad = [], []
-    for u in uniques:
+    for u in pd.unique(values):
         key = normalise(u)
-        if key in table:
-            out.append(table[key])
-            bad.append(False)
-            continue
         digits = normalise_postcode(u)
-        if re.fullmatch(r"[\d\s]+", u.strip()) and digits in postcodes:
-            out.append(postcodes[digits])
-            bad.append(False)
-        else:
-            out.append(None)
-            bad.append(True)
-    return np.array(out + [None], dtype=object)[codes], np.array(bad + [False])[codes]
+        if key not in table and re.fullmatch(r"[\d\s]+", u.strip()) and digits in postcodes:
+            table[key] = postcodes[digits]
+    dtype = pd.CategoricalDtype([*mapping.area_names, OTHER_AREA], ordered=False)
+    return _categorical(values, table, dtype)
 
 
 def _read_age(values: pd.Series, kind: str, year: int) -> tuple[pd.Series, np.ndarray]:
@@ -430,13 +441,12 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
             issues.add("ogiltig_alder", bad, header, values)
             failed["age_group"] = bad
         elif name == "age_group":
-            got, bad = _lookup(values, _scale_table("age_group", mapping))
-            out["age_group"] = pd.Categorical(got, dtype=AGE_GROUP.dtype)
+            out["age_group"], bad = _categorical(values, _scale_table("age_group", mapping),
+                                                 AGE_GROUP.dtype)
             issues.add("ogiltig_alder", bad, header, values)
             failed["age_group"] = bad
         elif name == "area":
-            got, bad = _read_area(values, mapping)
-            out["area"] = got
+            out["area"], bad = _read_area(values, mapping)
             issues.add("okant_omrade", bad, header, values)
             failed["area"] = bad
         elif name == "submitted":
@@ -448,8 +458,8 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
             text = values.str.strip()
             out[name] = pd.array(text.where(text != ""), dtype=pd.StringDtype())
         else:
-            got, bad = _lookup(values, _scale_table(question.scale.name, mapping))
-            out[name] = pd.Categorical(got, dtype=question.scale.dtype)
+            out[name], bad = _categorical(values, _scale_table(question.scale.name, mapping),
+                                          question.scale.dtype)
             issues.add("okant_svarsalternativ", bad, header, values)
             failed[name] = bad
 
