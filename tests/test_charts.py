@@ -187,8 +187,8 @@ def test_by_group_shows_suppressed_group_and_gives_alt_text(est):
                       "45–64\u00a0år", "65–79\u00a0år", "80+\u00a0år"]
     assert len(bars(ax)) == 7                          # 80+ has no bar: not drawn as zero
     drawn = texts(ax)
-    assert any(t.startswith("..") and "för få svar" in t for t in drawn)
-    assert any(".. = för få svar" in t for t in drawn)  # and the footnote says why
+    assert any(t.startswith("..") and "redovisas inte" in t for t in drawn)
+    assert any(".. = redovisas inte: för få svar" in t for t in drawn)  # and the footnote says why
     assert any("konfidensintervall" in t for t in drawn)
     alt = check_alt(ax)
     assert "32\u00a0% bland kvinnor" in alt and "80+\u00a0år redovisas inte" in alt

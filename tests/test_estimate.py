@@ -290,6 +290,23 @@ def test_probability_year_contract():
         np.sum(ww[ok] * y[ok]) / np.sum(ww[ok]), rel=1e-12)
 
 
+def test_worry_and_avoidance_count_often_as_bra_does():
+    """domain.md: Brå's indicators count (ganska/mycket) "ofta" for worry and avoidance."""
+    from trygghet.indicators import respondent_values
+
+    resp = canonical(n=8)
+    resp["worry"] = pd.Categorical(["Mycket ofta", "Ganska ofta", "Ganska sällan", "Aldrig",
+                                    None, "Aldrig", "Ganska ofta", "Aldrig"],
+                                   dtype=resp["worry"].dtype)
+    resp["refrained"] = pd.Categorical(["Ja, ofta", "Ja, ibland", "Nej", None, "Ja, ofta",
+                                        "Ja, ibland", "Nej", "Nej"],
+                                       dtype=resp["refrained"].dtype)
+    v = respondent_values(resp)
+    assert v["oro"].tolist()[:4] == [1, 1, 0, 0] and np.isnan(v["oro"].iloc[4])
+    assert v["avstatt"].tolist()[:3] == [1, 0, 0] and np.isnan(v["avstatt"].iloc[3])
+    assert v["avstatt"].sum() == 2
+
+
 def test_probability_year_needs_population_and_rakeable_rows():
     with pytest.raises(TrygghetError, match="befolkningsuppgifter saknas"):
         estimate_survey(canonical(), None)

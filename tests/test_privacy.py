@@ -46,10 +46,12 @@ from pypdf import PdfReader
 
 from trygghet import clean, load, privacy, render
 from trygghet.config import Project
+from trygghet.errors import TrygghetError
 from trygghet.mapping import load_mapping
 from trygghet.schema import slug
 
 MIN_N = 30          # config/trygghet.yml → disclosure.min_n
+MIN_CELL = 5        # config/trygghet.yml → disclosure.min_cell
 SYMBOLS = ("..", ".")
 
 
@@ -370,6 +372,33 @@ def test_key_comes_from_environment_or_an_ignored_file(tmp_path, monkeypatch):
     assert privacy.pseudonym_key(tmp_path) == key          # kept, not regenerated
 
 
+def test_a_short_key_in_the_environment_is_refused(tmp_path, monkeypatch):
+    """A guessable key would let anyone recompute the pseudonyms from guessed ids."""
+    monkeypatch.setenv(privacy.KEY_ENV, "hemligt")
+    with pytest.raises(TrygghetError, match="för kort") as err:
+        privacy.pseudonym_key(tmp_path)
+    assert err.value.column == privacy.KEY_ENV and "secrets.token_hex" in err.value.hint
+
+
+def test_free_text_cut_short_by_a_displayed_table_is_still_found(tmp_path):
+    """pandas shows 50 characters of a long answer and '...': still an answer."""
+    from trygghet.pipeline import _refuse_free_text
+
+    project = Project(tmp_path)
+    folder = project.processed(2020)
+    folder.mkdir(parents=True)
+    long = ("Anna Andersson på Storgatan 12 ringer polisen varje kväll om grannens hund "
+            "och ingen gör något åt saken")
+    pd.DataFrame({"comment": [long, "Nej tack", None]}).to_parquet(folder / "responses.parquet")
+    shown = tmp_path / "r.html"
+    shown.write_text(f"<td>{long[:47]}...</td>", encoding="utf-8")
+    with pytest.raises(TrygghetError, match="1 fritextsvar"):
+        _refuse_free_text(project, [2020], [shown], tmp_path)
+    clean_page = tmp_path / "ok.html"
+    clean_page.write_text("<p>Nej tack. Anna är ett vanligt namn.</p>", encoding="utf-8")
+    _refuse_free_text(project, [2020], [clean_page], tmp_path)  # short answers never block
+
+
 def test_key_file_is_git_ignored_and_no_key_is_tracked():
     if not (REPO / ".git").exists():
         pytest.skip("not a git checkout")
@@ -428,6 +457,37 @@ def test_published_estimates_rest_on_enough_answers(sample_run):
     # The sample does exercise the rule (2019: respondents aged 80+ and outside the areas).
     est = pd.read_parquet(sample_run / "data" / "processed" / "2019" / "estimates.parquet")
     assert (est["suppression_reason"] == "reliability").sum() > 0
+
+
+def test_no_published_share_reveals_fewer_than_five_people(sample_run):
+    """Tallied again from the cleaned responses: for every published share, the
+    respondents with the trait and those without are each none or at least five."""
+    from trygghet.indicators import respondent_values
+
+    checked = 0
+    for year in SAMPLE_YEARS:
+        folder = sample_run / "data" / "processed" / str(year)
+        est = pd.read_parquet(folder / "estimates.parquet")
+        responses = pd.read_parquet(folder / "responses.parquet")
+        values = respondent_values(responses)
+        shown = est[~est["suppressed"] & est["kind"].eq("share")
+                    & est["estimate_type"].isin(["weighted", "unweighted"])]
+        for group_var in ("total", "sex", "age_group", "area"):
+            rows = shown[shown["group_var"] == group_var]
+            keys = (pd.Series("Totalt", index=responses.index) if group_var == "total"
+                    else responses[group_var].astype(str))
+            yes = values.eq(1).groupby(keys).sum()
+            no = values.eq(0).groupby(keys).sum()
+            for ind, group in zip(rows["indicator"], rows["group"], strict=True):
+                for k in (yes.loc[group, ind], no.loc[group, ind]):
+                    assert k == 0 or k >= MIN_CELL, (year, ind, group_var, group, k)
+                checked += 1
+    assert checked > 1000
+    # The rule is exercised: some shares with enough respondents are hidden for their cells.
+    est = pd.read_parquet(sample_run / "data" / "processed" / "2020" / "estimates.parquet")
+    cells = est[est["suppression_reason"].eq("disclosure") | est["suppression_reason"]
+                .eq("secondary")]
+    assert len(cells) > 0
 
 
 def _is_number(value) -> bool:

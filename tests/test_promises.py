@@ -368,6 +368,10 @@ def test_survey_suppressed_change_is_no_data():
     r = judge(otrygg(), Outcomes(estimates=PROBABILITY, changes=frame))
     assert r.status is Status.NO_DATA
     assert r.reason.endswith("men förändringen redovisas inte (färre än 30 svar).")
+    # The codes of suppress.protect read as Swedish, never as the code itself.
+    frame["suppression_reason"] = "disclosure"
+    r = judge(otrygg(), Outcomes(estimates=PROBABILITY, changes=frame))
+    assert r.reason.endswith("men förändringen redovisas inte (för få svarande, röjanderisk).")
 
 
 def test_survey_missing_or_suppressed_estimates_are_no_data():

@@ -134,3 +134,55 @@ def test_indicator_table_keeps_symbols(language):
     table = report.indicator_table(rep, "otrygg_kvall")
     small = table[table.iloc[:, 0] == "Liten"].iloc[0]
     assert list(small.iloc[1:4]) == ["..", "..", ".."]
+
+
+# --- an area report -----------------------------------------------------------------
+
+AREA_ROWS = BASE + [
+    row("tid_kvall", 0.30, group_var="area", group="Mitt"),
+    row("tid_natt", 0.50, group_var="area", group="Mitt"),
+    row("tid_dagtid", 0.02, group_var="area", group="Mitt"),
+    row("stort_problem_nedskrapning", 0.40, group_var="area", group="Mitt"),
+    row("stort_problem_klotter", 0.60, group_var="area", group="Mitt"),
+    row("stort_problem_berusade", 0.10, group_var="area", group="Mitt"),
+    row("stort_problem_bostadsinbrott", 0.20, group_var="area", group="Mitt"),
+    row("stort_problem_stold_ur_bil", 0.90, group_var="area", group="Mitt", suppressed=True,
+        symbol=".."),
+    row("prio_trafik", 0.35, group_var="area", group="Mitt"),
+    row("prio_annat", 0.80, group_var="area", group="Mitt"),
+    row("stort_problem_klotter", 0.05, group_var="area", group="Norr"),
+]
+
+
+def area_report(rows=AREA_ROWS, area="Mitt"):
+    rep = make_report(rows)
+    rep.area = area
+    return rep
+
+
+def test_an_area_report_leads_with_its_own_area():
+    msgs = report.key_messages(area_report())
+    assert msgs[0] == (f"I Mitt känner sig 25{NB}% av invånarna otrygga när de går ut ensamma "
+                       f"sent en kväll (hela kommunen 30{NB}%): plats 2 av kommunens 3 områden, "
+                       "räknat från den högsta andelen.")
+    assert msgs[1] == f"I Mitt är det på natten som flest känner sig mest otrygga (50{NB}%)."
+    # The three largest published problems of the area, not the municipality's; a
+    # suppressed one is not used, "annat" is no priority worth naming.
+    assert msgs[2] == (f"De största problemen i Mitt enligt de svarande: skadegörelse/klotter "
+                       f"(60{NB}%), nedskräpning (40{NB}%) och inbrott i bostäder (20{NB}%).")
+    assert msgs[3] == (f"I Mitt vill flest att polisen och kommunen prioriterar trafik "
+                       f"(35{NB}%).")
+    assert report.area_messages(area_report(area="Norr"))[0].endswith(
+        "högst av kommunens 3 områden.")
+    assert [report._rank_text(r, 12, "sv") for r in (1, 2, 6, 11, 12)] == [
+        "högst av kommunens 12 områden", "näst högst av kommunens 12 områden",
+        "plats 6 av kommunens 12 områden, räknat från den högsta andelen",
+        "näst lägst av kommunens 12 områden", "lägst av kommunens 12 områden"]
+
+
+def test_ranked_rows_of_one_group_largest_first_suppressed_last():
+    rows = report.ranked_rows(area_report(), "stort_problem_", "area", "Mitt")
+    assert list(rows["indicator"]) == [
+        "stort_problem_klotter", "stort_problem_nedskrapning", "stort_problem_bostadsinbrott",
+        "stort_problem_berusade", "stort_problem_stold_ur_bil"]
+    assert report.ranked_rows(area_report(), "stort_problem_")["indicator"].empty

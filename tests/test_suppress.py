@@ -158,3 +158,75 @@ def test_display_uses_symbols_and_swedish_numbers():
     assert means.set_index("group").loc["G0", "estimate"] == "1,78"
     assert footnote().startswith("Teckenförklaring: .. ")
     assert "." in footnote(["."]) and "–" not in footnote(["."])
+
+
+# --- cell counts of a share ------------------------------------------------------
+
+def with_counts(ns, counts, total_count=None, **kwargs) -> pd.DataFrame:
+    """:func:`table` with the share's unweighted counts (the total row: their sum)."""
+    t = table(ns, estimates=[k / n for k, n in zip(counts, ns, strict=True)], **kwargs)
+    t["count"] = pd.array([total_count if total_count is not None else sum(counts), *counts],
+                          dtype="Int64")
+    return t
+
+
+def test_a_share_resting_on_one_to_four_people_is_suppressed():
+    """'2 of 63 feel unsafe' is a cell of two people; so is '61 of 63' (two are not)."""
+    t = by_group(protect(with_counts([63, 63, 63, 63, 63, 63], [2, 61, 0, 63, 5, 58])))
+    assert t["suppression_reason"].to_dict() == {
+        "Totalt": "", "G0": "disclosure", "G1": "disclosure", "G2": "", "G3": "",
+        "G4": "", "G5": ""}  # (hidden together: 63 with the trait and 63 without)
+    # Zero (and all) are published, as '–' for a zero estimate, never suppressed as such.
+    assert t.loc["G2", "symbol"] == "–" and t.loc["G2", "count"] == 0
+    assert t.loc["G3", "estimate"] == 1.0
+    assert t.loc[["G0", "G1"], ["count", "estimate", "n"]].isna().all().all()
+
+
+def test_hidden_counts_are_topped_up_to_the_threshold():
+    """Hand-worked: G0 (2 of 40) is suppressed; total − published would reveal its 2,
+    so the smallest level that has the trait joins it (G2: 30 of 45; not G1, which
+    adds nothing: 0 of 35). Hidden: 32 with and 53 without the trait, both ≥ 5."""
+    t = by_group(protect(with_counts([40, 35, 45, 200], [2, 0, 30, 50])))
+    assert t["suppression_reason"].to_dict() == {
+        "Totalt": "", "G0": "disclosure", "G1": "", "G2": "secondary", "G3": ""}
+    # Reference: what total minus the published levels reveals, with and without the trait.
+    published = t.drop(index="Totalt")
+    hidden = published[published["suppressed"]].index
+    counts, ns = np.array([2, 0, 30, 50]), np.array([40, 35, 45, 200])
+    idx = [int(g[1:]) for g in hidden]
+    assert counts[idx].sum() >= 5 and (ns - counts)[idx].sum() >= 5
+
+
+def test_a_short_complement_is_topped_up_with_levels_that_add_to_it():
+    """Hand-worked: G0 (3 of 3) is too small; hidden: 3 respondents, 3 with the trait,
+    0 without. The smallest level joins for n and the count (G1: 35 of 35), which adds
+    nobody without the trait; total − published then still reveals nothing without
+    it (0). G2 (20 of 40) is left published."""
+    t = by_group(protect(with_counts([3, 35, 40], [3, 35, 20])))
+    assert t["suppression_reason"].to_dict() == {
+        "Totalt": "", "G0": "disclosure", "G1": "secondary", "G2": ""}
+
+
+def test_means_and_shares_without_counts_follow_n_only():
+    t = table([63, 63], kind="mean", indicator="problemindex", estimates=[1.5, 2.0])
+    t["count"] = pd.array([pd.NA] * 3, dtype="Int64")
+    assert not protect(t)["suppressed"].any()
+    assert not protect(table([63, 63]))["suppressed"].any()  # no count column at all
+
+
+def test_estimates_carry_the_unweighted_count_of_a_share():
+    """The count is of respondents, not of weights: against a plain tally."""
+    from trygghet.estimate import estimate
+
+    rng = np.random.default_rng(3)
+    y = pd.Series(rng.integers(0, 2, 200).astype(float), name="y")
+    y[rng.random(200) < 0.1] = np.nan
+    area = pd.Series(rng.choice(["A", "B", "C"], 200), name="area")
+    w = rng.uniform(0.5, 4, 200)
+    out = estimate(y, weights=w, by=area).set_index("group")
+    assert out.loc["Totalt", "count"] == int((y == 1).sum())
+    for g in "ABC":
+        assert out.loc[g, "count"] == int(((y == 1) & (area == g)).sum())
+        assert out.loc[g, "n"] == int((y.notna() & (area == g)).sum())
+    means = estimate(y * 3, weights=w, by=area, kind="mean")
+    assert means["count"].isna().all()

@@ -136,3 +136,44 @@ def test_papermill_cli_runs_the_survey_notebook(sample, tmp_path):
         res = subprocess.run(res.args, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "Sammanfattning" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("year", [2019, 2020])
+def test_analyst_notebook_runs_for_an_opt_in_and_a_random_sample_year(sample, tmp_path, year):
+    """utforska.ipynb under papermill: the own-breakdown cell uses the year's design
+    (none for the opt-in 2019, which cannot be raked as a whole)."""
+    out = tmp_path / "utforska.ipynb"
+    res = subprocess.run([sys.executable, "-m", "papermill",
+                          str(sample / "notebooks" / "utforska.ipynb"), str(out),
+                          "-p", "year", str(year), "--cwd", str(sample / "notebooks")],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-2000:]
+    text = out.read_text(encoding="utf-8")
+    assert "trust_police" in text and "Error" not in text
+
+
+def test_area_report_is_about_its_area(sample):
+    """An area report leads with the area's own figures, not the municipality's."""
+    from bs4 import BeautifulSoup
+
+    from trygghet.schema import slug
+
+    area = "Upphärad"
+    html = reports(sample) / f"trygghetsrapport_{YEAR}_{slug(area)}.html"
+    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+    summary = soup.find(["h2"], string=re.compile("Sammanfattning")).find_next("ul").get_text()
+    assert f"I {area} känner sig" in summary and "områden" in summary
+    heads = [h.get_text(" ", strip=True) for h in soup.find_all("h2")]
+    assert heads.index(f"Fördjupning: {area}") == heads.index("Sammanfattning") + 1
+    captions = " ".join(c.get_text(" ", strip=True) for c in soup.find_all("caption"))
+    assert f"Andel i {area} som ser problemet" in captions
+    assert f"Vad de svarande i {area} vill" in captions
+
+
+def test_an_unknown_area_is_one_message_naming_the_areas(sample, capsys):
+    before = sorted(p.name for p in reports(sample).iterdir())
+    assert main(["--root", str(sample), "report", "--year", str(YEAR),
+                 "--area", "Atlantis"]) == 2
+    err = capsys.readouterr().err
+    assert "okänt område 'Atlantis'" in err and "Kronogården" in err and "Traceback" not in err
+    assert sorted(p.name for p in reports(sample).iterdir()) == before

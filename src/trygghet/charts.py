@@ -12,7 +12,7 @@ they see:
   *indikativa intervall*; an opt-in year gets no interval and the note that
   its shares are *andel av de svarande* and cannot be generalised.
 * A suppressed group keeps its place in the chart with the table symbol and
-  words (``.. för få svar``) and a footnote; it is never drawn as zero nor
+  words (``.. redovisas inte``) and a footnote; it is never drawn as zero nor
   silently left out.
 * Bands and statuses carry a text label as well as a colour
   (:mod:`trygghet.theme` has the colours).
@@ -58,19 +58,20 @@ from .schema import PRIORITIES, UNSAFE_TIMES, slug
 _TEXT = {
     "sv": {
         "Totalt": "Totalt", "Kvinna": "Kvinnor", "Man": "Män", "years": "år",
-        "suppressed": "för få svar", "missing": "uppgift saknas", "zero": "noll",
+        "suppressed": "redovisas inte", "missing": "uppgift saknas", "zero": "noll",
         "share": "Andel", "share_resp": "Andel av de svarande", "index_axis": "Indexvärde (0–6)",
         "ci": "Felstaplarna visar 95\u00a0% konfidensintervall.",
         "ci_adjusted": "Felstaplarna visar indikativa intervall för en modellbaserad "
                        "justering, inte felmarginaler.",
         "opt_in": "Ej slumpmässigt urval: andel av de svarande, som inte kan "
                   "generaliseras till befolkningen.",
-        "sym_suppressed": ".. = för få svar för att redovisa.",
+        "sym_suppressed": ".. = redovisas inte: för få svar, eller så få med ett visst svar "
+                          "att någon skulle kunna pekas ut.",
         "sym_missing": ". = uppgift saknas (frågan ställdes inte).",
         "sym_zero": "– = noll.",
         "n": "n",
         "total_line": "Totalt",
-        "not_shown": "redovisas inte (för få svar)",
+        "not_shown": "redovisas inte (för få svar eller röjanderisk)",
         "by_time_title": "Tid på dygnet då man känner sig mest otrygg",
         "prio_title": "Vad polis och kommun bör prioritera",
         "prio_note": "Varje svarande kunde välja upp till tre områden.",
@@ -91,19 +92,20 @@ _TEXT = {
     },
     "en": {
         "Totalt": "Total", "Kvinna": "Women", "Man": "Men", "years": "years",
-        "suppressed": "too few answers", "missing": "not available", "zero": "zero",
+        "suppressed": "not shown", "missing": "not available", "zero": "zero",
         "share": "Share", "share_resp": "Share of respondents", "index_axis": "Index (0–6)",
         "ci": "Error bars show 95% confidence intervals.",
         "ci_adjusted": "Error bars show indicative intervals of a model-based adjustment, "
                        "not margins of error.",
         "opt_in": "Not a random sample: shares of the respondents, which cannot be "
                   "generalised to the population.",
-        "sym_suppressed": ".. = too few answers to publish.",
+        "sym_suppressed": ".. = not shown: too few answers, or so few with a given answer "
+                          "that someone could be identified.",
         "sym_missing": ". = not available (the question was not asked).",
         "sym_zero": "– = zero.",
         "n": "n",
         "total_line": "Total",
-        "not_shown": "not shown (too few answers)",
+        "not_shown": "not shown (too few answers or disclosure risk)",
         "by_time_title": "Time of day when people feel most unsafe",
         "prio_title": "What the police and the municipality should prioritise",
         "prio_note": "Each respondent could choose up to three areas.",

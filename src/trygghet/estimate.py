@@ -477,7 +477,9 @@ def estimate(values: pd.DataFrame | pd.Series, design: Design | None = None, *,
     -------
     DataFrame
         One row per variable × group: ``variable, kind, group_var, group, n``
-        (answering respondents), ``n_domain`` (rows in the group), ``df``,
+        (answering respondents), ``count`` (for a share: how many of them have
+        the trait, unweighted; NA for a mean), ``n_domain`` (rows in the
+        group), ``df``,
         ``weight_sum``, ``estimate, se, ci_low, ci_high, ci_method``.
     """
     if ci_method not in CI_METHODS:
@@ -518,6 +520,9 @@ def estimate(values: pd.DataFrame | pd.Series, design: Design | None = None, *,
         df = _scatter(atom_dom, n_dom, atom_nonzero[:, None])[:, 0] - 1
         sums = {key: _scatter(atom_pair, len(pair_dom), v) for key, v in atom_sums.items()}
         n_ans = _scatter(pair_dom, n_dom, sums["0,0"])
+        # Unweighted Σy: for a share, the answering respondents who have the trait,
+        # the count the disclosure rule looks at.
+        count = _scatter(pair_dom, n_dom, sums["0,1"])
         if design is None:
             mean, var, w_sum, df_k = _unweighted(sums, pair_dom, n_dom, n_ans, kinds, names)
             rows_for_kg = n_ans
@@ -529,15 +534,16 @@ def estimate(values: pd.DataFrame | pd.Series, design: Design | None = None, *,
             rows_for_kg = np.repeat((np.full(n_dom, float(design.n)) if design.calibrated
                                      else domain_rows)[:, None], k, axis=1)
         for j, col in enumerate(names):
-            pieces.append(_rows(col, kinds[col], dom, domain_rows, n_ans[:, j], df_k[:, j],
-                                w_sum[:, j], mean[:, j], var[:, j], rows_for_kg[:, j],
-                                ci_method, level))
+            pieces.append(_rows(col, kinds[col], dom, domain_rows, n_ans[:, j], count[:, j],
+                                df_k[:, j], w_sum[:, j], mean[:, j], var[:, j],
+                                rows_for_kg[:, j], ci_method, level))
     _SCATTER_CACHE.clear()  # the matrices belong to this call's index arrays
     if not pieces:
         return pd.DataFrame(columns=OUTPUT_COLUMNS)
     out = pd.DataFrame({c: np.concatenate([p[c] for p in pieces]) for c in OUTPUT_COLUMNS})
     for c in ("n", "n_domain", "df"):
         out[c] = pd.array(out[c].astype(np.int64), dtype="Int64")
+    out["count"] = pd.array(out["count"], dtype="Float64").round().astype("Int64")
     for c in ("variable", "kind", "group_var", "group", "ci_method"):
         out[c] = out[c].astype(str)
     # Variables in input order, then group_vars in the order given.
@@ -548,8 +554,8 @@ def estimate(values: pd.DataFrame | pd.Series, design: Design | None = None, *,
     return out.reset_index(drop=True)
 
 
-OUTPUT_COLUMNS = ["variable", "kind", "group_var", "group", "n", "n_domain", "df", "weight_sum",
-                  "estimate", "se", "ci_low", "ci_high", "ci_method"]
+OUTPUT_COLUMNS = ["variable", "kind", "group_var", "group", "n", "count", "n_domain", "df",
+                  "weight_sum", "estimate", "se", "ci_low", "ci_high", "ci_method"]
 
 
 def _atom_sums(values: pd.DataFrame, names: list[str], atom: np.ndarray, n_atoms: int,
@@ -606,8 +612,8 @@ def _unweighted(sums, pair_dom, n_dom, n_ans, kinds, cols):
     return mean, var, n_ans.copy(), n_ans - 1
 
 
-def _rows(col, kind, dom, domain_rows, n_ans, df, w_sum, mean, var, rows_for_kg, ci_method,
-          level) -> dict[str, np.ndarray]:
+def _rows(col, kind, dom, domain_rows, n_ans, count, df, w_sum, mean, var, rows_for_kg,
+          ci_method, level) -> dict[str, np.ndarray]:
     keep = domain_rows > 0
     se = np.sqrt(var)
     q = t_quantile(df, level)
@@ -635,6 +641,8 @@ def _rows(col, kind, dom, domain_rows, n_ans, df, w_sum, mean, var, rows_for_kg,
         "group_var": np.full(rows, dom.group_var, dtype=object),
         "group": np.asarray(dom.labels, dtype=object)[keep],
         "n": n_ans[keep].round(),
+        "count": (np.where(empty, np.nan, count) if kind == "share"
+                  else np.full(len(count), np.nan))[keep],
         "n_domain": domain_rows[keep],
         "df": np.asarray(df, dtype=float)[keep].round(),
         "weight_sum": w_sum[keep],
@@ -649,9 +657,9 @@ def _rows(col, kind, dom, domain_rows, n_ans, df, w_sum, mean, var, rows_for_kg,
 # --- A survey year: the estimates table of the output contract -----------------
 
 ESTIMATE_COLUMNS = ["year", "indicator", "kind", "group_var", "group", "estimate_type", "n",
-                    "estimate", "se", "ci_low", "ci_high", "ci_method", "df", "generalisable",
-                    "model_based", "sampling", "questions", "suppressed", "suppression_reason",
-                    "symbol", "band", "note"]
+                    "count", "estimate", "se", "ci_low", "ci_high", "ci_method", "df",
+                    "generalisable", "model_based", "sampling", "questions", "suppressed",
+                    "suppression_reason", "symbol", "band", "note"]
 NOTES = {
     "unweighted": "Andel av de svarande (ovägd). Ej slumpmässigt urval – resultaten kan inte "
                   "generaliseras till befolkningen.",
@@ -734,9 +742,7 @@ def estimate_survey(responses: pd.DataFrame, population: pd.DataFrame | None,
     kinds = {name: INDICATORS[name].kind for name in values.columns}
     by = group_columns(responses, eset["by"])
     est_args = {"kind": kinds, "ci_method": eset["ci_method"], "level": eset["level"]}
-    rake_args = {"margins": wset["margins"], "tolerance": wset["tolerance"],
-                 "max_iter": wset["max_iter"], "trim": wset["trim"],
-                 "collapse": wset["collapse"]}
+    rake_args = _rake_args(wset)
     diagnostics: dict[str, Any] = {"year": year, "sampling": sampling,
                                    "respondents": len(responses)}
     frames, weights = [], None
@@ -790,6 +796,31 @@ def estimate_survey(responses: pd.DataFrame, population: pd.DataFrame | None,
     table = table.sort_values(["_i", "_t"], kind="stable").drop(columns=["_i", "_t"])
     return SurveyEstimates(estimates=table[ESTIMATE_COLUMNS].reset_index(drop=True),
                            weights=weights, diagnostics=diagnostics)
+
+
+def primary_design(responses: pd.DataFrame, population: pd.DataFrame | None,
+                   settings: dict[str, Any] | None = None) -> Design | None:
+    """The design of the year's primary estimates, for an analyst's own breakdowns.
+
+    A random sample is raked exactly as :func:`estimate_survey` rakes it; an
+    opt-in survey has no design (``None``): its primary figures are the plain
+    shares of the respondents. Pass the result to :func:`estimate`.
+    """
+    from .config import DEFAULT_SETTINGS
+
+    settings = settings or DEFAULT_SETTINGS
+    if responses.attrs.get("sampling") != "probability":
+        return None
+    if population is None:
+        raise TrygghetError("befolkningsuppgifter saknas: ett slumpmässigt urval måste vägas",
+                            hint="lägg in population_<år>.csv i data/reference/")
+    wset = {**DEFAULT_SETTINGS["weighting"], **settings.get("weighting", {})}
+    return _rake_or_base(responses, population, _rake_args(wset)).design
+
+
+def _rake_args(wset: dict[str, Any]) -> dict[str, Any]:
+    return {"margins": wset["margins"], "tolerance": wset["tolerance"],
+            "max_iter": wset["max_iter"], "trim": wset["trim"], "collapse": wset["collapse"]}
 
 
 def _margin_text(margin: str) -> str:
@@ -915,8 +946,8 @@ def changes(earlier: pd.DataFrame, later: pd.DataFrame, level: float = 0.95) -> 
     reason = np.where(not_asked, "not_asked", np.where(hidden, "secondary", ""))
     for col, y in (("suppression_reason_from", y0), ("suppression_reason_to", y1)):
         notes[m[col].eq("not_asked").to_numpy()] = f"Frågan ställdes inte {y}."
-    notes[(reason == "secondary")] = ("Minst ett av åren redovisas inte (för få svarande): "
-                                      "förändringen redovisas inte heller.")
+    notes[(reason == "secondary")] = ("Minst ett av åren redovisas inte (för få svarande "
+                                      "eller röjanderisk): förändringen redovisas inte heller.")
     n0 = m["n_from"].astype("Int64")
     n1 = m["n_to"].astype("Int64")
     out = pd.DataFrame({

@@ -38,12 +38,12 @@ SYMBOLS = (SUPPRESSED, MISSING, ZERO)
 # What each symbol means, for table and chart footnotes.
 SYMBOL_TEXT = {
     "sv": {
-        SUPPRESSED: "för få svar eller för osäker skattning för att redovisas",
+        SUPPRESSED: "redovisas inte: för få svar, röjanderisk eller för osäker skattning",
         MISSING: "uppgift saknas (t.ex. frågan ställdes inte)",
         ZERO: "noll",
     },
     "en": {
-        SUPPRESSED: "too few answers or too uncertain to publish",
+        SUPPRESSED: "not shown: too few answers, disclosure risk or too uncertain",
         MISSING: "data not available (e.g. the question was not asked)",
         ZERO: "zero",
     },

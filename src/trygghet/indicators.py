@@ -12,7 +12,8 @@ Definitions follow Brå and the Police's local survey method:
   *Går inte ut ensam p.g.a. otrygghet*; *Går inte ut av andra skäl* and
   *Vet ej* are outside the base (Brå's definition).
 * ``oro`` — worries *Mycket* or *Ganska ofta*.
-* ``avstatt`` — refrained from an activity (*Ja, ofta* or *Ja, ibland*).
+* ``avstatt`` — often refrained from an activity (*Ja, ofta*; Brå counts
+  "often" for avoidance, as for worry).
 * ``utsatt`` — victim of at least one crime in 12 months; missing if no item
   is *Ja* and some are unanswered.
 * ``problemindex`` / ``trygghetsindex`` — the 0–6 scores of ``indices.yml``,
@@ -68,9 +69,9 @@ def _build() -> dict[str, Indicator]:
                   "Feels unsafe out alone in the daytime", "Trygghet", "share", ("safe_day",)),
         Indicator("oro", "Oroar sig ofta för att utsättas för brott",
                   "Often worries about crime", "Oro och avstående", "share", ("worry",)),
-        Indicator("avstatt", "Har avstått från aktivitet p.g.a. oro för brott",
-                  "Refrained from an activity for fear of crime", "Oro och avstående", "share",
-                  ("refrained",)),
+        Indicator("avstatt", "Har ofta avstått från aktivitet p.g.a. oro för brott",
+                  "Often refrained from an activity for fear of crime", "Oro och avstående",
+                  "share", ("refrained",)),
         Indicator("utsatt", "Utsatt för brott senaste 12 månaderna",
                   "Victim of crime in the last 12 months", "Utsatthet", "share",
                   tuple(q for q in QUESTIONS if q.startswith("victim_"))),
@@ -192,7 +193,7 @@ def respondent_values(responses: pd.DataFrame, config: dict | None = None) -> pd
         "otrygg_kvall": _share(r["safe_evening"], UNSAFE, SAFE),
         "otrygg_dag": _share(r["safe_day"], UNSAFE, SAFE),
         "oro": _share(r["worry"], ("Mycket ofta", "Ganska ofta"), ("Ganska sällan", "Aldrig")),
-        "avstatt": _share(r["refrained"], ("Ja, ofta", "Ja, ibland"), ("Nej",)),
+        "avstatt": _share(r["refrained"], ("Ja, ofta",), ("Ja, ibland", "Nej")),
         "fortroende_polis": _share(r["trust_police"], ("Mycket stort", "Ganska stort"),
                                    ("Ganska litet", "Mycket litet")),
         "fortroende_kommun": _share(r["trust_municipality"], ("Mycket stort", "Ganska stort"),

@@ -17,7 +17,7 @@ from . import clean, load
 from .config import Project
 from .errors import TrygghetError
 from .fmt import number
-from .mapping import load_mapping
+from .mapping import load_mapping, normalise
 from .privacy import pseudonym_key
 from .writers import write_csv, write_json, write_parquet
 
@@ -285,9 +285,27 @@ def _appendix_notes(diag: dict, settings: dict, rules) -> list[str]:
                   "logit": "Intervall för andelar: logit (som R:s svyciprop).",
                   "beta": "Intervall för andelar: Korn–Graubard."}[ci]
                  + " Intervall för index: t-fördelning.")
-    notes.append(f"Röjandekontroll: ingen uppgift från färre än {rules.min_cell} svarande; "
-                 f"ingen skattning från färre än {rules.min_n} svarande.")
+    notes.append(f"Röjandekontroll: ingen uppgift från färre än {rules.min_cell} svarande, "
+                 f"inte heller en andel där färre än {rules.min_cell} svarande har (eller "
+                 f"saknar) egenskapen; ingen skattning från färre än {rules.min_n} svarande.")
+    notes.append(_bands_note())
     return notes
+
+
+def _bands_note() -> str:
+    """What the 'Nivå' column means, with its limits: the project's own convention."""
+    from .indicators import index_config
+
+    bands = index_config()["bands"]
+    parts = []
+    for i, (low, label) in enumerate(bands):
+        high = bands[i + 1][0] if i + 1 < len(bands) else None
+        span = (f"{number(low, 1)}–{number(high, 1)}" if high is not None
+                else f"från {number(low, 1)}")
+        parts.append(f"{label} {span}")
+    return ("Kolumnen Nivå (problemindex och trygghetsindex) är kommunens egen indelning av "
+            "Polisens skala 0–6, inte Polisens: " + ", ".join(parts) + " (nedre gränsen "
+            "ingår).")
 
 
 def _estimate_summary(year: int, diag: dict, published: pd.DataFrame, changes: pd.DataFrame,
@@ -475,7 +493,9 @@ def _refuse_free_text(project: Project, years: list[int], files: list[Path],
     municipality's website. Every answer in ``comment`` of the years the report
     draws on (four words or more, so that a short "Nej tack" cannot block a
     report by chance) is looked for in the rendered HTML and in every string of
-    the executed notebook; the PDF is printed from the HTML.
+    the executed notebook; the PDF is printed from the HTML. A long answer is
+    looked for by its first 30 characters: a displayed table cuts text (pandas
+    at 50 characters, "…" after), and the long answers are the revealing ones.
     """
     import html
     import json
@@ -491,6 +511,7 @@ def _refuse_free_text(project: Project, years: list[int], files: list[Path],
                      if len(c.split()) >= 4 and len(c.strip()) >= 20}
     if not comments:
         return
+    keys = {c if len(c) <= 40 else c[:30] for c in comments}
 
     def strings(node):
         if isinstance(node, dict):
@@ -509,7 +530,7 @@ def _refuse_free_text(project: Project, years: list[int], files: list[Path],
         text = ("\n".join(strings(json.loads(text))) if path.suffix == ".ipynb"
                 else html.unescape(text))
         text = " ".join(text.split())
-        found = sum(c in text for c in comments)
+        found = sum(k in text for k in keys)
         if found:
             raise TrygghetError(
                 f"rapporten innehåller {number(found)} fritextsvar från enkäten och "
@@ -555,9 +576,12 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
         todo.append((nb_dir / PROMISE_NOTEBOOK, outdir, f"loftesuppfoljning_{year}",
                      {"year": year}, formats, cwd))
     known = load_mapping(project.mapping(year)).areas
-    for area in areas or []:
-        if area not in known:
-            raise TrygghetError(f"okänt område '{area}'",
+    # As in cleaning, case and spacing do not matter: "kronogården" is Kronogården.
+    by_key = {normalise(a): a for a in known}
+    for given in areas or []:
+        area = by_key.get(normalise(given))
+        if area is None:
+            raise TrygghetError(f"okänt område '{given}'",
                                 hint=f"områdena {year}: {', '.join(known)}")
         todo.append((nb_dir / SURVEY_NOTEBOOK, outdir, f"trygghetsrapport_{year}_{slug(area)}",
                      {"year": year, "area": area}, formats, cwd))

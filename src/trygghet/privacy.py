@@ -32,6 +32,12 @@ def pseudonym_key(root: Path) -> bytes:
     """The pseudonymisation key: from the environment, else the project's key file."""
     env = os.environ.get(KEY_ENV)
     if env:
+        # A short key can be guessed, and with it every pseudonym recomputed from ids.
+        if len(env.strip()) < 32:
+            raise TrygghetError(f"nyckeln för pseudonymisering i {KEY_ENV} är för kort "
+                                "(minst 32 tecken)", column=KEY_ENV,
+                                hint="skapa en med: python -c \"import secrets; "
+                                     "print(secrets.token_hex(32))\"")
         return env.encode("utf-8")
     path = Path(root) / KEY_FILE
     if not path.exists():

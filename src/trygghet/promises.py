@@ -429,6 +429,18 @@ def _clean(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+# Why an estimate is not published (suppress.REASONS), inside a sentence.
+_HIDDEN_SV = {"disclosure": "för få svarande, röjanderisk",
+              "reliability": "för få svar för en säker skattning",
+              "secondary": "den skulle röja en annan dold uppgift",
+              "not_asked": "frågan ställdes inte"}
+
+
+def _why_hidden(reason: Any) -> str:
+    text = _note(reason)
+    return _HIDDEN_SV.get(text, text) or "för få svar"
+
+
 def _note(text: Any) -> str:
     """A free-text note without its final full stop, to sit inside a sentence."""
     text = _clean(text)
@@ -701,7 +713,7 @@ def judge_survey(spec: IndicatorSpec, outcomes: Outcomes) -> IndicatorResult:
         if est[y] is None:
             return no_data(f"{label} kan inte bedömas: skattning för {y} saknas.")
         if est[y].get("suppressed"):
-            why = _note(est[y].get("suppression_reason")) or "för få svar"
+            why = _why_hidden(est[y].get("suppression_reason"))
             return no_data(f"{label} kan inte bedömas: skattningen för {y} redovisas inte "
                            f"({why}).")
     numbers |= {"value_from": est[base]["estimate"], "value_to": est[year]["estimate"]}
@@ -727,7 +739,7 @@ def judge_survey(spec: IndicatorSpec, outcomes: Outcomes) -> IndicatorResult:
                        + (f". {_cap(note)}." if note else
                           ": undersökningen gjordes på olika sätt åren emellan (seriebrott)."))
     if change is not None and change.get("suppressed"):
-        why = _note(change.get("suppression_reason")) or "för få svar"
+        why = _why_hidden(change.get("suppression_reason"))
         return no_data(f"{both}, men förändringen redovisas inte ({why}).")
     if change is None or change.get("significant") is None or change.get("diff") is None:
         return no_data(f"{both}, men förändringens osäkerhet saknas i skattningarna, "

@@ -201,6 +201,8 @@ def key_messages(rep: SurveyReport) -> list[str]:
     confidence interval for a random sample, shares *of the respondents* for
     an opt-in survey, where no difference is called statistically significant.
     """
+    if rep.area:
+        return area_messages(rep)
     sv = rep.language == "sv"
     lang = rep.language
     msgs: list[str] = []
@@ -275,7 +277,8 @@ def key_messages(rep: SurveyReport) -> list[str]:
     return msgs[:5]
 
 
-def _headline_change(rep: SurveyReport) -> str | None:
+def _headline_change(rep: SurveyReport, group_var: str = "total",
+                     group: str = "Totalt") -> str | None:
     """The change in the headline from the previous compared year, honestly phrased."""
     sv = rep.language == "sv"
     earlier = [y for y in rep.years if y < rep.year]
@@ -284,10 +287,12 @@ def _headline_change(rep: SurveyReport) -> str | None:
     prev = max(earlier)
     c = rep.changes
     row = c[(c["year_from"] == prev) & (c["indicator"] == "otrygg_kvall")
-            & (c["group_var"] == "total")]
+            & (c["group_var"] == group_var) & (c["group"] == group)]
     if row.empty:
         return None
     row = row.iloc[0]
+    where = f" i {group}" if sv and group_var != "total" else \
+        (f" in {group}" if group_var != "total" else "")
     if row["series_break"]:
         return (f"Resultatet kan inte jämföras med {prev}: då var undersökningen en "
                 f"självselekterad webbenkät, i år ett slumpmässigt urval (seriebrott)." if sv else
@@ -303,14 +308,97 @@ def _headline_change(rep: SurveyReport) -> str | None:
     if row["significant"]:
         word = ("minskat" if row["diff"] < 0 else "ökat") if sv else \
             ("fallen" if row["diff"] < 0 else "risen")
-        return (f"Andelen otrygga har {word} sedan {prev}, från {a} till {b} ({pts}); "
+        return (f"Andelen otrygga{where} har {word} sedan {prev}, från {a} till {b} ({pts}); "
                 f"förändringen är statistiskt säkerställd." if sv else
-                f"The share feeling unsafe has {word} since {prev}, from {a} to {b} ({pts}); "
-                f"the change is statistically significant.")
-    return (f"Andelen otrygga är {b}, mot {a} år {prev}. Skillnaden är inte statistiskt "
+                f"The share feeling unsafe{where} has {word} since {prev}, from {a} to {b} "
+                f"({pts}); the change is statistically significant.")
+    return (f"Andelen otrygga{where} är {b}, mot {a} år {prev}. Skillnaden är inte statistiskt "
             f"säkerställd." if sv else
-            f"The share feeling unsafe is {b}, against {a} in {prev}. The difference is not "
-            f"statistically significant.")
+            f"The share feeling unsafe{where} is {b}, against {a} in {prev}. The difference is "
+            f"not statistically significant.")
+
+
+def area_messages(rep: SurveyReport) -> list[str]:
+    """Key messages for an area report (``rep.area``), computed from the area's figures.
+
+    The area's headline beside the municipality's and its rank among the
+    areas; when it feels most unsafe there; the biggest problems residents
+    see there; what they want prioritised; and the change since the previous
+    year. As :func:`key_messages`, only published figures are used.
+    """
+    sv = rep.language == "sv"
+    lang = rep.language
+    area = rep.area
+    msgs: list[str] = []
+    p = rep.primary()
+    here = p[(p["group_var"] == "area") & (p["group"] == area) & ~p["suppressed"]]
+    whom = ("invånarna" if sv else "residents") if rep.probability \
+        else ("de svarande" if sv else "the respondents")
+
+    head, whole = rep.value("otrygg_kvall", "area", area), rep.value("otrygg_kvall")
+    if _published(head):
+        areas = p[(p["indicator"] == "otrygg_kvall") & (p["group_var"] == "area")
+                  & ~p["suppressed"] & (p["group"] != "Annat område")]
+        rank = int((areas["estimate"] > head["estimate"]).sum()) + 1
+        versus = (f" (hela kommunen {_share(whole, lang)})" if sv else
+                  f" (whole municipality {_share(whole, lang)})") if _published(whole) else ""
+        msgs.append(
+            f"I {area} känner sig {_share(head, lang)} av {whom} otrygga när de går ut ensamma "
+            f"sent en kväll{versus}: {_rank_text(rank, len(areas), lang)}." if sv else
+            f"In {area}, {_share(head, lang)} of {whom} feel unsafe walking alone late in the "
+            f"evening{versus}: {_rank_text(rank, len(areas), lang)}.")
+    elif head is not None:
+        msgs.append(f"Andelen otrygga i {area} redovisas inte: för få svar." if sv else
+                    f"The share feeling unsafe in {area} is not shown: too few answers.")
+
+    def top(prefix: str, k: int = 3, exclude: tuple[str, ...] = ()) -> list[str]:
+        rows = here[here["indicator"].str.startswith(prefix)
+                    & ~here["indicator"].isin(list(exclude)) & (here["estimate"] > 0)]
+        rows = rows.sort_values("estimate", ascending=False).head(k)
+        return [f"{_short_label(i, lang).lower()} ({_share(r, lang)})"
+                for i, (_, r) in zip(rows["indicator"], rows.iterrows(), strict=True)]
+
+    times = here[here["indicator"].isin(list(_WHEN[lang])) & (here["estimate"] > 0)]
+    if len(times):
+        t = times.loc[times["estimate"].idxmax()]
+        msgs.append(f"I {area} är det {_WHEN[lang][t['indicator']]} som flest känner sig mest "
+                    f"otrygga ({_share(t, lang)})." if sv else
+                    f"In {area}, most people feel most unsafe {_WHEN[lang][t['indicator']]} "
+                    f"({_share(t, lang)}).")
+    problems = top("stort_problem_")
+    if problems:
+        msgs.append(f"De största problemen i {area} enligt de svarande: {fmt.join(problems)}."
+                    if sv else f"The biggest problems respondents see in {area}: "
+                               f"{fmt.join(problems, language='en')}.")
+    prio = top("prio_", exclude=("prio_annat",))
+    if prio:
+        msgs.append(f"I {area} vill flest att polisen och kommunen prioriterar {fmt.join(prio)}."
+                    if sv else f"In {area}, most want the police and the municipality to "
+                               f"prioritise {fmt.join(prio, language='en')}.")
+    change = _headline_change(rep, "area", area)
+    if change:
+        msgs.append(change)
+    return msgs[:5]
+
+
+_WHEN = {"sv": {"tid_kvall": "på kvällen", "tid_natt": "på natten",
+                "tid_tidig_morgon": "tidigt på morgonen", "tid_dagtid": "dagtid"},
+         "en": {"tid_kvall": "in the evening", "tid_natt": "at night",
+                "tid_tidig_morgon": "early in the morning", "tid_dagtid": "in the daytime"}}
+
+
+def _rank_text(rank: int, of: int, language: str) -> str:
+    """Where an area ranks among ``of`` areas, 1 = the highest share."""
+    sv = language == "sv"
+    words = {1: "högst" if sv else "the highest", of: "lägst" if sv else "the lowest"}
+    if of >= 5:  # "second" only where it is not also the middle
+        words |= {2: "näst högst" if sv else "the second highest",
+                  of - 1: "näst lägst" if sv else "the second lowest"}
+    if rank in words:
+        return (f"{words[rank]} av kommunens {of} områden" if sv else
+                f"{words[rank]} of the {of} areas")
+    return (f"plats {rank} av kommunens {of} områden, räknat från den högsta andelen" if sv
+            else f"number {rank} of the {of} areas, highest first")
 
 
 def method_text(rep: SurveyReport) -> str:
@@ -383,12 +471,16 @@ def method_text(rep: SurveyReport) -> str:
         f"answers are never published.")
     parts.append(
         f"**Skydd mot röjande och osäkra uppgifter.** Ingen uppgift bygger på färre än "
-        f"{rep.rules.min_cell} svar, och inga andelar redovisas för grupper med färre än "
-        f"{rep.rules.min_n} svar. Sådana uppgifter visas som `..`. Problemindex och "
+        f"{rep.rules.min_cell} svar – inte heller en andel där färre än "
+        f"{rep.rules.min_cell} av de svarande har (eller saknar) egenskapen –, och inga "
+        f"andelar redovisas för grupper med färre än {rep.rules.min_n} svar. Sådana "
+        f"uppgifter visas som `..`. Problemindex och "
         f"trygghetsindex är kommunens egen beräkning på Polisens skala 0–6 (lägre är "
         f"bättre), inte Polisens officiella index." if sv else
-        f"**Disclosure control.** No figure rests on fewer than {rep.rules.min_cell} answers, "
-        f"and no share is shown for a group with fewer than {rep.rules.min_n} answers; such "
+        f"**Disclosure control.** No figure rests on fewer than {rep.rules.min_cell} answers "
+        f"(nor a share where fewer than {rep.rules.min_cell} respondents have, or lack, the "
+        f"trait), and no share is shown for a group with fewer than {rep.rules.min_n} "
+        f"answers; such "
         f"figures are shown as `..`. The problem and insecurity indices are the "
         f"municipality's own calculation on the Police's 0–6 scale (lower is better), not "
         f"the Police's official index.")
@@ -424,10 +516,10 @@ COLUMN_LABEL = {
 # Column headings for compact tables.
 SHORT_LABEL = {
     "sv": {"otrygg_kvall": "Otrygg kväll", "otrygg_dag": "Otrygg dagtid",
-           "oro": "Oroar sig ofta", "avstatt": "Har avstått", "utsatt": "Utsatt för brott",
+           "oro": "Oroar sig ofta", "avstatt": "Har ofta avstått", "utsatt": "Utsatt för brott",
            "problemindex": "Problemindex", "trygghetsindex": "Trygghetsindex"},
     "en": {"otrygg_kvall": "Unsafe evening", "otrygg_dag": "Unsafe daytime",
-           "oro": "Often worried", "avstatt": "Has refrained", "utsatt": "Victim of crime",
+           "oro": "Often worried", "avstatt": "Often refrained", "utsatt": "Victim of crime",
            "problemindex": "Problem index", "trygghetsindex": "Insecurity index"},
 }
 NUMERIC = {"sv": ("Skattning", "95\u00a0% KI", "Antal svar"),
@@ -448,6 +540,17 @@ def _short_label(indicator: str, language: str) -> str:
     ind = INDICATORS[indicator]
     label = ind.label if language == "sv" else ind.label_en
     return label.split(": ", 1)[-1]
+
+
+def ranked_rows(rep: SurveyReport, prefix: str, group_var: str = "total",
+                group: str = "Totalt") -> pd.DataFrame:
+    """The primary rows of one indicator family (e.g. ``"stort_problem_"``) for one
+    group, largest first; suppressed ones last."""
+    p = rep.primary()
+    rows = p[p["indicator"].str.startswith(prefix) & (p["group_var"] == group_var)
+             & (p["group"] == group)]
+    return rows.sort_values(["suppressed", "estimate"], ascending=[True, False],
+                            kind="stable")
 
 
 def ranked_table(rows: pd.DataFrame, language: str = "sv") -> pd.DataFrame:

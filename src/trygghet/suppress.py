@@ -4,12 +4,19 @@ Two separate rules, both configurable (``disclosure`` in ``config/trygghet.yml``
 
 * **Disclosure** (confidentiality, offentlighets- och sekretesslagen): no
   cell, count or estimate from fewer than ``min_cell`` respondents (5).
+  A share published with its ``n`` also publishes its cell counts: how many
+  have the trait (``count``) and how many have not (``n − count``). Each of
+  them must be 0 or at least ``min_cell``: "2 of 63 feel unsafe in daytime"
+  is a cell of two people, whatever the group's size. (A zero is published
+  as ``–``, as in official tables.)
   *Secondary suppression*: within a grouping whose levels partition the
   respondents (sex, age group, area — not relation, whose groups overlap),
   the suppressed levels together must hold at least ``min_cell``
-  respondents; otherwise the total minus the published levels would reveal
-  them, and the smallest published level is suppressed too, until they do.
-  (This also covers the textbook case of exactly one suppressed level.)
+  respondents, and likewise at least ``min_cell`` (or none) with and without
+  the trait; otherwise the total minus the published levels would reveal
+  them, and the smallest published level that adds to the short sum is
+  suppressed too, until none is short. (This also covers the textbook case
+  of exactly one suppressed level.)
 * **Reliability**: no estimate from fewer than ``min_n`` respondents (30;
   refused below 10).
 
@@ -38,8 +45,8 @@ from .fmt import MISSING, SUPPRESSED, ZERO
 REASONS = ("", "disclosure", "reliability", "secondary", "not_asked")
 HARD_MIN_N = 10  # the reliability rule may never go below this
 # Columns blanked in a suppressed row, where present.
-VALUE_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "df", "estimate_from", "estimate_to",
-                 "n_from", "n_to", "diff")
+VALUE_COLUMNS = ("estimate", "count", "se", "ci_low", "ci_high", "df", "estimate_from",
+                 "estimate_to", "n_from", "n_to", "diff")
 PARTITION_KEYS = ("year", "year_from", "indicator", "variable", "estimate_type", "group_var")
 OVERLAPPING = ("total", "relation")
 
@@ -77,7 +84,8 @@ def protect(table: pd.DataFrame, rules: Rules | None = None, *,
     Parameters
     ----------
     table
-        One row per cell with an ``n`` column (respondents behind the cell).
+        One row per cell with an ``n`` column (respondents behind the cell)
+        and, for shares, optionally ``count`` (those of them with the trait).
         Optional ``group_var``/``group`` and key columns (``year``,
         ``indicator``, ``estimate_type``, …) define the groupings checked for
         secondary suppression. Rows already marked ``suppressed`` (e.g.
@@ -107,8 +115,14 @@ def protect(table: pd.DataFrame, rules: Rules | None = None, *,
     free = reason == ""
     # Unknown n cannot be vouched for: treat as too small.
     reason = np.where(free & ~(n >= rules.min_cell), "disclosure", reason)
+    masses = [n]
+    if "count" in out.columns:
+        k = pd.to_numeric(out["count"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        masses += [k, n - k]
+        few = _few(k, rules.min_cell) | _few(n - k, rules.min_cell)
+        reason = np.where((reason == "") & few, "disclosure", reason)
     reason = np.where((reason == "") & ~(n >= rules.min_n), "reliability", reason)
-    reason = _secondary(out, n, reason, rules, overlapping)
+    reason = _secondary(out, masses, reason, rules, overlapping)
 
     suppressed = reason != ""
     for col in value_columns:
@@ -129,34 +143,50 @@ def protect(table: pd.DataFrame, rules: Rules | None = None, *,
     return out
 
 
-def _secondary(table: pd.DataFrame, n: np.ndarray, reason: np.ndarray, rules: Rules,
-               overlapping: tuple[str, ...]) -> np.ndarray:
-    """Suppress further levels until the suppressed ones hold ≥ ``min_cell`` respondents.
+def _few(x: np.ndarray, min_cell: int) -> np.ndarray:
+    """Between 1 and ``min_cell − 1`` (a NaN, for a mean's count, is not)."""
+    with np.errstate(invalid="ignore"):
+        return (x > 0) & (x < min_cell)
 
-    The sum over suppressed levels is what "total minus published levels"
-    reveals; levels with no respondents (and not-asked rows) reveal nothing
-    and do not count. Loops only over the groupings that need attention.
+
+def _secondary(table: pd.DataFrame, masses: list[np.ndarray], reason: np.ndarray,
+               rules: Rules, overlapping: tuple[str, ...]) -> np.ndarray:
+    """Suppress further levels until no hidden sum is between 1 and ``min_cell − 1``.
+
+    ``masses[0]`` is ``n``; the others (the share's ``count`` and ``n − count``)
+    are checked the same way. The sum over suppressed levels is what "total
+    minus published levels" reveals; levels with no respondents (and
+    not-asked rows) reveal nothing and do not count. A short sum is topped up
+    with the smallest published levels that add to it. One pass suffices: a
+    published level's masses are each 0 or at least ``min_cell``, so adding it
+    cannot make another mass's sum short. Loops only over the groupings that
+    need attention.
     """
     if "group_var" not in table.columns:
         return reason
     reason = reason.copy()
+    n = masses[0]
     keys = [k for k in PARTITION_KEYS if k in table.columns]
     part = ~table["group_var"].isin(overlapping).to_numpy()
-    counted = (reason != "") & (reason != "not_asked") & (n > 0)
-    hidden = np.where(counted & part, np.nan_to_num(n), 0.0)
     group_id = table.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
-    sums = np.bincount(group_id, weights=hidden)
-    need = np.flatnonzero((sums > 0) & (sums < rules.min_cell))
-    for g in need:
-        rows = np.flatnonzero((group_id == g) & part)
-        total = sums[g]
-        order = rows[np.argsort(np.nan_to_num(n[rows], nan=np.inf), kind="stable")]
-        for i in order:
-            if total >= rules.min_cell:
-                break
-            if reason[i] == "" and n[i] > 0:
+    size = int(group_id.max()) + 1 if len(group_id) else 0
+    by_n = np.argsort(np.nan_to_num(n, nan=np.inf), kind="stable")
+    for mass in masses:
+        m = np.nan_to_num(mass, nan=0.0)
+        counted = (reason != "") & (reason != "not_asked") & (n > 0) & part
+        total = np.bincount(group_id, weights=np.where(counted, m, 0.0), minlength=size)
+        is_short = _few(total, rules.min_cell)
+        if not is_short.any():
+            continue
+        # Candidates, smallest groups first: the least information lost.
+        cand = by_n[is_short[group_id[by_n]] & part[by_n] & (reason[by_n] == "")
+                    & (n[by_n] > 0) & (m[by_n] > 0)]
+        for i in cand:
+            g = group_id[i]
+            if is_short[g]:
                 reason[i] = "secondary"
-                total += n[i]
+                total[g] += m[i]
+                is_short[g] = total[g] < rules.min_cell
     return reason
 
 

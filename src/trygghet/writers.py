@@ -226,11 +226,13 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
 
             estimate = "–" if symbol == "–" else num(r.estimate)
             n = symbol if symbol in ("..", ".") else (".." if pd.isna(r.n) else int(r.n))
+            kind_sv = _ESTIMATE_TYPES_SV.get(r.estimate_type, r.estimate_type)
+            if r.kind == "mean":  # an index is a mean, not a share, of the respondents
+                kind_sv = kind_sv.replace("andel av", "medelvärde för")
             ws.append([
                 neutralise(INDICATORS[r.indicator].label), r.indicator,
                 _GROUP_VARS_SV.get(r.group_var, neutralise(str(r.group_var))),
-                neutralise(str(r.group)),
-                _ESTIMATE_TYPES_SV.get(r.estimate_type, r.estimate_type),
+                neutralise(str(r.group)), kind_sv,
                 n, estimate, num(r.se), num(r.ci_low), num(r.ci_high),
                 _CI_METHODS_SV.get(r.ci_method, r.ci_method), neutralise(r.band or ""),
                 neutralise(r.note or ""),
