@@ -186,3 +186,15 @@ def test_ranked_rows_of_one_group_largest_first_suppressed_last():
         "stort_problem_klotter", "stort_problem_nedskrapning", "stort_problem_bostadsinbrott",
         "stort_problem_berusade", "stort_problem_stold_ur_bil"]
     assert report.ranked_rows(area_report(), "stort_problem_")["indicator"].empty
+
+
+def test_english_names_of_every_indicator_and_group():
+    """A report in English names indicators and groups in English (no Swedish left)."""
+    from trygghet.indicators import INDICATORS
+
+    for name, ind in INDICATORS.items():
+        assert not set("åäöÅÄÖ") & set(ind.label_en), (name, ind.label_en)
+    rep = make_report(BASE)
+    rep.language = "en"
+    table = report.appendix_table(rep, ["otrygg_kvall"])
+    assert list(table.iloc[:, 0])[:3] == ["Total", "Woman", "Man"]

@@ -177,3 +177,24 @@ def test_an_unknown_area_is_one_message_naming_the_areas(sample, capsys):
     err = capsys.readouterr().err
     assert "okänt område 'Atlantis'" in err and "Kronogården" in err and "Traceback" not in err
     assert sorted(p.name for p in reports(sample).iterdir()) == before
+
+
+def test_survey_notebook_in_english(sample, tmp_path):
+    """language=en: the published text, tables and charts are in English."""
+    out = tmp_path / "en.ipynb"
+    res = subprocess.run([sys.executable, "-m", "papermill",
+                          str(sample / "notebooks" / "trygghetsrapport.ipynb"), str(out),
+                          "-p", "year", str(YEAR), "-p", "language", "en",
+                          "--cwd", str(sample / "notebooks")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-2000:]
+    import nbformat
+
+    # What is published: the outputs, not the notebook's code.
+    text = "\n".join(str(value) for cell in nbformat.read(out, as_version=4).cells
+                      for output in cell.get("outputs", [])
+                      for value in output.get("data", {}).values())
+    for english in ("Summary", "Problems in the neighbourhood", "Rowdy young people",
+                    "Woman", "Appendix: tables"):
+        assert english in text, english
+    for swedish in ("Sammanfattning", "Bråkiga ungdomar", "Kvinna"):
+        assert swedish not in text, swedish

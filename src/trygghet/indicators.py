@@ -60,6 +60,25 @@ class Indicator:
     questions: tuple[str, ...]
 
 
+# English names of the answer options that name indicators (reports in English).
+_EN = {
+    "Tidig morgon": "early morning", "Dagtid": "daytime", "Kväll": "evening",
+    "Natt": "night", "Aldrig": "never",
+    "Tillgänglighet": "Accessibility", "Våld utomhus": "Outdoor violence",
+    "Organiserad brottslighet": "Organised crime", "Mängdbrott": "Volume crime",
+    "Narkotika/dopning": "Drugs/doping", "Trafik": "Traffic",
+    "Nedskräpning/skadegörelse": "Litter/vandalism", "Annat": "Other",
+    "nedskräpning": "litter", "skadegörelse/klotter": "vandalism/graffiti",
+    "bråkiga ungdomar": "rowdy young people", "berusade personer": "drunk people",
+    "personer påverkade av narkotika": "people under the influence of drugs",
+    "öppen narkotikahandel": "open drug dealing",
+    "bilar som körs på ett störande sätt": "cars driven in a disturbing way",
+    "våld i offentlig miljö": "violence in public places",
+    "inbrott i bostäder": "burglary in homes", "stölder ur bilar": "theft from cars",
+    "otrygga platser (dålig belysning, buskage)": "unsafe places (poor lighting, bushes)",
+}
+
+
 def _build() -> dict[str, Indicator]:
     ind = [
         Indicator("otrygg_kvall", "Känner sig otrygg ute ensam sent en kväll",
@@ -88,12 +107,15 @@ def _build() -> dict[str, Indicator]:
                   "High trust in the municipality's safety work", "Förtroende", "share",
                   ("trust_municipality",)),
     ]
-    ind += [Indicator(f"tid_{slug(t)}", f"Mest otrygg: {t.lower()}", f"Most unsafe: {t}",
-                      "Otrygga tider", "share", ("unsafe_times",)) for t in UNSAFE_TIMES.levels]
-    ind += [Indicator(f"prio_{slug(p)}", f"Vill prioritera: {p}", f"Wants prioritised: {p}",
-                      "Prioriteringar", "share", ("priorities",)) for p in PRIORITIES.levels]
-    ind += [Indicator(f"stort_problem_{k}", f"Stort problem: {v}", f"Big problem: {v}",
-                      "Problem i området", "share", (f"problem_{k}",))
+    ind += [Indicator(f"tid_{slug(t)}", f"Mest otrygg: {t.lower()}",
+                      f"Most unsafe: {_EN.get(t, t)}", "Otrygga tider", "share",
+                      ("unsafe_times",)) for t in UNSAFE_TIMES.levels]
+    ind += [Indicator(f"prio_{slug(p)}", f"Vill prioritera: {p}",
+                      f"Wants prioritised: {_EN.get(p, p)}", "Prioriteringar", "share",
+                      ("priorities",)) for p in PRIORITIES.levels]
+    ind += [Indicator(f"stort_problem_{k}", f"Stort problem: {v}",
+                      f"Big problem: {_EN.get(v, v)}", "Problem i området", "share",
+                      (f"problem_{k}",))
             for k, v in PROBLEM_ITEMS.items()]
     return {i.name: i for i in ind}
 

@@ -622,7 +622,8 @@ def appendix_table(rep: SurveyReport, indicators: Sequence[str],
         return text
 
     cells = {(r["indicator"], r["group_var"], r["group"]): cell(r) for _, r in p.iterrows()}
-    out = {COLUMN_LABEL[lang]["group"]: [label["total"] if gv == "total" else g
+    out = {COLUMN_LABEL[lang]["group"]: [label["total"] if gv == "total" else
+                                         _GROUP_EN.get(g, g) if lang == "en" else g
                                          for gv, g in zip(keys["group_var"], keys["group"],
                                                           strict=True)]}
     for ind in indicators:
@@ -631,6 +632,10 @@ def appendix_table(rep: SurveyReport, indicators: Sequence[str],
                      zip(keys["group_var"], keys["group"], strict=True)]
     out["_section"] = ["" if gv == "total" else label.get(gv, gv) for gv in keys["group_var"]]
     return pd.DataFrame(out)
+
+
+_GROUP_EN = {"Kvinna": "Woman", "Man": "Man", "bor": "lives", "arbetar": "works",
+             "vistas": "visits", "Annat område": "Other area"}
 
 
 def indicator_table(rep: SurveyReport, indicator: str,
