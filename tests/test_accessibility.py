@@ -382,6 +382,17 @@ def _own(tag, prop, matched, variables):
     return value
 
 
+def _nearest(chain, prop: str, unset: tuple[str, ...], matched, variables) -> str | None:
+    """``prop`` of the nearest element in ``chain`` (the tag, then its parents) that sets it."""
+    for t in chain:
+        if t.name in (None, "[document]"):
+            return None
+        value = _own(t, prop, matched, variables)
+        if value and value not in unset:
+            return value
+    return None
+
+
 def text_colours(page, mode: str):
     """``(text, colour, background)`` for every element with text of its own."""
     rules = css_rules(page)
@@ -397,22 +408,9 @@ def text_colours(page, mode: str):
         chain = [tag, *tag.parents]
         if any(hidden & set(t.get("class") or []) for t in chain if t.name):
             continue
-        color = None
-        for t in chain:
-            if t.name in (None, "[document]"):
-                break
-            value = _own(t, "color", matched, variables)
-            if value and value != "inherit":
-                color = value
-                break
-        background = None
-        for t in chain:
-            if t.name in (None, "[document]"):
-                break
-            value = _own(t, "background-color", matched, variables)
-            if value and value not in ("inherit", "transparent"):
-                background = value
-                break
+        color = _nearest(chain, "color", ("inherit",), matched, variables)
+        background = _nearest(chain, "background-color", ("inherit", "transparent"), matched,
+                              variables)
         yield own_text.strip()[:40], color or "#000000", background or WHITE
 
 

@@ -736,7 +736,7 @@ def estimate_survey(responses: pd.DataFrame, population: pd.DataFrame | None,
     if sampling not in ("opt_in", "probability"):
         raise TrygghetError("okänd urvalsdesign för året (attrs['sampling'])",
                             hint="mappningens design.sampling ska vara opt_in eller probability")
-    year = int(attrs.get("year") or responses["year"].dropna().iloc[0])
+    year = _survey_year(responses)
     not_asked = set(attrs.get("not_asked", []))
     values = respondent_values(responses)
     kinds = {name: INDICATORS[name].kind for name in values.columns}
@@ -748,11 +748,7 @@ def estimate_survey(responses: pd.DataFrame, population: pd.DataFrame | None,
     frames, weights = [], None
 
     if sampling == "probability":
-        if population is None:
-            raise TrygghetError(f"befolkningsuppgifter saknas för {year}: ett slumpmässigt "
-                                "urval måste vägas", hint=f"lägg in population_{year}.csv "
-                                "(dimension,level,population) i data/reference/")
-        raking = _rake_or_base(responses, population, rake_args)
+        raking = _rake_probability(responses, population, rake_args, year)
         frames.append(_typed(estimate(values, raking.design, by=by, **est_args),
                              "weighted", generalisable=True, model_based=False))
         diagnostics["weighting"] = raking.diagnostics
@@ -811,16 +807,27 @@ def primary_design(responses: pd.DataFrame, population: pd.DataFrame | None,
     settings = settings or DEFAULT_SETTINGS
     if responses.attrs.get("sampling") != "probability":
         return None
-    if population is None:
-        raise TrygghetError("befolkningsuppgifter saknas: ett slumpmässigt urval måste vägas",
-                            hint="lägg in population_<år>.csv i data/reference/")
     wset = {**DEFAULT_SETTINGS["weighting"], **settings.get("weighting", {})}
-    return _rake_or_base(responses, population, _rake_args(wset)).design
+    return _rake_probability(responses, population, _rake_args(wset),
+                             _survey_year(responses)).design
 
 
 def _rake_args(wset: dict[str, Any]) -> dict[str, Any]:
     return {"margins": wset["margins"], "tolerance": wset["tolerance"],
             "max_iter": wset["max_iter"], "trim": wset["trim"], "collapse": wset["collapse"]}
+
+
+def _survey_year(responses: pd.DataFrame) -> int:
+    return int(responses.attrs.get("year") or responses["year"].dropna().iloc[0])
+
+
+def _rake_probability(responses, population, rake_args, year: int):
+    """A random sample must be weighted: rake it, or say that the population is missing."""
+    if population is None:
+        raise TrygghetError(f"befolkningsuppgifter saknas för {year}: ett slumpmässigt "
+                            "urval måste vägas", hint=f"lägg in population_{year}.csv "
+                            "(dimension,level,population) i data/reference/")
+    return _rake_or_base(responses, population, rake_args)
 
 
 def _margin_text(margin: str) -> str:

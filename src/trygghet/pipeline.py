@@ -554,15 +554,11 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
     (and its kernel), removes the staging folder and leaves the previous
     reports exactly as they were.
     """
-    import contextlib
     import os
-    import shutil
-    import tempfile
     import time
 
     from . import promise_files, render
     from .schema import slug
-    from .writers import _os_error
 
     start = time.perf_counter()
     _prepare(project, year, echo)
@@ -600,38 +596,25 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
     # All or nothing: every report is rendered into one hidden staging folder
     # and the set is moved into place only when all of them are complete, so a
     # failure or an interrupt leaves the previous year's set exactly as it was.
-    created = not outdir.exists()
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".trygghet_{year}.", suffix=".tmp", dir=outdir))
-    except OSError as err:
-        raise _os_error(err, outdir) from err
-    try:
-        staged = [(nb, stage, *rest) for nb, _, *rest in todo]
-        if jobs <= 1 or len(todo) == 1:
-            for job in staged:
-                report(*_render_job(job))
-        else:
-            _render_parallel(staged, jobs, report)
-        names = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
-        _refuse_free_text(project, [y for y in project.survey_years() if y <= year],
-                          [stage / name for name in names], outdir)
-        with render._signals_deferred():
-            for name in names:
-                os.replace(stage / name, outdir / name)
-                written.append(outdir / name)
-    except OSError as err:
-        raise _os_error(err, outdir) from err
-    except TrygghetError as err:
-        if err.file and err.file.startswith(str(stage)):
-            err.file = str(outdir)  # the folder the user knows, not the hidden staging one
-        raise
-    finally:
-        with render._signals_deferred():
-            shutil.rmtree(stage, ignore_errors=True)
-            if created and not written:
-                with contextlib.suppress(OSError):
-                    outdir.rmdir()
+    with render.staging(outdir, f".trygghet_{year}.") as stage:
+        try:
+            staged = [(nb, stage, *rest) for nb, _, *rest in todo]
+            if jobs <= 1 or len(todo) == 1:
+                for job in staged:
+                    report(*_render_job(job))
+            else:
+                _render_parallel(staged, jobs, report)
+            names = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
+            _refuse_free_text(project, [y for y in project.survey_years() if y <= year],
+                              [stage / name for name in names], outdir)
+            with render._signals_deferred():
+                for name in names:
+                    os.replace(stage / name, outdir / name)
+                    written.append(outdir / name)
+        except TrygghetError as err:
+            if err.file and err.file.startswith(str(stage)):
+                err.file = str(outdir)  # the folder the user knows, not the hidden staging one
+            raise
     echo(f"Klart på {number(time.perf_counter() - start, 1)} s. Skrev:")
     for path in sorted(written):
         echo(f"  {_relative(path, project.root)}")

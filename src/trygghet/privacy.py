@@ -26,18 +26,14 @@ from .errors import TrygghetError
 
 KEY_ENV = "TRYGGHET_PSEUDONYM_KEY"
 KEY_FILE = ".trygghet_key"
+MIN_KEY_LENGTH = 32
 
 
 def pseudonym_key(root: Path) -> bytes:
     """The pseudonymisation key: from the environment, else the project's key file."""
     env = os.environ.get(KEY_ENV)
     if env:
-        # A short key can be guessed, and with it every pseudonym recomputed from ids.
-        if len(env.strip()) < 32:
-            raise TrygghetError(f"nyckeln för pseudonymisering i {KEY_ENV} är för kort "
-                                "(minst 32 tecken)", column=KEY_ENV,
-                                hint="skapa en med: python -c \"import secrets; "
-                                     "print(secrets.token_hex(32))\"")
+        _check_length(env, f" i {KEY_ENV}", column=KEY_ENV)
         return env.encode("utf-8")
     path = Path(root) / KEY_FILE
     if not path.exists():
@@ -52,10 +48,17 @@ def pseudonym_key(root: Path) -> bytes:
             raise TrygghetError("kan inte skapa nyckelfilen för pseudonymisering", file=path,
                                 hint=f"sätt miljövariabeln {KEY_ENV}") from err
     key = path.read_text(encoding="utf-8").strip()
-    if len(key) < 32:
-        raise TrygghetError("nyckeln för pseudonymisering är för kort (minst 32 tecken)",
-                            file=path)
+    _check_length(key, "", file=path)
     return key.encode("utf-8")
+
+
+def _check_length(key: str, where: str, **context) -> None:
+    """Refuse a short key: it can be guessed, and with it every pseudonym recomputed."""
+    if len(key.strip()) < MIN_KEY_LENGTH:
+        raise TrygghetError(f"nyckeln för pseudonymisering{where} är för kort (minst "
+                            f"{MIN_KEY_LENGTH} tecken)", **context,
+                            hint="skapa en med: python -c \"import secrets; "
+                                 "print(secrets.token_hex(32))\"")
 
 
 def pseudonymise(ids: Iterable[str], key: bytes, *, context: str = "") -> list[str]:

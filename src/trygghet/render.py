@@ -800,6 +800,36 @@ def _signals_deferred() -> Iterator[None]:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
+@contextlib.contextmanager
+def staging(outdir: Path, prefix: str) -> Iterator[Path]:
+    """A hidden folder inside ``outdir`` to render into before publishing.
+
+    Inside ``outdir`` so that the final :func:`os.replace` is a rename on one
+    file system. Afterwards (done, failed or interrupted) the folder is
+    removed, and an ``outdir`` this created is removed too if nothing was
+    published into it. An OS error (full disk, no permission) becomes one
+    message naming ``outdir``.
+    """
+    from .writers import _os_error
+
+    created = not outdir.exists()
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=outdir))
+    except OSError as err:
+        raise _os_error(err, outdir) from err
+    try:
+        yield stage
+    except OSError as err:
+        raise _os_error(err, outdir) from err
+    finally:
+        with _signals_deferred():
+            shutil.rmtree(stage, ignore_errors=True)
+            if created:
+                with contextlib.suppress(OSError):
+                    outdir.rmdir()  # only if empty: another process may be using it
+
+
 def render_notebook(notebook: str | Path, outdir: str | Path, stem: str,
                     parameters: Mapping[str, Any] | None = None,
                     formats: Iterable[str] = ("html", "pdf"), *,
@@ -842,33 +872,15 @@ def render_notebook(notebook: str | Path, outdir: str | Path, stem: str,
         raise TrygghetError(f"okänt format '{bad[0] if bad else ''}'",
                             hint=f"välj bland {', '.join(FORMATS)}")
     notebook, outdir = Path(notebook), Path(outdir)
-    created = not outdir.exists()
     result = RenderResult()
-    with sigterm_as_interrupt():
-        try:
-            outdir.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", suffix=".tmp", dir=outdir))
-        except OSError as err:
-            from .writers import _os_error
-
-            raise _os_error(err, outdir) from err
-        try:
-            finished = _render_into(tmp, notebook, stem, parameters, formats, kernel_name,
-                                    timeout, cwd, result.timings)
-            with _signals_deferred():
-                for fmt_name, src in finished.items():
-                    target = outdir / src.name
-                    os.replace(src, target)
-                    result.files[fmt_name] = target
-        except OSError as err:
-            from .writers import _os_error
-
-            raise _os_error(err, outdir) from err
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if created and not result.files:
-                with contextlib.suppress(OSError):
-                    outdir.rmdir()  # only if empty: another process may be using it
+    with sigterm_as_interrupt(), staging(outdir, f".{stem}.") as tmp:
+        finished = _render_into(tmp, notebook, stem, parameters, formats, kernel_name,
+                                timeout, cwd, result.timings)
+        with _signals_deferred():
+            for fmt_name, src in finished.items():
+                target = outdir / src.name
+                os.replace(src, target)
+                result.files[fmt_name] = target
     return result
 
 
