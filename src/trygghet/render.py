@@ -312,6 +312,7 @@ def execute_notebook(path: str | Path, out_ipynb: str | Path,
         if unknown:
             raise TrygghetError(f"okänd parameter '{unknown[0]}'", file=path,
                                 hint=f"notebooken tar: {', '.join(declared)}")
+    _quiet_kernel_aftermath()
     config = Config()
     sockets = None
     if os.name == "posix":
@@ -356,6 +357,43 @@ def execute_notebook(path: str | Path, out_ipynb: str | Path,
             shutil.rmtree(sockets, ignore_errors=True)
     _reproducible(out_ipynb, path)
     return out_ipynb
+
+
+class _DropKernelAftermath(logging.Filter):
+    """Drop what nbclient's event loop logs after a run was stopped or its kernel died.
+
+    An interrupt (Ctrl-C, or SIGTERM in a render worker) lands in the middle
+    of nbclient's event loop. Its clean-up stops the kernel, and the cell
+    still waiting for its reply then fails: nbclient logs "Kernel died while
+    waiting for execute reply." and, when the abandoned task is collected,
+    asyncio prints "Task exception was never retrieved" with a traceback.
+    Whether that happens depends on timing. The user has already been told
+    ("avbrutet", or :class:`NotebookError` when a kernel really died), so
+    neither line adds anything, and a traceback on the terminal reads as a
+    crash.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from nbclient.exceptions import DeadKernelError
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, DeadKernelError):
+            return False
+        message = record.getMessage()
+        return not (message.startswith("Kernel died while waiting")
+                    or (record.name == "asyncio" and "nbclient" in message))
+
+
+def _quiet_kernel_aftermath() -> None:
+    """Install :class:`_DropKernelAftermath` once for this process.
+
+    For good, not for the duration of one run: asyncio logs an unretrieved
+    exception when the task is garbage-collected, which may be after the run.
+    """
+    for name in ("asyncio", "papermill"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropKernelAftermath) for f in logger.filters):
+            logger.addFilter(_DropKernelAftermath())
 
 
 def _tracked_kernel_manager(managers: list):
