@@ -156,7 +156,8 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
     ``suppress.protect``). Headers are Swedish; numbers are numbers (shares in
     per cent, one decimal shown; means on 0–6 with two); a suppressed cell
     holds its symbol (``..``, ``.``; a zero estimate ``–``) and each sheet ends
-    with a footnote explaining the symbols. Text cells are formula-neutralised.
+    with a footnote explaining the symbols. Text cells are formula-neutralised,
+    all at once when the workbook is complete (:func:`_neutralise_workbook`).
     The workbook's created/modified dates and the zip entries' timestamps are
     fixed, so the same tables give the same bytes.
     """
@@ -176,11 +177,11 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
     about = wb.active
     about.title = "Om tabellerna"
     bold = Font(bold=True)
-    about.append([neutralise(title)])
+    about.append([title])
     about["A1"].font = Font(bold=True, size=14)
     about.append([])
     for line in notes:
-        about.append([neutralise(line)])
+        about.append([line])
     about.append([])
     about.append([footnote()])
     about.column_dimensions["A"].width = 110
@@ -198,7 +199,7 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
         kinds = set(rows["kind"])
         value_head = ("Andel (%)" if kinds == {"share"} else "Medelvärde (0–6)"
                       if kinds == {"mean"} else "Värde (andel i %, index 0–6)")
-        ws.append([neutralise(f"{theme} – {title}")])
+        ws.append([f"{theme} – {title}"])
         ws["A1"].font = Font(bold=True, size=12)
         ws.append([])
         header = ["Indikator", "Indikatornamn", "Redovisningsgrupp", "Grupp", "Skattning",
@@ -218,11 +219,7 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
             fmt_se = "0.00" if r.kind == "share" else "0.000"
 
             def num(value, symbol=symbol, scale=scale):
-                if symbol in ("..", "."):
-                    return symbol
-                if value is None or value is pd.NA or value != value:
-                    return ".."
-                return float(value) * scale
+                return _number_cell(value, symbol, scale)
 
             estimate = "–" if symbol == "–" else num(r.estimate)
             n = symbol if symbol in ("..", ".") else (".." if pd.isna(r.n) else int(r.n))
@@ -230,12 +227,10 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
             if r.kind == "mean":  # an index is a mean, not a share, of the respondents
                 kind_sv = kind_sv.replace("andel av", "medelvärde för")
             ws.append([
-                neutralise(INDICATORS[r.indicator].label), r.indicator,
-                _GROUP_VARS_SV.get(r.group_var, neutralise(str(r.group_var))),
-                neutralise(str(r.group)), kind_sv,
+                INDICATORS[r.indicator].label, r.indicator,
+                _GROUP_VARS_SV.get(r.group_var, str(r.group_var)), str(r.group), kind_sv,
                 n, estimate, num(r.se), num(r.ci_low), num(r.ci_high),
-                _CI_METHODS_SV.get(r.ci_method, r.ci_method), neutralise(r.band or ""),
-                neutralise(r.note or ""),
+                _CI_METHODS_SV.get(r.ci_method, r.ci_method), r.band or "", r.note or "",
             ])
             row += 1
             ws.cell(row, 6).number_format = "#,##0"
@@ -258,7 +253,7 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
 
     if changes is not None and not changes.empty:
         ws = wb.create_sheet("Förändringar")
-        ws.append([neutralise(f"Förändring mellan åren – {title}")])
+        ws.append([f"Förändring mellan åren – {title}"])
         ws["A1"].font = Font(bold=True, size=12)
         ws.append([])
         ws.append(["Indikator", "Indikatornamn", "Redovisningsgrupp", "Grupp", "Från år",
@@ -270,24 +265,19 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
         row = 3
         for r in changes.itertuples(index=False):
             scale = 100.0 if r.kind == "share" else 1.0
-            sym = r.symbol
 
-            def cnum(value, sym=sym, scale=scale):
-                if sym in ("..", "."):
-                    return sym
-                if value is None or value is pd.NA or value != value:
-                    return ".."
-                return float(value) * scale
+            def cnum(value, symbol=r.symbol, scale=scale):
+                return _number_cell(value, symbol, scale)
 
             sig = r.significant
-            ws.append([neutralise(INDICATORS[r.indicator].label) if r.indicator in INDICATORS
+            ws.append([INDICATORS[r.indicator].label if r.indicator in INDICATORS
                        else r.indicator, r.indicator,
                        _GROUP_VARS_SV.get(r.group_var, str(r.group_var)),
-                       neutralise(str(r.group)), int(r.year_from), int(r.year_to),
+                       str(r.group), int(r.year_from), int(r.year_to),
                        cnum(r.estimate_from), cnum(r.estimate_to), cnum(r.diff),
                        cnum(r.ci_low), cnum(r.ci_high),
                        "." if sig is None or sig is pd.NA else ("Ja" if sig else "Nej"),
-                       "Ja" if r.series_break else "Nej", neutralise(r.note or "")])
+                       "Ja" if r.series_break else "Nej", r.note or ""])
             row += 1
             for col in (7, 8, 9, 10, 11):
                 ws.cell(row, col).number_format = "0.0" if r.kind == "share" else "0.00"
@@ -319,11 +309,21 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
     return Path(path)
 
 
-def _neutralise_workbook(wb) -> None:
-    """Neutralise every text cell of every sheet, whichever cell the code above forgot.
+def _number_cell(value: Any, symbol: str, scale: float) -> Any:
+    """A number for a table cell (times ``scale``), or the row's symbol, or ``..``."""
+    if symbol in ("..", "."):
+        return symbol
+    if value is None or value is pd.NA or value != value:
+        return ".."
+    return float(value) * scale
 
-    openpyxl stores a string that begins with "=" as a formula, so a single
-    missed area name or label would run in Excel. Numbers are not text and
+
+def _neutralise_workbook(wb) -> None:
+    """Neutralise every text cell of every sheet, once the workbook is complete.
+
+    One pass over the finished workbook rather than a call at each cell: a
+    single missed area name or label would otherwise run in Excel, as openpyxl
+    stores a string that begins with "=" as a formula. Numbers are not text and
     keep their sign.
     """
     for ws in wb.worksheets:
