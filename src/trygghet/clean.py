@@ -128,17 +128,25 @@ class _Issues:
 
 # --- Value readers -----------------------------------------------------------
 
-def _lookup(values: pd.Series, table: dict[str, object]) -> tuple[np.ndarray, np.ndarray]:
-    """Map text values through ``table`` (keys normalised); unknown → invalid.
+def _distinct(values: pd.Series, table: dict[str, object]) -> tuple[np.ndarray, list[str],
+                                                                     np.ndarray]:
+    """Codes of the distinct values (−1 = missing), their normalised keys, and the rows
+    whose value is not in ``table``.
 
-    Works on the distinct values only, so a million rows cost what their few
-    dozen labels cost.
+    The readers below work on the distinct values only, so a million rows cost
+    what their few dozen labels cost.
     """
     codes, uniques = pd.factorize(values, sort=False)
     keys = [normalise(u) for u in uniques]
-    mapped = np.array([table.get(k) for k in keys] + [None], dtype=object)
     unknown = np.array([k not in table for k in keys] + [False])
-    return mapped[codes], unknown[codes]
+    return codes, keys, unknown[codes]
+
+
+def _lookup(values: pd.Series, table: dict[str, object]) -> tuple[np.ndarray, np.ndarray]:
+    """Map text values through ``table`` (keys normalised); unknown → invalid."""
+    codes, keys, unknown = _distinct(values, table)
+    mapped = np.array([table.get(k) for k in keys] + [None], dtype=object)
+    return mapped[codes], unknown
 
 
 def _categorical(values: pd.Series, table: dict[str, object],
@@ -148,12 +156,10 @@ def _categorical(values: pd.Series, table: dict[str, object],
     Building the categorical from codes of the distinct values, rather than
     from a million label strings, is what keeps cleaning fast at scale.
     """
-    codes, uniques = pd.factorize(values, sort=False)
+    codes, keys, unknown = _distinct(values, table)
     position = {c: i for i, c in enumerate(dtype.categories)}
-    keys = [normalise(u) for u in uniques]
     cat = np.array([position.get(table.get(k), -1) for k in keys] + [-1], dtype=np.int32)
-    unknown = np.array([k not in table for k in keys] + [False])
-    return pd.Categorical.from_codes(cat[codes], dtype=dtype), unknown[codes]
+    return pd.Categorical.from_codes(cat[codes], dtype=dtype), unknown
 
 
 def _scale_table(scale_name: str, mapping: SurveyMapping) -> dict[str, object]:
