@@ -2,22 +2,33 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN     = $(VENV)/bin
+# Exact versions (with hashes) of everything `make` installs, generated from pyproject.toml
+# by `make lock`: a yearly report can be rebuilt years later with the same libraries.
+LOCK    = requirements.lock
 YEAR   ?= 2020
 YEARS  ?= 2019 2020 2021
 
 .DEFAULT_GOAL := help
-.PHONY: help venv sample clean-data estimate promises report lab test lint
+.PHONY: help venv lock sample clean-data estimate promises report lab test test-fast typecheck lint
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
-$(BIN)/trygghet: pyproject.toml
+$(BIN)/trygghet: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-venv: $(BIN)/trygghet  ## create the virtual environment (.venv) and install trygghet
+venv: $(BIN)/trygghet  ## create .venv: the exact versions of requirements.lock, trygghet editable
+
+# Keeps the pinned versions that still satisfy pyproject.toml (adds what is new, drops what
+# is gone); `make lock UPGRADE=1` moves every package to its newest allowed version.
+lock: venv  ## regenerate requirements.lock from pyproject.toml (UPGRADE=1: newest versions)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--generate-hashes --custom-compile-command "make lock" --quiet \
+		$(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 report: venv  ## the yearly reports for YEAR (default 2020) on the sample: reports/$(YEAR)/
 	$(BIN)/trygghet report --year $(YEAR)
@@ -41,6 +52,13 @@ lab: venv  ## JupyterLab on notebooks/ with the project's kernel registered
 test: venv  ## ruff and the whole test suite
 	$(BIN)/ruff check src tests $(wildcard benchmarks)
 	$(BIN)/pytest -q
+
+test-fast: venv  ## ruff and the tests not marked slow (no report rendering), about a minute
+	$(BIN)/ruff check src tests $(wildcard benchmarks)
+	$(BIN)/pytest -q -m "not slow"
+
+typecheck: venv  ## mypy on src/ (configuration in pyproject.toml)
+	$(BIN)/mypy
 
 lint: venv  ## ruff only
 	$(BIN)/ruff check src tests $(wildcard benchmarks)

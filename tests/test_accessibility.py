@@ -21,7 +21,7 @@ import pytest
 import tinycss2
 from bs4 import BeautifulSoup, NavigableString
 from bs4.element import Comment
-from conftest import SAMPLE_AREAS, SAMPLE_REPORT_YEAR
+from helpers import SAMPLE_AREAS, SAMPLE_REPORT_YEAR, pdf_structure
 from matplotlib.colors import to_hex, to_rgba
 from pypdf import PdfReader
 
@@ -115,23 +115,9 @@ def test_pdf_is_tagged_in_swedish_with_alt_text_on_every_figure(sample_run):
         root = pdf.trailer["/Root"]
         assert root["/Lang"] == "sv" and root["/MarkInfo"]["/Marked"]
         assert pdf.metadata.title
-        figures = list(_structure(root["/StructTreeRoot"], "/Figure"))
+        figures = list(pdf_structure(root["/StructTreeRoot"], "/Figure"))
         assert figures, stem
         assert all(str(f.get("/Alt", "")).strip() for f in figures), stem
-
-
-def _structure(node, kind, seen=None):
-    seen = set() if seen is None else seen
-    node = node.get_object()
-    if not isinstance(node, dict) or id(node) in seen:
-        return
-    seen.add(id(node))
-    if node.get("/S") == kind:
-        yield node
-    kids = node.get("/K")
-    for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
-        if hasattr(kid, "get_object") or isinstance(kid, dict):
-            yield from _structure(kid, kind, seen)
 
 
 # --- Colours: the constants -----------------------------------------------------------------

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import EXPORT_HEADERS, mini_mapping, row, write_export
+from helpers import EXPORT_HEADERS, mini_mapping, row, write_export
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

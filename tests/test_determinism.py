@@ -19,10 +19,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import SAMPLE_AREAS, SAMPLE_EPOCH, copy_sample, run_cycle, sample_env
+from helpers import SAMPLE_AREAS, SAMPLE_EPOCH, copy_sample, run_cycle, sample_env
 from pypdf import PdfReader
 
 from trygghet.schema import slug
+
+pytestmark = pytest.mark.slow  # the whole yearly cycle a second time
 
 
 @pytest.fixture(scope="module")

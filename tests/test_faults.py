@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from conftest import SAMPLE_EPOCH, SAMPLE_KEY
+from helpers import SAMPLE_EPOCH, SAMPLE_KEY, write_notebook
 
 from trygghet.cli import main
 
@@ -208,13 +208,8 @@ def _tiny_notebooks(root: Path) -> None:
     """Replace the report notebooks by one-cell ones: these tests are about writing."""
     for name, params in (("trygghetsrapport.ipynb", "year = 2020\narea = None"),
                          ("loftesuppfoljning.ipynb", "year = 2020")):
-        nb = v4.new_notebook(cells=[
-            v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
-            v4.new_markdown_cell("## Avsnitt\n\nText."),
-        ])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}
-        nbformat.write(nb, root / "notebooks" / name)
+        write_notebook(root / "notebooks" / name, [v4.new_markdown_cell("## Avsnitt\n\nText.")],
+                       params)
 
 
 def _run(capsys, *args) -> tuple[int, str]:

@@ -20,7 +20,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
-from conftest import EXPORT_HEADERS, mini_mapping, row, write_export
+from helpers import EXPORT_HEADERS, mini_mapping, row, write_export
 
 from trygghet import cli, pipeline, report
 from trygghet.config import Project

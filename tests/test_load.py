@@ -3,7 +3,7 @@ import zipfile
 import openpyxl
 import pytest
 import yaml
-from conftest import EXPORT_HEADERS, mini_mapping, row, write_export
+from helpers import EXPORT_HEADERS, mini_mapping, row, write_export
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

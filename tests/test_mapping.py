@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import mini_mapping
+from helpers import mini_mapping
 
 from trygghet.errors import TrygghetError
 from trygghet.mapping import Multi, load_mapping, normalise

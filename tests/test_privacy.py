@@ -41,7 +41,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from conftest import REPO, SAMPLE_AREAS, SAMPLE_KEY, SAMPLE_REPORT_YEAR, SAMPLE_YEARS
+from helpers import REPO, SAMPLE_AREAS, SAMPLE_KEY, SAMPLE_REPORT_YEAR, SAMPLE_YEARS, write_notebook
 from pypdf import PdfReader
 
 from trygghet import clean, load, privacy, render
@@ -612,8 +612,7 @@ def test_a_notebook_that_shows_free_text_is_not_published(sample_run, tmp_path, 
     v4 = nbformat.v4
     for name, params in (("trygghetsrapport.ipynb", "year = 2020\narea = None"),
                          ("loftesuppfoljning.ipynb", "year = 2020")):
-        nb = v4.new_notebook(cells=[
-            v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
+        write_notebook(root / "notebooks" / name, [
             v4.new_markdown_cell("## Synpunkter"),
             v4.new_code_cell(
                 "import pandas as pd\nfrom IPython.display import display\n"
@@ -621,10 +620,7 @@ def test_a_notebook_that_shows_free_text_is_not_published(sample_run, tmp_path, 
                 "r = pd.read_parquet(Project.find().processed(year) / 'responses.parquet')\n"
                 "display(r[['comment']].dropna().head(20))"
                 if name.startswith("trygghet") else "x = 1"),
-        ])
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}
-        nbformat.write(nb, root / "notebooks" / name)
+        ], params)
     before = {p: p.read_bytes() for p in (root / "reports").rglob("*") if p.is_file()}
     status = main(["--root", str(root), "report", "--year", "2020", "--format", "html",
                    "--jobs", "1"])

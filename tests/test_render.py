@@ -18,6 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
+from helpers import pdf_structure, write_notebook
 from pypdf import PdfReader
 
 from trygghet import render
@@ -59,15 +60,6 @@ display(HTML("<table><caption>Andel per område</caption><thead><tr><th scope='c
              "</th><th scope='col'>Andel</th></tr></thead><tbody><tr><th scope='row'>Centrum"
              f"</th><td>{fmt.percent(0.18)}</td></tr></tbody></table>"))
 '''
-
-
-def write_notebook(path: Path, cells, parameters: str) -> Path:
-    nb = v4.new_notebook(cells=[v4.new_code_cell(parameters, metadata={"tags": ["parameters"]}),
-                                *cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, path)
-    return path
 
 
 def report_notebook(folder: Path) -> Path:
@@ -184,22 +176,9 @@ def test_pdf_is_a4_tagged_and_titled(rendered):
     assert root["/MarkInfo"]["/Marked"]
     assert root["/Lang"] == "sv"
     assert pdf.metadata.title == "Trygghetsrapport 2020"
-    figures = list(_structure(root["/StructTreeRoot"], "/Figure"))
+    figures = list(pdf_structure(root["/StructTreeRoot"], "/Figure"))
     assert figures and all(str(f.get("/Alt", "")).strip() for f in figures)
     assert pdf.outline  # bookmarks from the headings
-
-
-def _structure(node, kind):
-    """Structure elements of type ``kind`` under ``node``."""
-    node = node.get_object()
-    if not isinstance(node, dict):
-        return
-    if node.get("/S") == kind:
-        yield node
-    kids = node.get("/K")
-    for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
-        if hasattr(kid, "get_object") or isinstance(kid, dict):
-            yield from _structure(kid, kind)
 
 
 def test_pdf_has_cover_contents_page_numbers_and_no_code(rendered):
@@ -354,6 +333,7 @@ DRIVER = textwrap.dedent('''\
 ''')
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupt_leaves_previous_reports_and_no_partial_files(tmp_path, signum):
@@ -422,6 +402,7 @@ AFTERMATH = textwrap.dedent('''\
 ''')
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["quiet", "default"])
 def test_kernel_aftermath_is_dropped_and_nothing_else(mode):
     err = subprocess.run([sys.executable, "-c", AFTERMATH, mode], capture_output=True,

@@ -3,7 +3,8 @@
 The session's run of the sample (``sample_run`` in conftest: clean → estimate →
 promises → notebooks → HTML → PDF, shared with the privacy, accessibility,
 determinism and fault tests) renders both 2020 reports; the tests then read
-what a board member and a resident would get.
+what a board member and a resident would get. Privacy (test_privacy), accessibility
+(test_accessibility) and byte-identical renders (test_determinism) have their own modules.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SAMPLE_EPOCH, sample_env
+from helpers import SAMPLE_EPOCH, sample_env
 from pypdf import PdfReader
 
 from trygghet.cli import main
@@ -51,14 +52,12 @@ def test_both_reports_in_all_formats(sample):
 
 
 @pytest.mark.parametrize("stem", STEMS)
-def test_html_is_self_contained_and_accessible(sample, stem):
+def test_html_is_self_contained_with_alt_text(sample, stem):
     html = (reports(sample) / f"{stem}.html").read_text(encoding="utf-8")
     # Nothing fetched: no remote src/href on resources, no scripts at all.
     assert not re.search(r"""(src|href)\s*=\s*["']?https?://""", html)
     assert not re.search(r"url\(\s*['\"]?https?://", html)
     assert "<script" not in html
-    assert '<html lang="sv"' in html
-    assert len(re.findall(r"<h1[\s>]", html)) == 1
     imgs = re.findall(r"<img\b[^>]*>", html)
     assert imgs, "the report has charts"
     for img in imgs:
@@ -80,23 +79,11 @@ def test_survey_report_content(sample):
     assert f"{round(head.estimate * 100)}\u00a0% av invånarna" in html
 
 
-def test_free_text_never_reaches_a_report(sample):
-    responses = pd.read_parquet(sample / f"data/processed/{YEAR}/responses.parquet")
-    comments = [c for c in responses["comment"].dropna() if len(c) > 20]
-    assert comments, "the sample has free text to look for"
-    for path in reports(sample).iterdir():
-        if path.suffix in (".html", ".ipynb"):
-            text = path.read_text(encoding="utf-8")
-            assert not [c for c in comments if c in text], path.name
-
-
 @pytest.mark.parametrize("stem", STEMS)
-def test_pdf_is_a4_tagged_with_cover_contents_and_page_numbers(sample, stem):
+def test_pdf_is_a4_with_cover_contents_and_page_numbers(sample, stem):
     pdf = PdfReader(reports(sample) / f"{stem}.pdf")
     box = pdf.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
-    root = pdf.trailer["/Root"]
-    assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
     text = [page.extract_text() for page in pdf.pages]
     assert "Syntetiska exempeldata" in text[0]
     assert "Innehåll" in text[1]
@@ -109,17 +96,6 @@ def test_pdf_is_a4_tagged_with_cover_contents_and_page_numbers(sample, stem):
 def test_survey_report_pages(sample):
     pages = len(PdfReader(reports(sample) / f"{STEMS[0]}.pdf").pages)
     assert 8 <= pages <= 25
-
-
-def test_html_render_is_identical(sample, tmp_path):
-    """Same inputs and parameters, same HTML."""
-    from trygghet.render import render_notebook
-
-    again = render_notebook(sample / "notebooks" / "loftesuppfoljning.ipynb", tmp_path,
-                            STEMS[1], {"year": YEAR}, formats=("html",),
-                            cwd=sample / "notebooks")
-    first = (reports(sample) / f"{STEMS[1]}.html").read_bytes()
-    assert again.files["html"].read_bytes() == first
 
 
 def test_papermill_cli_runs_the_survey_notebook(sample, tmp_path):

@@ -195,6 +195,7 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     """
     from . import estimate as est
     from .config import load_settings
+    from .provenance import provenance
     from .suppress import Rules, protect
     from .writers import write_appendix
 
@@ -231,7 +232,8 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
                else pd.DataFrame(columns=est.CHANGE_COLUMNS))
 
     diag = result.diagnostics | {"disclosure": {"min_cell": rules.min_cell,
-                                                "min_n": rules.min_n}}
+                                                "min_n": rules.min_n},
+                                 "provenance": provenance()}
     written = []
     if result.weights is not None:
         write_parquet(result.weights, out / "weights.parquet")

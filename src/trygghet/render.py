@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import fmt
+from . import fmt, provenance
 from .errors import TrygghetError
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -130,6 +130,7 @@ def document_info(title: str, *, subtitle: str | None = None,
         "language": language,
         "running_title": running_title or str(title),
         "description": description,
+        "generator": provenance.summary(),  # <meta name="generator">, the PDF's Creator
     }
     try:
         from IPython.display import display

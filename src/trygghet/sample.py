@@ -543,15 +543,15 @@ class Responses:
         So age counts by age group, and "Vet ej", blank and withheld are all
         one missing value.
         """
-        asked = set(QUESTIONS) if asked is None else set(asked)
+        wanted = set(QUESTIONS) if asked is None else set(asked)
         group = np.where(self.age >= 0, age_groups(np.maximum(self.age, 0)), -1)
         cols = {"sex": np.maximum(self.sex, -1), "age_group": group, "area": self.area}
-        cols |= {k: np.maximum(v, -1) for k, v in self.single.items() if k in asked}
+        cols |= {k: np.maximum(v, -1) for k, v in self.single.items() if k in wanted}
         for k, m in self.multi.items():
-            if k in asked:
+            if k in wanted:
                 bits = (m.astype(np.int64) << np.arange(m.shape[1])).sum(axis=1)
                 cols[k] = np.where(self.skipped[k], -1, bits)
-        if "comment" in asked:
+        if "comment" in wanted:
             cols["comment"] = pd.Series(self.comment, dtype=object).fillna("").to_numpy()
         return pd.util.hash_pandas_object(pd.DataFrame(cols), index=False)
 
@@ -566,7 +566,7 @@ class Responses:
         n = len(self)
         asked = set(mapping.asked) if mapping is not None else set(QUESTIONS)
         option = {option_column(q.name, lv): (q.name, j) for q in QUESTIONS.values()
-                  if q.kind == "multi" for j, lv in enumerate(q.scale.levels)}
+                  if q.kind == "multi" for j, lv in enumerate(q.answer_scale.levels)}
         data: dict[str, object] = {}
         for col in canonical_columns(self.area_names):
             if col.question not in QUESTIONS:
@@ -581,8 +581,9 @@ class Responses:
                 values = pd.Categorical.from_codes(self.area, dtype=col.dtype)
             elif col.name in option:
                 q, j = option[col.name]
-                values = pd.array(np.where(self.skipped[q], None, self.multi[q][:, j]),
-                                  dtype="boolean")
+                ticked = np.where(self.skipped[q], None,  # type: ignore[call-overload]
+                                  self.multi[q][:, j])
+                values = pd.array(ticked, dtype="boolean")
             elif col.name == "comment":
                 values = pd.array(self.comment, dtype=pd.StringDtype())
             else:
@@ -786,13 +787,13 @@ def generate_responses(persons: pd.DataFrame, rng: np.random.Generator, *, year:
 def _ensure_answered(r: Responses, asked: Sequence[str] | None = None) -> None:
     """Give anyone with no substantive answer to an ``asked`` question a safe_evening
     answer (in place): a row without answers is a different kind of row."""
-    asked = set(QUESTIONS) if asked is None else set(asked)
+    wanted = set(QUESTIONS) if asked is None else set(asked)
     answered = np.zeros(len(r), dtype=bool)
     for name, codes in r.single.items():
-        if name in asked:
+        if name in wanted:
             answered |= codes >= 0
     for name in ("unsafe_times", "priorities"):
-        if name in asked:
+        if name in wanted:
             answered |= ~r.skipped[name]
     r.single["safe_evening"][~answered] = SAFETY.levels.index("Ganska trygg")
 
@@ -978,7 +979,36 @@ def concat_raw(parts: Sequence[RawTable]) -> RawTable:
     return RawTable(list(cols), {c: np.concatenate([p.data[c] for p in parts]) for c in cols})
 
 
-def _yaml_variants(mapping: SurveyMapping) -> dict[str, dict[str, list[str]]]:
+def _source_file(mapping: SurveyMapping) -> str:
+    """The export's file name (every sample mapping names one)."""
+    if mapping.source.file is None:
+        raise ValueError(f"{mapping.path}: the sample's mapping names no source file")
+    return mapping.source.file
+
+
+def _header(mapping: SurveyMapping, field_: str) -> str:
+    """The export header of a one-column field."""
+    spec = mapping.columns[field_]
+    if not isinstance(spec, str):
+        raise TypeError(f"{field_} is not a one-column field in {mapping.path}")
+    return spec
+
+
+def _options(spec: Multi) -> dict[str, str]:
+    """Option → header of a multi-select written as one column per option."""
+    if spec.options is None:
+        raise TypeError("a multi-select without a header has one column per option")
+    return spec.options
+
+
+def _sent(mapping: SurveyMapping) -> int:
+    """How many were sent the survey (a probability design says)."""
+    if mapping.design.sent is None:
+        raise ValueError(f"{mapping.path}: a probability design names how many were sent")
+    return mapping.design.sent
+
+
+def _yaml_variants(mapping: SurveyMapping) -> dict[str, dict[str | None, list[str]]]:
     """The mapping's label variants with their original spelling: scale → label → variants.
 
     ``load_mapping`` folds variants to match them; a tool's export shows them
@@ -986,9 +1016,9 @@ def _yaml_variants(mapping: SurveyMapping) -> dict[str, dict[str, list[str]]]:
     mapped to null is listed under the key ``None``.
     """
     raw = read_yaml(mapping.path).get("labels") or {}
-    out: dict[str, dict[str, list[str]]] = {}
+    out: dict[str, dict[str | None, list[str]]] = {}
     for scale, variants in raw.items():
-        per: dict[str, list[str]] = {}
+        per: dict[str | None, list[str]] = {}
         for variant, label in (variants or {}).items():
             per.setdefault(label, []).append(str(variant))
         out[scale] = per
@@ -1048,7 +1078,16 @@ class Renderer:
         for name, spec in m.columns.items():
             if name == "comment":
                 self._ignored(put, n, paper, before="comment")
-            if name == "respondent_id":
+            if isinstance(spec, Multi):
+                q = QUESTIONS[name]
+                if spec.header:
+                    put(spec.header, self.joined(q.answer_scale, r.multi[name], r.skipped[name],
+                                                 spec.separator))
+                else:
+                    for j, level in enumerate(q.answer_scale.levels):
+                        put(_options(spec)[level], self.ticks(r.multi[name][:, j],
+                                                              r.skipped[name]))
+            elif name == "respondent_id":
                 put(spec, ids)
             elif name == "submitted":
                 put(spec, self.timestamps(submitted, paper))
@@ -1063,17 +1102,8 @@ class Renderer:
                 put(spec, self.area(r.area, r.area_names))
             elif name == "comment":
                 put(spec, r.comment)
-            elif isinstance(spec, Multi):
-                q = QUESTIONS[name]
-                if spec.header:
-                    put(spec.header, self.joined(q.scale, r.multi[name], r.skipped[name],
-                                                 spec.separator))
-                else:
-                    for j, level in enumerate(q.scale.levels):
-                        put(spec.options[level], self.ticks(r.multi[name][:, j],
-                                                            r.skipped[name]))
             else:
-                scale = QUESTIONS[name].scale
+                scale = QUESTIONS[name].answer_scale
                 rows = paper if scale.name in self.spec.paper_variants else None
                 put(spec, self.labels(scale, r.single[name], variant_rows=rows))
             if name in ("submitted", "area"):
@@ -1108,7 +1138,8 @@ class Renderer:
                 put(header, np.array([v or None for v, _ in options], dtype=object)[pick])
 
     def sex(self, codes: np.ndarray) -> np.ndarray:
-        out = self.labels(QUESTIONS["sex"].scale, np.where(codes == WITHHELD, BLANK, codes))
+        out = self.labels(QUESTIONS["sex"].answer_scale,
+                          np.where(codes == WITHHELD, BLANK, codes))
         withheld = np.flatnonzero(codes == WITHHELD)
         nulls = self.variants.get("sex", {}).get(None, []) + ["Vill ej uppge"]
         out[withheld] = np.array(nulls, dtype=object)[np.arange(len(withheld)) % len(nulls)]
@@ -1116,7 +1147,7 @@ class Renderer:
 
     def age(self, age: np.ndarray) -> np.ndarray:
         """Ages as the tool writes them: numbers (xlsx), digits, or "45 år" in free entry."""
-        if self.mapping.source.file.endswith(".xlsx"):
+        if _source_file(self.mapping).endswith(".xlsx"):
             return np.array([None if a < 0 else int(a) for a in age], dtype=object)
         text = self.rng.random(len(age)) < self.spec.text_age_share
         return np.array([None if a < 0 else (f"{a} år" if t else str(a))
@@ -1171,7 +1202,7 @@ class Renderer:
     def ticks(self, ticked: np.ndarray, skipped: np.ndarray) -> np.ndarray:
         """One cell per respondent and option: the mapping's checked/unchecked marks."""
         on, off = self._marks()
-        out = np.where(ticked, on, off).astype(object)
+        out = np.where(ticked, on, off).astype(object)  # type: ignore[arg-type]
         out[skipped] = None
         return out
 
@@ -1190,7 +1221,7 @@ class Renderer:
         is set, a date alone for paper forms in a CSV, real datetimes in xlsx.
         """
         iso = np.datetime_as_string(t.astype("datetime64[s]"), unit="s")
-        if self.mapping.source.file.endswith(".xlsx"):
+        if _source_file(self.mapping).endswith(".xlsx"):
             return np.array([datetime.fromisoformat(s) for s in iso], dtype=object)
         slash = self.rng.random(len(t)) < self.spec.slash_date_share
         out = np.empty(len(t), dtype=object)
@@ -1285,7 +1316,7 @@ def build_export(mapping: SurveyMapping, spec: YearSpec, seed: int,
 
     # 1. Who answers.
     if mapping.design.is_probability:
-        sent = mapping.design.sent
+        sent = _sent(mapping)
         drawn = np.sort(rng.choice(len(register), size=sent, replace=False))
         sample = register.iloc[drawn].reset_index(drop=True)
         sample["lopnr"] = np.arange(1, sent + 1)
@@ -1353,8 +1384,8 @@ def build_export(mapping: SurveyMapping, spec: YearSpec, seed: int,
     t_bad = _submission_times(len(r_bad), spec, rng, paper_bad)
 
     renderer = Renderer(mapping, spec, rng)
-    id_header = mapping.columns["respondent_id"]
-    ts_header = mapping.columns["submitted"]
+    id_header = _header(mapping, "respondent_id")
+    ts_header = _header(mapping, "submitted")
     ids_valid = None if base_ids is None else _format_ids(base_ids[valid_idx], year)
     ids_bad = None if base_ids is None else _format_ids(base_ids[bad_idx], year)
     raw_valid = renderer.render(r_valid, ids=ids_valid if ids_valid is not None
@@ -1419,7 +1450,7 @@ def build_export(mapping: SurveyMapping, spec: YearSpec, seed: int,
     else:
         # A double-posted web form got a number the sample never used.
         new = np.flatnonzero(kind == "identiska_svar")
-        extra = np.arange(mapping.design.sent + 1, mapping.design.sent + 1 + len(new)) + 7000
+        extra = np.arange(_sent(mapping) + 1, _sent(mapping) + 1 + len(new)) + 7000
         raw.data[id_header][new] = _format_ids(extra, year)
 
     n_blank = spec.quarantine.get("tom_rad", 0)
@@ -1431,7 +1462,7 @@ def build_export(mapping: SurveyMapping, spec: YearSpec, seed: int,
 
     truth = r_valid.to_canonical(mapping)
     ledger = YearSample(
-        year=year, path=Path(mapping.source.file), rows_in=len(raw), n_clean=spec.n_clean,
+        year=year, path=Path(_source_file(mapping)), rows_in=len(raw), n_clean=spec.n_clean,
         quarantine={k: spec.quarantine.get(k, 0) for k in QUARANTINE_REASONS
                     if spec.quarantine.get(k, 0)},
         duplicates={k: spec.duplicates.get(k, 0) for k in DUPLICATE_KINDS},
@@ -1467,7 +1498,7 @@ def _insert_rows(raw: RawTable, extra: RawTable, at: np.ndarray) -> RawTable:
 def _label_mess(raw: RawTable, r: Responses, mapping: SurveyMapping, spec: YearSpec,
                 rng: np.random.Generator) -> None:
     """Case and whitespace variants in a few per cent of the valid rows (in place)."""
-    headers = [mapping.columns[q] for q in mapping.asked
+    headers = [_header(mapping, q) for q in mapping.asked
                if QUESTIONS[q].kind == "single" and not QUESTIONS[q].background
                and isinstance(mapping.columns.get(q), str)]
     rows = np.flatnonzero(rng.random(len(raw)) < spec.label_mess_rows)
@@ -1498,7 +1529,7 @@ class Mess:
             if spec is None or QUESTIONS[q].background:
                 continue
             if isinstance(spec, Multi):
-                out += [spec.header] if spec.header else list(spec.options.values())
+                out += [spec.header] if spec.header else list(_options(spec).values())
             else:
                 out.append(spec)
         return out
@@ -1511,22 +1542,23 @@ class Mess:
         elif reason == "ogiltig_alder":
             field_ = "age" if "age" in m.columns else "birth_year"
             value = BAD_AGES[field_][k % len(BAD_AGES[field_])]
-            if m.source.file.endswith(".xlsx") and value.isdigit():
-                value = int(value)
-            raw.data[m.columns[field_]][i] = value
+            cell: str | int = value
+            if _source_file(m).endswith(".xlsx") and value.isdigit():
+                cell = int(value)
+            raw.data[_header(m, field_)][i] = cell
         elif reason == "okant_omrade":
-            postcode = "postnummer" in normalise(m.columns["area"])
+            postcode = "postnummer" in normalise(_header(m, "area"))
             pool = UNKNOWN_POSTCODES if postcode else UNKNOWN_AREAS
-            raw.data[m.columns["area"]][i] = pool[k % len(pool)]
+            raw.data[_header(m, "area")][i] = pool[k % len(pool)]
         elif reason == "okant_svarsalternativ":
             self._unknown_label(raw, i, k)
         elif reason == "for_manga_val":
             self._too_many(raw, i, 4 + k % 2)
         elif reason == "ogiltigt_datum":
             dates = BAD_DATES.get(m.year, ("okänt",))
-            raw.data[m.columns["submitted"]][i] = dates[k % len(dates)]
+            raw.data[_header(m, "submitted")][i] = dates[k % len(dates)]
         elif reason == "saknar_bakgrund":
-            raw.data[m.columns["sex"]][i] = None
+            raw.data[_header(m, "sex")][i] = None
         else:
             raise ValueError(reason)
 
@@ -1539,27 +1571,30 @@ class Mess:
             question = QUESTIONS[q]
             if question.background or question.kind == "text" or spec is None:
                 continue
-            single = question.kind == "single" and question.scale.name in UNKNOWN_LABELS
+            single = question.kind == "single" and question.answer_scale.name in UNKNOWN_LABELS
             joined = isinstance(spec, Multi) and spec.header and q in UNKNOWN_OPTIONS
             if single or joined:
                 candidates.append((q, spec))
         # The first such row of a year uses a joined multi-select if there is one
         # ("Kväll; Helger"), the others a random single question.
-        joined = [c for c in candidates if isinstance(c[1], Multi)]
-        q, spec = joined[0] if k == 0 and joined else candidates[
+        multis = [c for c in candidates if isinstance(c[1], Multi)]
+        q, spec = multis[0] if k == 0 and multis else candidates[
             int(self.rng.integers(0, len(candidates)))]
         if isinstance(spec, Multi):
             # One real option and one that does not exist: never more than allowed.
-            current = raw.data[spec.header][i]
+            header = spec.header
+            assert header, "only joined multi-selects are candidates"
+            current = raw.data[header][i]
             first = current.split(spec.separator)[0].strip() if current else None
-            raw.data[spec.header][i] = f"{spec.separator} ".join(
+            raw.data[header][i] = f"{spec.separator} ".join(
                 v for v in (first, UNKNOWN_OPTIONS[q]) if v)
         else:
-            pool = UNKNOWN_LABELS[QUESTIONS[q].scale.name]
+            pool = UNKNOWN_LABELS[QUESTIONS[q].answer_scale.name]
             raw.data[spec][i] = pool[k % len(pool)]
 
     def _too_many(self, raw: RawTable, i: int, count: int) -> None:
         spec = self.m.columns["priorities"]
+        assert isinstance(spec, Multi), "priorities is a multi-select"
         chosen = self.rng.choice(len(PRIORITIES.levels) - 1, size=count, replace=False)
         chosen.sort()
         if spec.header:
@@ -1569,7 +1604,7 @@ class Mess:
         else:
             on, off = self.renderer._marks()
             for j, level in enumerate(PRIORITIES.levels):
-                raw.data[spec.options[level]][i] = on if j in set(chosen.tolist()) else off
+                raw.data[_options(spec)[level]][i] = on if j in set(chosen.tolist()) else off
 
     def change_answers(self, row: RawTable, r: Responses) -> None:
         """A resubmission: change two or three single answers to other valid ones."""
@@ -1577,12 +1612,13 @@ class Mess:
         names = [q for q in m.asked if QUESTIONS[q].kind == "single"
                  and not QUESTIONS[q].background and isinstance(m.columns.get(q), str)]
         for q in self.rng.choice(names, size=int(self.rng.integers(2, 4)), replace=False):
-            scale = QUESTIONS[q].scale
+            scale = QUESTIONS[q].answer_scale
             old = int(r.single[q][0])
             new = int(self.rng.integers(0, min(len(scale.levels), 4)))
             if new == old:
                 new = (new + 1) % min(len(scale.levels), 4)
-            row.data[m.columns[q]][0] = self.renderer.labels(scale, np.array([new], np.int8))[0]
+            row.data[_header(m, q)][0] = self.renderer.labels(scale,
+                                                              np.array([new], np.int8))[0]
 
 
 # ---------------------------------------------------------------------------
@@ -1733,7 +1769,7 @@ def generate(root: str | Path, seed: int = DEFAULT_SEED, *, mapping_dir: str | P
         spec = SPECS[year]
         register = build_register(year)
         raw, ledger = build_export(mapping, spec, seed, register)
-        path = root / mapping.source.file
+        path = root / _source_file(mapping)
         if path.suffix.lower() == ".xlsx":
             questionnaire = _questionnaire(mapping)
             write_xlsx_export(raw, path, sheet=str(mapping.source.sheet or "Svar"),
@@ -1741,6 +1777,7 @@ def generate(root: str | Path, seed: int = DEFAULT_SEED, *, mapping_dir: str | P
                                     "(SYNTETISKA EXEMPELDATA)",
                               questionnaire=questionnaire)
         else:
+            assert spec.encoding, "every CSV year names its encoding"
             write_csv_export(raw, path, encoding=spec.encoding, delimiter=spec.delimiter)
         ledger.path = path
         ledgers[year] = ledger
@@ -1785,7 +1822,7 @@ def _questionnaire(mapping: SurveyMapping) -> list[tuple[str, str]]:
             if spec.header:
                 out.append((spec.header, f"{text} (flera svar möjliga)"))
             else:
-                out += [(h, f"{text} – {level}") for level, h in spec.options.items()]
+                out += [(h, f"{text} – {level}") for level, h in _options(spec).items()]
         else:
             out.append((spec, text))
     return out

@@ -59,10 +59,17 @@ class Question:
     background: bool = False  # sex, age, area, relation: not a survey answer
 
     @property
+    def answer_scale(self) -> Scale:
+        """The scale of a single or multi question (a text question has none)."""
+        if self.scale is None:
+            raise TypeError(f"question {self.name!r} has no answer scale")
+        return self.scale
+
+    @property
     def columns(self) -> list[str]:
         """The columns this question occupies in the canonical frame."""
         if self.kind == "multi":
-            return [option_column(self.name, level) for level in self.scale.levels]
+            return [option_column(self.name, level) for level in self.answer_scale.levels]
         return [self.name]
 
 
@@ -217,7 +224,7 @@ def canonical_columns(areas: list[str]) -> list[Column]:
         elif q.name == "area":
             cols.append(Column("area", "area", area_dtype))
         else:
-            cols.append(Column(q.name, q.name, q.scale.dtype))
+            cols.append(Column(q.name, q.name, q.answer_scale.dtype))
     return cols
 
 

@@ -169,7 +169,10 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
     from openpyxl.styles import Alignment, Font
 
     from .indicators import INDICATORS
+    from .provenance import summary
     from .suppress import footnote
+
+    made_with = summary()
 
     pct = f"{100 * level:g}".replace(".", ",") + "\u00a0%"
     low_head, high_head = f"Nedre gräns ({pct} KI)", f"Övre gräns ({pct} KI)"
@@ -184,6 +187,8 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
         about.append([line])
     about.append([])
     about.append([footnote()])
+    about.append([])
+    about.append([f"Framställt med {made_with}"])  # provenance: code and library versions
     about.column_dimensions["A"].width = 110
 
     themes: dict[str, list[str]] = {}
@@ -289,6 +294,7 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
 
     _neutralise_workbook(wb)
     wb.properties.creator = "trygghet"
+    wb.properties.description = made_with
     buf = io.BytesIO()
     wb.save(buf)
     y, mo, d, h, mi, sec = APPENDIX_TIMESTAMP
