@@ -629,7 +629,7 @@ def make_report_project(folder: Path) -> Path:
     for part in ("config", "notebooks", "data/raw", "data/reference"):
         shutil.copytree(ROOT / part, folder / part, dirs_exist_ok=True)
     os.environ.setdefault("TRYGGHET_PSEUDONYM_KEY", KEY.decode())
-    pipeline._prepare(Project(folder), REPORT_YEAR, lambda _: None)
+    pipeline.prepare(Project(folder), REPORT_YEAR, lambda _: None)
     (folder / "floor.ipynb").write_text(json.dumps(FLOOR_NOTEBOOK), encoding="utf-8")
     return folder
 
@@ -668,16 +668,16 @@ def _report_step(step: str, root: Path) -> dict:
             pdf = result.files["pdf"]
             return {"timings": result.timings, "pdf_kb": pdf.stat().st_size / 1024,
                     "pdf_pages": _pages(pdf)}
-        jobs = [(nb, out, f"trygghetsrapport_{REPORT_YEAR}_{slug(a)}",
-                 {"year": REPORT_YEAR, "area": a}, ("ipynb", "html", "pdf"), cwd)
+        jobs = [render.RenderJob(nb, out, f"trygghetsrapport_{REPORT_YEAR}_{slug(a)}",
+                                 {"year": REPORT_YEAR, "area": a}, ("ipynb", "html", "pdf"), cwd)
                 for a in report_areas(root)]
         if step == "areas_seq":
-            done = [pipeline._render_job(j) for j in jobs]
+            done = [render.render_job(j) for j in jobs]
         else:
             from concurrent.futures import ProcessPoolExecutor
 
             with ProcessPoolExecutor(max_workers=2) as pool:
-                done = list(pool.map(pipeline._render_job, jobs))
+                done = list(pool.map(render.render_job, jobs))
         return {"reports": len(done),
                 "sum_of_report_seconds": sum(sum(t.values()) for _, _, t in done)}
     finally:

@@ -378,6 +378,10 @@ def test_cli(runs, cid):
                              keep_default_na=False)
     duplicates = pd.read_csv(processed / "duplicates.csv")
     responses = pd.read_parquet(processed / "responses.parquet")
+    # Free text has a file of its own (trygghet.free_text); joined back by pseudonym.
+    assert "comment" not in responses
+    answers = pd.read_parquet(processed / "free_text.parquet")
+    responses = responses.merge(answers, on="respondent_id", how="left", validate="1:1")
     assert log["rows_in"] == expect.rows_in
     assert log["rows_in"] == log["rows_clean"] + log["rows_quarantined"] + \
         log["duplicates_removed"]

@@ -306,3 +306,179 @@ def test_file_in_the_way_of_the_processed_folder(project, env, capsys):
     assert status == 2
     assert "mappen kan inte skapas" in err and f"data/processed/{YEAR}" in err, err
     assert folder.read_text() == "inte en mapp" and leftovers(project) == []
+
+
+# --- A stage's outputs together or not at all (issue 11) ----------------------------------------
+
+def _appendix_agrees(root: Path) -> None:
+    """The Excel appendix shows the interval that estimates.parquet holds (first row)."""
+    import openpyxl
+    import pandas as pd
+
+    ws = openpyxl.load_workbook(root / "reports" / YEAR / f"tabeller_{YEAR}.xlsx")["Trygghet"]
+    indicator, group = ws["B4"].value, ws["D4"].value
+    est = pd.read_parquet(root / "data" / "processed" / YEAR / "estimates.parquet")
+    row = est[(est["indicator"] == indicator) & (est["group"] == group)
+              & est["estimate_type"].eq("weighted")].iloc[0]
+    assert ws["I4"].value == pytest.approx(100 * row["ci_low"], abs=1e-9)
+    assert ws["J4"].value == pytest.approx(100 * row["ci_high"], abs=1e-9)
+
+
+@pytest.mark.parametrize("fault", ["full-disk", "open-in-excel"])
+def test_estimate_that_cannot_write_the_appendix_publishes_nothing(project, env, monkeypatch,
+                                                                    capsys, fault):
+    """Changed settings, then the appendix cannot be written (no room; on Windows the workbook
+    is open in Excel): estimates.parquet must not be replaced either, and the next report
+    run must make both again, so that the report and the appendix agree."""
+    _tiny_notebooks(project)
+    settings = project / "config" / "trygghet.yml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "ci_method: wilson", "ci_method: logit"), encoding="utf-8")
+    before = snapshot(project)
+    xlsx = project / "reports" / YEAR / f"tabeller_{YEAR}.xlsx"
+    with monkeypatch.context() as m:
+        if fault == "full-disk":
+            original = pathlib.Path.write_bytes
+
+            def write_bytes(self, *args, **kwargs):
+                if ".xlsx" in self.name:
+                    _full()
+                return original(self, *args, **kwargs)
+
+            m.setattr(pathlib.Path, "write_bytes", write_bytes)
+        else:
+            replace = os.replace
+
+            def locked(src, dst, *args, **kwargs):
+                if xlsx in (Path(src), Path(dst)):
+                    raise PermissionError(errno.EACCES, "The process cannot access the file "
+                                          "because it is being used by another process")
+                return replace(src, dst, *args, **kwargs)
+
+            m.setattr(os, "replace", locked)
+        status, err = _run(capsys, "--root", str(project), "estimate", "--year", YEAR)
+    assert status == 2
+    assert f"reports/{YEAR}/tabeller_{YEAR}.xlsx" in err and ".tmp" not in err, err
+    assert ("disken är full" if fault == "full-disk" else "saknar skrivrättighet") in err
+    assert snapshot(project) == before and leftovers(project) == []
+    # The next report notices that the settings changed and makes both again.
+    assert main(["--root", str(project), "report", "--year", YEAR, "--format", "html",
+                 "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"{YEAR}: skattar (config/trygghet.yml har ändrats)" in out
+    _appendix_agrees(project)
+    assert xlsx.read_bytes() != before[f"reports/{YEAR}/tabeller_{YEAR}.xlsx"]
+    assert leftovers(project) == []
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+@pytest.mark.parametrize("name, damage", [
+    ("estimates.parquet", "truncated"),
+    ("changes.parquet", "empty"),
+    ("responses.parquet", "truncated"),
+    ("weights.parquet", "empty"),
+    ("estimates.parquet", "another year's"),   # valid parquet: used silently before
+    ("manifest_estimate.json", "deleted"),     # as a run killed while publishing leaves it
+])
+def test_damaged_stage_output_is_noticed_and_made_again(project, env, capsys, name, damage):
+    _tiny_notebooks(project)
+    before = snapshot(project)
+    path = project / "data" / "processed" / YEAR / name
+    if damage == "truncated":
+        _truncate(path)
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "deleted":
+        path.unlink()
+    else:
+        shutil.copy(project / "data" / "processed" / "2019" / name, path)
+    status = main(["--root", str(project), "report", "--year", YEAR, "--format", "html",
+                   "--jobs", "1"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "Traceback" not in err and "ArrowInvalid" not in out + err
+    stage = "rensar" if name == "responses.parquet" else "skattar"
+    assert f"{YEAR}: {stage} (" in out, out
+    after = snapshot(project)
+    processed = {k for k in before if k.startswith("data/processed/")}
+    assert {k: after[k] for k in processed} == {k: before[k] for k in processed}
+    assert leftovers(project) == []
+
+
+def test_estimate_cleans_again_when_the_cleaned_answers_are_damaged(project, env, capsys):
+    before = snapshot(project)
+    _truncate(project / "data" / "processed" / YEAR / "responses.parquet")
+    status, out = main(["--root", str(project), "estimate", "--year", YEAR]), \
+        capsys.readouterr().out
+    assert status == 0
+    assert "rensade svar är skadade" in out and "rader in" in out
+    assert snapshot(project) == before
+
+
+# --- Killed outright (kill -9): the next run clears up -----------------------------------------
+
+KILLER = textwrap.dedent('''\
+    # SIGKILL while the estimation stage writes into its staging folder: no clean-up runs.
+    import os, signal, sys
+    import pandas as pd
+    original = pd.DataFrame.to_parquet
+    def writing(self, path, *args, **kwargs):
+        if ".trygghet-estimate." in str(path) and "estimates.parquet" in str(path):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(self, path, *args, **kwargs)
+    pd.DataFrame.to_parquet = writing
+    from trygghet.cli import main
+    sys.exit(main(sys.argv[1:]))
+''')
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_staging_folder_left_by_kill_9_is_removed_by_the_next_run(project, env):
+    before = snapshot(project)
+    res = subprocess.run([sys.executable, "-c", KILLER, "--root", str(project), "estimate",
+                          "--year", YEAR], capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == -signal.SIGKILL
+    left = leftovers(project)
+    assert any(".trygghet-estimate." in p for p in left), left
+    visible = {k: v for k, v in snapshot(project).items()
+               if not any(part.startswith(".") for part in Path(k).parts)}
+    assert visible == before                # nothing was published
+    res = subprocess.run([sys.executable, "-m", "trygghet.cli", "--root", str(project),
+                          "estimate", "--year", YEAR], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert leftovers(project) == []
+    assert snapshot(project) == before
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+def test_report_run_killed_while_rendering_is_cleared_up(project, env):
+    """kill -9 of the whole process group (CLI, workers, kernels) in the middle of the
+    renders; the next report run removes the staging folder and publishes the set."""
+    _tiny_notebooks(project)
+    nb = nbformat.read(project / "notebooks" / "trygghetsrapport.ipynb", as_version=4)
+    nb.cells.append(v4.new_code_cell("import time, pathlib\n"
+                                     "pathlib.Path('../rendering').touch()\ntime.sleep(60)"))
+    nbformat.write(nb, project / "notebooks" / "trygghetsrapport.ipynb")
+    proc = subprocess.Popen([sys.executable, "-m", "trygghet.cli", "--root", str(project),
+                             "report", "--year", YEAR, "--format", "html"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (project / "rendering").exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the render never started"
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert_no_kernels(project)
+    assert leftovers(project)            # the killed run could not clear up
+    nb.cells.pop()
+    nbformat.write(nb, project / "notebooks" / "trygghetsrapport.ipynb")
+    assert main(["--root", str(project), "report", "--year", YEAR, "--format", "html",
+                 "--jobs", "1"]) == 0
+    assert leftovers(project) == []
+    assert (project / "reports" / YEAR / f"trygghetsrapport_{YEAR}.html").exists()

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from helpers import EXPORT_HEADERS, mini_mapping, row, write_export
 
-from trygghet import cli, pipeline, report
+from trygghet import cli, free_text, pipeline, report
 from trygghet.config import Project
 from trygghet.writers import FORMULA_PREFIXES, neutralise, neutralise_frame, write_csv
 
@@ -264,9 +264,10 @@ def test_every_csv_and_xlsx_written_is_safe(hostile_project):
 
 def test_estimates_and_comments_are_unchanged_in_parquet(hostile_project):
     # Neutralising is for spreadsheets only: the data keep the text as given.
-    responses = pipeline.load_responses(Project(hostile_project), 2020)
+    project = Project(hostile_project)
+    responses = pipeline.load_responses(project, 2020)
     assert set(responses["area"].dropna()) == set(AREAS)
-    assert "=cmd|' /C calc'!A0" in set(responses["comment"].dropna())
+    assert "=cmd|' /C calc'!A0" in set(free_text.load_answers(project.processed(2020)))
 
 
 @pytest.mark.parametrize("text", ["-- bra jobbat", "=1+1", "+46 70", "@polisen", "\t=1", "vanlig"])

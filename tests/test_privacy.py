@@ -44,7 +44,7 @@ from bs4 import BeautifulSoup
 from helpers import REPO, SAMPLE_AREAS, SAMPLE_KEY, SAMPLE_REPORT_YEAR, SAMPLE_YEARS, write_notebook
 from pypdf import PdfReader
 
-from trygghet import clean, load, privacy, render
+from trygghet import clean, free_text, load, pipeline, privacy, render, report
 from trygghet.config import Project
 from trygghet.errors import TrygghetError
 from trygghet.mapping import load_mapping
@@ -185,7 +185,7 @@ def personal(sample_run):
     for year in SAMPLE_YEARS:
         folder = sample_run / "data" / "processed" / str(year)
         responses = pd.read_parquet(folder / "responses.parquet")
-        comments |= {_norm(c) for c in responses["comment"].dropna() if c.strip()}
+        comments |= {_norm(c) for c in free_text.load_answers(folder) if c.strip()}
         pseudonyms |= set(responses["respondent_id"])
         q = pd.read_csv(folder / "quarantine.csv", dtype=str, keep_default_na=False)
         # Misspelt areas, postcodes and broken dates; not plain words ("saknas").
@@ -289,7 +289,7 @@ def test_executed_notebooks_hold_only_what_the_report_shows(sample_run):
                 assert 'class="dataframe"' not in data.get("text/html", ""), where
                 assert not set(data) - {"text/plain", "text/markdown", "text/html",
                                         "image/svg+xml", render.DOCUMENT_MIME}, where
-        # Run metadata: no clock times, no absolute paths (see render._reproducible).
+        # Run metadata: no clock times, no absolute paths (see render.execute._reproducible).
         run = nb.metadata["papermill"]
         assert not {"start_time", "end_time", "duration"} & set(run)
         assert run["input_path"] in ("trygghetsrapport.ipynb", "loftesuppfoljning.ipynb")
@@ -382,21 +382,76 @@ def test_a_short_key_in_the_environment_is_refused(tmp_path, monkeypatch):
 
 def test_free_text_cut_short_by_a_displayed_table_is_still_found(tmp_path):
     """pandas shows 50 characters of a long answer and '...': still an answer."""
-    from trygghet.pipeline import _refuse_free_text
-
-    project = Project(tmp_path)
-    folder = project.processed(2020)
-    folder.mkdir(parents=True)
     long = ("Anna Andersson på Storgatan 12 ringer polisen varje kväll om grannens hund "
             "och ingen gör något åt saken")
-    pd.DataFrame({"comment": [long, "Nej tack", None]}).to_parquet(folder / "responses.parquet")
     shown = tmp_path / "r.html"
     shown.write_text(f"<td>{long[:47]}...</td>", encoding="utf-8")
-    with pytest.raises(TrygghetError, match="1 fritextsvar"):
-        _refuse_free_text(project, [2020], [shown], tmp_path)
+    with pytest.raises(TrygghetError, match="1 fritextsvar") as err:
+        free_text.check_published([long, "Nej tack", "Nej tack igen"], [shown])
+    assert err.value.file == str(shown) and long[:20] not in str(err.value)
     clean_page = tmp_path / "ok.html"
     clean_page.write_text("<p>Nej tack. Anna är ett vanligt namn.</p>", encoding="utf-8")
-    _refuse_free_text(project, [2020], [clean_page], tmp_path)  # short answers never block
+    free_text.check_published([long, "Nej tack"], [clean_page])  # short answers never block
+
+
+ANSWER = "Grannen Anna Svensson på Parkvägen 12 langar, alla vet det."
+
+
+@pytest.mark.parametrize("shown", [
+    "<td>GRANNEN ANNA SVENSSON PÅ PARKVÄGEN 12 LANGAR, ALLA VET DET.</td>",  # .str.upper()
+    "['Grannen', 'Anna', 'Svensson', 'på', 'Parkvägen', '12', 'langar,']",   # .split()
+    "Grannen\nAnna\nSvensson\npå\nParkvägen",                              # a word a line
+    "<td>grannen</td><td>anna</td><td>svensson</td><td>på</td>",             # a word a cell
+    "<p>… anna svensson på parkvägen …</p>",                                 # four words of it
+    '<img alt="Grannen Anna Svensson på" src="data:image/png;base64,AAAA">',  # in alt text
+], ids=["upper", "split", "lines", "cells", "four-words", "alt-text"])
+def test_free_text_rewritten_or_in_pieces_is_still_found(tmp_path, shown):
+    """Case, punctuation, brackets, quotes and markup do not hide an answer's words."""
+    page = tmp_path / "r.html"
+    page.write_text(shown, encoding="utf-8")
+    with pytest.raises(TrygghetError, match="1 fritextsvar"):
+        free_text.check_published([ANSWER, "Mer belysning behövs i parken"], [page])
+
+
+def test_an_answer_in_a_chart_is_found(tmp_path):
+    """Chart labels are text in the SVG, embedded as base64 in the page."""
+    svg = f"<svg><text>{ANSWER.upper()}</text></svg>".encode()
+    page = tmp_path / "r.html"
+    page.write_text(f'<img alt="Diagram" src="data:image/svg+xml;base64,'
+                    f'{base64.b64encode(svg).decode()}">', encoding="utf-8")
+    with pytest.raises(TrygghetError, match="fritextsvar"):
+        free_text.check_published([ANSWER], [page])
+
+
+def test_common_words_an_answer_shares_with_the_report_do_not_block_it(tmp_path):
+    """Four words in a row are common Swedish: an answer that says "… när det är mörkt"
+    must not stop a report whose notebook says "Otryggheten är störst när det är mörkt
+    ute". Text the analyst or the toolkit wrote is public; a leak is still found by the
+    answer's own words, and a quote of eight words is refused even if every four-word
+    run of it is public."""
+    answer = "Äldre känner sig otrygga att gå till affären när det är mörkt."
+    notebook = "say('Otryggheten är störst när det är mörkt ute: på kvällen och natten.')"
+    page = tmp_path / "r.html"
+    page.write_text("<p>Otryggheten är störst när det är mörkt ute: på kvällen.</p>",
+                    encoding="utf-8")
+    with pytest.raises(TrygghetError):   # without the notebook's text as public text
+        free_text.check_published([answer], [page])
+    free_text.check_published([answer], [page], public=[notebook])
+    # Questions' wording is always public: an answer that echoes it is not a leak.
+    echo = "Hur trygg eller otrygg känner du dig? Ganska otrygg faktiskt"
+    question = tmp_path / "q.html"
+    question.write_text("<p>Hur trygg eller otrygg känner du dig</p>", encoding="utf-8")
+    free_text.check_published([echo], [question])
+    # A leak beside public words is found by the answer's own words.
+    page.write_text("<p>ÄLDRE KÄNNER SIG OTRYGGA ATT GÅ TILL AFFÄREN när det är mörkt</p>",
+                    encoding="utf-8")
+    with pytest.raises(TrygghetError):
+        free_text.check_published([answer], [page], public=[notebook])
+    # A quote made of public text is still a quote.
+    quote = "Otryggheten är störst när det är mörkt ute: på kvällen och natten, ingen bryr sig"
+    page.write_text(f"<p>{quote}</p>", encoding="utf-8")
+    with pytest.raises(TrygghetError):
+        free_text.check_published([quote], [page], public=[notebook])
 
 
 def test_key_file_is_git_ignored_and_no_key_is_tracked():
@@ -597,10 +652,23 @@ def test_area_report_of_a_small_area_shows_only_symbols(sample_run, tmp_path, mo
         assert "redovisas inte" in alt and not re.search(rf"{area} \(\d", alt), alt
 
 
+# How a notebook might show the answers: each must be refused, whole or in pieces.
+LEAKS = {
+    "table": "display(answers.to_frame().head(20))",
+    "upper": "display(answers.str.upper().to_frame())",
+    "split": "for a in answers:\n    print(a.split())",
+    "markdown": "from IPython.display import Markdown\n"
+                "display(Markdown(' '.join(w for a in answers for w in a.split())))",
+}
+
+
+@pytest.mark.parametrize("how", list(LEAKS))
 def test_a_notebook_that_shows_free_text_is_not_published(sample_run, tmp_path, monkeypatch,
-                                                           capsys):
-    """Defence in depth: a report notebook is code, and one ``display(df)`` would publish
-    the answers. ``trygghet report`` finds them in the rendered files and refuses."""
+                                                           capsys, how):
+    """Defence in depth: a report notebook is code, and it can read the free-text file
+    (the report API never gives it the answers). Shown as a table, upper-cased, split into
+    words or run together, ``trygghet report`` finds them in the rendered files and
+    refuses: exit 2, nothing published."""
     import shutil
 
     from trygghet.cli import main
@@ -617,8 +685,9 @@ def test_a_notebook_that_shows_free_text_is_not_published(sample_run, tmp_path, 
             v4.new_code_cell(
                 "import pandas as pd\nfrom IPython.display import display\n"
                 "from trygghet.config import Project\n"
-                "r = pd.read_parquet(Project.find().processed(year) / 'responses.parquet')\n"
-                "display(r[['comment']].dropna().head(20))"
+                "folder = Project.find().processed(year)\n"
+                "answers = pd.read_parquet(folder / 'free_text.parquet')['comment']\n"
+                "answers = answers[answers.str.contains('Parkvägen')]\n" + LEAKS[how]
                 if name.startswith("trygghet") else "x = 1"),
         ], params)
     before = {p: p.read_bytes() for p in (root / "reports").rglob("*") if p.is_file()}
@@ -627,5 +696,38 @@ def test_a_notebook_that_shows_free_text_is_not_published(sample_run, tmp_path, 
     err = capsys.readouterr().err
     assert status == 2, err
     assert "fritextsvar" in err and "trygghetsrapport_2020" in err and "Traceback" not in err
+    assert "Parkvägen" not in err and "PARKVÄGEN" not in err  # the message repeats nothing
     after = {p: p.read_bytes() for p in (root / "reports").rglob("*") if p.is_file()}
     assert after == before
+    assert not [p for p in (root / "reports").rglob(".*")]
+
+
+def test_no_free_text_where_notebooks_read(sample_run):
+    """Structural: the tables a notebook reads have no free-text column, and hold none of
+    the answers; the report API and load_responses hand out no free text."""
+    project = Project(sample_run)
+    for year in SAMPLE_YEARS:
+        folder = project.processed(year)
+        answers = {a for a in free_text.load_answers(folder) if len(a.split()) >= 4}
+        assert answers, year
+        assert {"respondent_id", "comment"} <= set(pd.read_parquet(
+            folder / free_text.FILE_NAME).columns)
+        for path in sorted(folder.glob("*")):
+            if path.name == free_text.FILE_NAME or path.suffix not in (".parquet", ".csv",
+                                                                      ".json"):
+                continue
+            if path.suffix == ".parquet":
+                frame = pd.read_parquet(path)
+                assert not set(frame.columns) & set(free_text.FREE_TEXT), path
+                cells = {str(v) for c in frame.columns if frame[c].dtype != float
+                         for v in frame[c].dropna().unique()}
+            else:
+                cells = {path.read_text(encoding="utf-8")}
+            text = "\n".join(cells)
+            assert not [a for a in answers if a in text], path.name
+        responses = pipeline.load_responses(project, year)
+        assert not set(responses.columns) & set(free_text.FREE_TEXT)
+    rep = report.load_survey_report(SAMPLE_REPORT_YEAR, project=project)
+    for value in vars(rep).values():
+        if isinstance(value, pd.DataFrame):
+            assert not set(value.columns) & set(free_text.FREE_TEXT)

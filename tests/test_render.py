@@ -311,7 +311,7 @@ def test_page_numbers_in_english():
 # --- Interrupts --------------------------------------------------------------------------
 
 # The driver widens the window in which the interrupt's aftermath shows (see
-# render._DropKernelAftermath): after the kernel is stopped, its clean-up
+# render.execute._DropKernelAftermath): after the kernel is stopped, its clean-up
 # waits longer than nbclient's 1-second check that the kernel is alive, so
 # the abandoned cell always finds its kernel dead.
 DRIVER = textwrap.dedent('''\
@@ -373,16 +373,16 @@ def test_interrupt_leaves_previous_reports_and_no_partial_files(tmp_path, signum
         pytest.fail("the kernel outlived the interrupted render")
 
 
-# An interrupt's aftermath depends on timing (see render._DropKernelAftermath):
+# An interrupt's aftermath depends on timing (see render.execute._DropKernelAftermath):
 # this reproduces both messages it can leave, deterministically, next to an
 # unrelated asyncio error that must still get through.
 AFTERMATH = textwrap.dedent('''\
     import asyncio, gc, logging, sys
     from nbclient.exceptions import DeadKernelError
-    from trygghet import render
+    from trygghet.render import execute
     if sys.argv[1] == "quiet":
-        render._quiet_kernel_aftermath()
-        render._quiet_kernel_aftermath()   # twice: one filter, not two
+        execute._quiet_kernel_aftermath()
+        execute._quiet_kernel_aftermath()   # twice: one filter, not two
 
     class NotebookClient:
         async def async_execute_cell(self):

@@ -2,8 +2,15 @@
 
 The statistical modules take and return DataFrames; this module is where a
 stage learns where its inputs are and where its outputs go (see
-``config.Project``). Each ``*_year`` function runs one stage for one survey
-year, writes its outputs atomically, and reports through ``echo``.
+``config.Project``), and in which order the stages run. Each ``*_year``
+function runs one stage for one survey year and reports through ``echo``.
+
+Every stage publishes its outputs together or not at all: they are written
+into hidden staging folders and moved into place at the end
+(:class:`trygghet.render.Publication`), followed, last, by the stage's
+manifest of what it read and wrote (:mod:`trygghet.manifest`). Before the
+reports are made, :func:`prepare` runs each stage again whose manifest says
+that an input or an output is no longer what it was.
 """
 
 from __future__ import annotations
@@ -13,29 +20,112 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import clean, load
+from . import clean, free_text, load, manifest
 from .config import Project
 from .errors import TrygghetError
 from .fmt import number
 from .mapping import load_mapping, normalise
 from .privacy import pseudonym_key
+from .render import Publication
 from .writers import write_csv, write_json, write_parquet
 
 Echo = Callable[[str], object]
+
+SURVEY_NOTEBOOK = "trygghetsrapport.ipynb"
+PROMISE_NOTEBOOK = "loftesuppfoljning.ipynb"
 
 
 def _quiet(_: str) -> None:
     return None
 
 
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+# --- What each stage reads, and how it publishes ------------------------------------------
+
+def _settings_file(project: Project) -> Path:
+    return project.config / "trygghet.yml"
+
+
+def estimate_inputs(project: Project, year: int) -> list[Path]:
+    """The files the estimation stage of ``year`` reads (present or not).
+
+    The year's cleaned answers and population file, the settings, and each
+    earlier year's estimates (for the changes) or, where those are missing,
+    its cleaned answers (estimated in memory).
+    """
+    paths = [project.processed(year) / "responses.parquet",
+             project.reference / f"population_{year}.csv", _settings_file(project)]
+    for y in project.survey_years():
+        if y < year:
+            paths += [project.processed(y) / "estimates.parquet",
+                      project.processed(y) / "responses.parquet"]
+    return paths
+
+
+def promise_inputs(project: Project, year: int) -> list[Path]:
+    """The files the follow-up of ``year``'s medborgarlöfte reads (present or not)."""
+    from . import promise_files
+
+    paths = [promise_files.promise_file(project.reference, year), _settings_file(project)]
+    paths += [project.reference / name for name in promise_files.FILES.values()]
+    paths += [project.processed(y) / "estimates.parquet"
+              for y in project.survey_years() if y <= year]
+    paths.append(project.processed(year) / "changes.parquet")
+    return paths
+
+
+def _publish(run: Publication, project: Project, stage: str, year: int,
+             inputs: dict[str, str | None], sources: list[Path] | None = None) -> list[Path]:
+    """Publish what ``run`` staged, with the stage's manifest moved into place last."""
+    out = project.processed(year)
+    outputs: dict[Path, Path | None] = dict(run.staged())
+    outputs.update({target: None for target in run.removed})
+    record = manifest.build(stage, year, project.root, inputs, outputs, sources or [])
+    target = manifest.location(out, stage)
+    write_json(record.to_dict(), run.stage(out) / target.name)
+    return run.publish(last=[target])
+
+
+def _intact(project: Project, year: int, stage: str, name: str) -> bool:
+    """Whether ``data/processed/<year>/<name>`` holds what ``stage`` wrote there.
+
+    By the stage's manifest; a file without one (written by an older version,
+    or by hand) counts as intact if it can be read as parquet.
+    """
+    folder = project.processed(year)
+    target = folder / name
+    if not target.is_file():
+        return False
+    if manifest.Manifest.read(manifest.location(folder, stage)) is not None:
+        return manifest.output_is_current(project.root, folder, stage, target)
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(target)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+# --- Clean ----------------------------------------------------------------------------------
+
 def clean_year(project: Project, year: int, *, input_path: Path | None = None,
                mapping_path: Path | None = None, echo: Echo = _quiet) -> clean.CleanResult:
     """Load and clean one survey year's export into ``data/processed/<year>/``.
 
-    Writes ``responses.parquet`` (canonical, typed), ``quarantine.csv`` (one
-    row per unusable raw row, with its reason), ``duplicates.csv`` (removed
-    double submissions and the row each duplicates) and ``cleaning_log.json``
-    (counts, reasons, the reconciliation). The raw file is only read.
+    Writes ``responses.parquet`` (canonical, typed, *without* free text),
+    ``free_text.parquet`` (the free-text answers, see :mod:`trygghet.free_text`),
+    ``quarantine.csv`` (one row per unusable raw row, with its reason),
+    ``duplicates.csv`` (removed double submissions and the row each
+    duplicates), ``cleaning_log.json`` (counts, reasons, the reconciliation)
+    and ``manifest_clean.json``, all together. The raw file is only read.
+    Returns the cleaning result (free text included).
     """
     mapping_path = Path(mapping_path) if mapping_path else project.mapping(year)
     if not mapping_path.exists():
@@ -48,16 +138,22 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
                             file=mapping_path, column="year",
                             hint=f"kör med --year {mapping.year} eller ange årets mappning")
     source = Path(input_path).resolve() if input_path else mapping.source_path(project.root)
+    inputs = manifest.hashes([mapping_path, source], project.root)
     raw = load.read_export(source, mapping)
     result = clean.clean(raw, mapping, key=pseudonym_key(project.root))
+    responses, answers = free_text.split(result.responses)
 
     out = project.processed(year)
-    write_parquet(result.responses, out / "responses.parquet")
-    write_csv(result.quarantine, out / "quarantine.csv")
-    write_csv(result.duplicates, out / "duplicates.csv")
     log = result.log | {"source_file": _relative(source, project.root),
                         "mapping_file": _relative(mapping_path, project.root)}
-    write_json(log, out / "cleaning_log.json")
+    with Publication("clean") as run:
+        stage = run.stage(out)
+        write_parquet(responses, stage / "responses.parquet")
+        write_parquet(answers, stage / free_text.FILE_NAME)
+        write_csv(result.quarantine, stage / "quarantine.csv")
+        write_csv(result.duplicates, stage / "duplicates.csv")
+        write_json(log, stage / "cleaning_log.json")
+        _publish(run, project, "clean", year, inputs, sources=[source])
 
     echo(f"{year}: {number(log['rows_in'])} rader in = {number(log['rows_clean'])} rensade "
          f"+ {number(log['rows_quarantined'])} i karantän "
@@ -66,26 +162,31 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
         echo(f"  karantän: {clean.REASONS[reason]}: {number(count)}")
     for note in log["warnings"]:
         echo(f"  obs: {note}")
-    echo(f"  skrev {_relative(out, project.root)}/: responses.parquet, quarantine.csv, "
-         "duplicates.csv, cleaning_log.json")
+    echo(f"  skrev {_relative(out, project.root)}/: responses.parquet, {free_text.FILE_NAME} "
+         "(fritext, publiceras aldrig), quarantine.csv, duplicates.csv, cleaning_log.json")
     return result
 
 
 def load_responses(project: Project, year: int) -> pd.DataFrame:
-    """The cleaned respondent frame of ``year`` (run ``trygghet clean`` first)."""
+    """The cleaned respondent frame of ``year`` (run ``trygghet clean`` first).
+
+    One row per respondent, without free text (that is in
+    ``free_text.parquet``, see :func:`trygghet.free_text.load_answers`).
+    """
     path = project.processed(year) / "responses.parquet"
     if not path.exists():
         raise TrygghetError("rensade svar saknas", file=path,
                             hint=f"kör trygghet clean --year {year}")
-    return pd.read_parquet(path)
-
-
-def _relative(path: Path, root: Path) -> str:
     try:
-        return str(Path(path).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
+        responses = pd.read_parquet(path)
+    except (OSError, ValueError) as err:
+        raise TrygghetError("rensade svar kan inte läsas (filen är skadad eller ofullständig)",
+                            file=path, hint=f"kör trygghet clean --year {year}") from err
+    # Rows of an older version still held the free text: never hand it on.
+    return responses.drop(columns=[c for c in free_text.FREE_TEXT if c in responses.columns])
 
+
+# --- Promises ---------------------------------------------------------------------------------
 
 def promises_year(project: Project, year: int, echo: Echo = print):
     """Follow up the medborgarlöfte of ``year``: a status and a reason per inriktning.
@@ -95,14 +196,14 @@ def promises_year(project: Project, year: int, echo: Echo = print):
     ``milstolpar.csv``; for survey rules ``data/processed/<year>/estimates.parquet``,
     the baseline year's estimates and ``changes.parquet``), writes
     ``data/processed/<year>/promises.csv`` (one row per indicator, see
-    ``promises.FollowUp.table``) and prints the follow-up table.
+    ``promises.FollowUp.table``) with its manifest and prints the follow-up table.
 
-    Survey estimates that do not exist yet are made by running the estimation
-    stage (:func:`estimate_year`). If they still cannot be had (no survey
-    data, say), the survey indicators get *Underlag saknas* ("enkätskattningarna för
-    <år> saknas") and the rest of the follow-up stands: one missing table must
-    not hold back the other inriktningar's status. Returns the
-    ``promises.FollowUp``.
+    Survey estimates that do not exist yet (or are damaged) are made by
+    running the estimation stage (:func:`estimate_year`). If they still cannot
+    be had (no survey data, say), the survey indicators get *Underlag saknas*
+    ("enkätskattningarna för <år> saknas") and the rest of the follow-up
+    stands: one missing table must not hold back the other inriktningar's
+    status. Returns the ``promises.FollowUp``.
     """
     import shutil
 
@@ -118,16 +219,21 @@ def promises_year(project: Project, year: int, echo: Echo = print):
         raise TrygghetError(f"filen gäller år {promise.year}, inte {year}", file=path,
                             column="year")
     settings = load_settings(project)
+    survey = [s for s in promise.indicators if promises.RULES[s.rule].data == "survey"]
+    bases = {s.params.get("compare_with") or year - 1 for s in survey}
+    if survey:
+        _ensure_estimates(project, year, bases, echo)
+    inputs = manifest.hashes(promise_inputs(project, year), project.root)
     outcomes = promise_files.load_outcomes(project.reference, promise)
     outcomes.ci_level = settings["estimation"]["level"]
-    survey = [s for s in promise.indicators if promises.RULES[s.rule].data == "survey"]
     if survey:
-        bases = {s.params.get("compare_with") or year - 1 for s in survey}
         _promise_survey_tables(project, year, bases, outcomes, echo)
 
     follow_up = promises.evaluate(promise, outcomes)
     out = project.processed(year) / "promises.csv"
-    write_csv(follow_up.table(), out)
+    with Publication("promises") as run:
+        write_csv(follow_up.table(), run.stage(out.parent) / out.name)
+        _publish(run, project, "promises", year, inputs)
     width = min(max(shutil.get_terminal_size((100, 24)).columns, 60), 140)
     echo(promises.format_follow_up(follow_up, width=width))
     if settings["synthetic_data"]:
@@ -136,28 +242,39 @@ def promises_year(project: Project, year: int, echo: Echo = print):
     return follow_up
 
 
-def _promise_survey_tables(project: Project, year: int, bases: set[int], outcomes,
-                           echo: Echo) -> None:
-    """Put the survey estimates a promise needs into ``outcomes``, estimating if need be."""
+def _survey_tables_intact(project: Project, year: int, years: list[int]) -> dict[int, bool]:
+    intact = {y: _intact(project, y, "estimate", "estimates.parquet") for y in years}
+    intact[year] = intact[year] and _intact(project, year, "estimate", "changes.parquet")
+    return intact
+
+
+def _ensure_estimates(project: Project, year: int, bases: set[int], echo: Echo) -> None:
+    """Estimate the years a promise compares that have no intact estimates yet."""
     years = sorted({year, *bases})
-    estimates = {y: project.processed(y) / "estimates.parquet" for y in years}
-    changes = project.processed(year) / "changes.parquet"
-    missing = {y for y in years if not estimates[y].exists()}
-    if not changes.exists():
-        missing.add(year)
-    for y in sorted(missing):  # ascending: a year's changes need the earlier estimates
+    intact = _survey_tables_intact(project, year, years)
+    for y in years:  # ascending: a year's changes need the earlier estimates
+        if intact[y]:
+            continue
         try:
             estimate_year(project, y, echo=echo)
         except TrygghetError as err:
             echo(f"  obs: skattningarna för {y} kunde inte tas fram: {err}")
-    if not estimates[year].exists() or not changes.exists():
+
+
+def _promise_survey_tables(project: Project, year: int, bases: set[int], outcomes,
+                           echo: Echo) -> None:
+    """Put the survey estimates a promise needs into ``outcomes``."""
+    years = sorted({year, *bases})
+    intact = _survey_tables_intact(project, year, years)
+    if not intact[year]:
         outcomes.survey_missing = f"enkätskattningarna för {year} saknas"
         echo(f"  obs: enkätskattningar för {year} saknas – enkätindikatorerna redovisas som "
              f"Underlag saknas (kör trygghet estimate --year {year})")
         return
-    outcomes.estimates = pd.concat([pd.read_parquet(estimates[y]) for y in years
-                                    if estimates[y].exists()], ignore_index=True)
-    outcomes.changes = pd.read_parquet(changes)
+    outcomes.estimates = pd.concat(
+        [pd.read_parquet(project.processed(y) / "estimates.parquet") for y in years
+         if intact[y]], ignore_index=True)
+    outcomes.changes = pd.read_parquet(project.processed(year) / "changes.parquet")
 
 
 # --- Estimation stage (issue 3) ----------------------------------------------------
@@ -184,14 +301,16 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     """Weights, estimates, changes and the Excel appendix of one survey year.
 
     Runs ``clean`` first if ``data/processed/<year>/responses.parquet`` is
-    missing. Writes to ``data/processed/<year>/``: ``weights.parquet``
-    (``respondent_id, weight``; for an opt-in year the adjustment weights of
-    the respondents who could be raked, the others are absent), ``weighting.json``
-    (diagnostics),
+    missing or damaged (not what the clean stage wrote). Writes to
+    ``data/processed/<year>/``: ``weights.parquet`` (``respondent_id, weight``;
+    for an opt-in year the adjustment weights of the respondents who could be
+    raked, the others are absent), ``weighting.json`` (diagnostics),
     ``estimates.parquet`` and ``changes.parquet`` (from every earlier year
-    with cleaned data to ``year``), all through disclosure control; and
-    ``reports/<year>/tabeller_<year>.xlsx``. Returns the Swedish summary it
-    prints.
+    with cleaned data to ``year``), all through disclosure control;
+    ``reports/<year>/tabeller_<year>.xlsx``; and ``manifest_estimate.json``.
+    All of them are published together or none: a full disk or a workbook
+    open in Excel leaves the previous tables as they were. Returns the
+    Swedish summary it prints.
     """
     from . import estimate as est
     from .config import load_settings
@@ -205,6 +324,10 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     if not (out / "responses.parquet").exists():
         echo(f"{year}: rensade svar saknas – kör clean först")
         clean_year(project, year, echo=echo)
+    elif not _intact(project, year, "clean", "responses.parquet"):
+        echo(f"{year}: rensade svar är skadade eller ändrade efter rensningen – rensar om")
+        clean_year(project, year, echo=echo)
+    inputs = manifest.hashes(estimate_inputs(project, year), project.root)
     responses = load_responses(project, year)
     result = est.estimate_survey(responses, read_population(project, year), settings)
     published = est.add_bands(protect(result.estimates, rules))
@@ -214,14 +337,15 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     for y in project.survey_years():
         if y >= year:
             continue
-        path = project.processed(y) / "estimates.parquet"
         try:
-            if path.exists():
-                history.append(pd.read_parquet(path))
-            elif (project.processed(y) / "responses.parquet").exists():
+            if _intact(project, y, "estimate", "estimates.parquet"):
+                history.append(pd.read_parquet(project.processed(y) / "estimates.parquet"))
+            elif _intact(project, y, "clean", "responses.parquet"):
                 earlier = est.estimate_survey(load_responses(project, y),
                                               read_population(project, y), settings)
                 history.append(protect(earlier.estimates, rules))
+            elif (project.processed(y) / "responses.parquet").exists():
+                skipped.append(f"{y} (rensade svar är skadade – kör trygghet clean --year {y})")
             else:
                 skipped.append(f"{y} (inte rensat)")
         except TrygghetError as err:
@@ -235,20 +359,24 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
                                                 "min_n": rules.min_n},
                                  "provenance": provenance()}
     written = []
-    if result.weights is not None:
-        write_parquet(result.weights, out / "weights.parquet")
-        written.append("weights.parquet")
-    elif (out / "weights.parquet").exists():
-        (out / "weights.parquet").unlink()  # never leave last run's weights beside new estimates
-    write_json(diag, out / "weighting.json")
-    write_parquet(published, out / "estimates.parquet")
-    write_parquet(changes, out / "changes.parquet")
-    written += ["weighting.json", "estimates.parquet", "changes.parquet"]
     title = f"{responses.attrs.get('title') or f'Trygghetsmätning {year}'} – " \
             f"{settings['municipality']}"
     xlsx = project.reports(year) / f"tabeller_{year}.xlsx"
-    write_appendix(published, xlsx, title=title, changes=changes, level=level,
-                   notes=_appendix_notes(result.diagnostics, settings, rules))
+    with Publication("estimate") as run:
+        stage = run.stage(out)
+        if result.weights is not None:
+            write_parquet(result.weights, stage / "weights.parquet")
+            written.append("weights.parquet")
+        else:  # never leave last run's weights beside new estimates
+            run.remove(out / "weights.parquet")
+        write_json(diag, stage / "weighting.json")
+        write_parquet(published, stage / "estimates.parquet")
+        write_parquet(changes, stage / "changes.parquet")
+        written += ["weighting.json", "estimates.parquet", "changes.parquet"]
+        write_appendix(published, run.stage(xlsx.parent) / xlsx.name, title=title,
+                       changes=changes, level=level,
+                       notes=_appendix_notes(result.diagnostics, settings, rules))
+        _publish(run, project, "estimate", year, inputs)
 
     lines = _estimate_summary(year, result.diagnostics, published, changes, skipped)
     lines.append(f"  skrev {_relative(out, project.root)}/: {', '.join(written)}; "
@@ -365,180 +493,38 @@ def _estimate_summary(year: int, diag: dict, published: pd.DataFrame, changes: p
 
 # --- Yearly reports (issue 5) -----------------------------------------------------
 
-SURVEY_NOTEBOOK = "trygghetsrapport.ipynb"
-PROMISE_NOTEBOOK = "loftesuppfoljning.ipynb"
+def prepare(project: Project, year: int, echo: Echo = _quiet) -> None:
+    """Run clean → estimate → promises where an output is missing or stale.
 
-
-def _stale(outputs: list[Path], inputs: list[Path]) -> bool:
-    """Whether an output is missing or older than an input (as make decides)."""
-    if not all(p.exists() for p in outputs):
-        return True
-    newest_input = max((p.stat().st_mtime for p in inputs if p.exists()), default=0.0)
-    return min(p.stat().st_mtime for p in outputs) < newest_input
-
-
-def _prepare(project: Project, year: int, echo: Echo) -> None:
-    """Run clean → estimate → promises where an output is missing or out of date.
-
-    Out of date means older than one of its inputs (raw export, mapping,
-    population, settings, promise and outcome files): a report must never show
-    figures from a previous run of changed data.
+    Stale means that the stage's manifest does not vouch for its outputs
+    (:func:`trygghet.manifest.stale`): an input changed (raw export, mapping,
+    population, settings, promise and outcome files, an earlier stage's
+    tables), an output was damaged or replaced, or the code changed. A report
+    must never show figures from a previous run of changed data, nor a table
+    that disagrees with its Excel appendix.
     """
     from . import promise_files
-    from .indicators import INDEX_CONFIG
 
     years = [y for y in project.survey_years() if y <= year]
     if year not in years:
         raise TrygghetError(f"det finns ingen enkät för {year}", file=project.mapping(year),
                             hint="skapa mappningen config/surveys/<år>.yml")
-    settings = project.config / "trygghet.yml"
     for y in years:  # ascending: a year's changes need the earlier years' estimates
-        out = project.processed(y)
-        mapping = load_mapping(project.mapping(y))
-        if _stale([out / "responses.parquet"],
-                  [project.mapping(y), mapping.source_path(project.root)]):
+        why = manifest.stale(project.root, project.processed(y), "clean", [project.mapping(y)])
+        if why:
+            echo(f"{y}: rensar ({why})")
             clean_year(project, y, echo=echo)
-        inputs = [project.processed(x) / "responses.parquet" for x in years if x <= y]
-        inputs += [project.reference / f"population_{y}.csv", settings, INDEX_CONFIG]
-        if _stale([out / f for f in ("estimates.parquet", "changes.parquet", "weighting.json")],
-                  inputs):
+        why = manifest.stale(project.root, project.processed(y), "estimate",
+                             estimate_inputs(project, y))
+        if why:
+            echo(f"{y}: skattar ({why})")
             estimate_year(project, y, echo=echo)
-    promise = promise_files.promise_file(project.reference, year)
-    if promise.exists():
-        inputs = [promise, settings, *(project.reference / f for f in (
-            promise_files.VALUES_FILE, promise_files.ROUNDS_FILE, promise_files.MILESTONES_FILE))]
-        inputs += [project.processed(y) / f for y in years
-                   for f in ("estimates.parquet", "changes.parquet")]
-        if _stale([project.processed(year) / "promises.csv"], inputs):
+    if promise_files.promise_file(project.reference, year).exists():
+        why = manifest.stale(project.root, project.processed(year), "promises",
+                             promise_inputs(project, year))
+        if why:
+            echo(f"{year}: följer upp medborgarlöftet ({why})")
             promises_year(project, year, echo=echo)
-
-
-# Worker processes of the parallel render (``report_year``). SIGINT is the
-# parent's: a Ctrl-C in the terminal reaches the whole process group, and the
-# parent then stops each worker once, with SIGTERM. SIGTERM during a render
-# raises KeyboardInterrupt there (the render cleans up and stops its kernel);
-# between renders it only marks the worker as stopping, so that it starts no
-# queued render and exits quietly, without a traceback.
-_STOPPING = False
-_RENDERING = False
-
-
-def _worker_stop(signum, frame) -> None:
-    global _STOPPING
-    _STOPPING = True
-    if _RENDERING:
-        raise KeyboardInterrupt("SIGTERM")
-
-
-def _worker_init() -> None:
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, _worker_stop)
-
-
-def _render_job(job: tuple) -> tuple[str, dict, dict]:
-    """Render one notebook (in a worker process, or in this one)."""
-    global _RENDERING
-    from . import render
-
-    notebook, outdir, stem, parameters, formats, cwd = job
-    _RENDERING = True
-    try:
-        if _STOPPING:
-            raise KeyboardInterrupt("SIGTERM")
-        result = render.render_notebook(notebook, outdir, stem, parameters, formats, cwd=cwd)
-    finally:
-        _RENDERING = False
-    return stem, {k: str(v) for k, v in result.files.items()}, result.timings
-
-
-def _render_parallel(todo: list[tuple], jobs: int, done: Callable[..., None]) -> None:
-    """Render ``todo`` in up to ``jobs`` worker processes; on any failure stop them all.
-
-    A failing notebook, Ctrl-C or SIGTERM cancels the renders not yet started
-    and interrupts those under way (each removes its temporary folder and
-    stops its kernel) before the error is raised: nothing keeps running.
-    """
-    import contextlib
-    import os
-    import signal
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=_worker_init)
-    futures = []
-    try:
-        futures = [pool.submit(_render_job, job) for job in todo]
-        for future in as_completed(futures):
-            done(*future.result())
-    except BaseException as err:
-        for f in futures:
-            f.cancel()
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            with contextlib.suppress(ProcessLookupError, TypeError):
-                os.kill(process.pid, signal.SIGTERM)
-        if isinstance(err, BrokenProcessPool):
-            raise TrygghetError("en renderingsprocess avbröts oväntat (slut på minne?)",
-                                hint="kör igen, eventuellt med --jobs 1") from err
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _refuse_free_text(project: Project, years: list[int], files: list[Path],
-                      outdir: Path) -> None:
-    """Refuse to publish a report that quotes a free-text answer.
-
-    The report notebooks never load respondent rows, but a notebook is code: one
-    ``display(responses.head())`` would put names and phone numbers on the
-    municipality's website. Every answer in ``comment`` of the years the report
-    draws on (four words or more, so that a short "Nej tack" cannot block a
-    report by chance) is looked for in the rendered HTML and in every string of
-    the executed notebook; the PDF is printed from the HTML. A long answer is
-    looked for by its first 30 characters: a displayed table cuts text (pandas
-    at 50 characters, "…" after), and the long answers are the revealing ones.
-    """
-    import html
-    import json
-
-    comments = set()
-    for y in years:
-        path = project.processed(y) / "responses.parquet"
-        try:
-            column = pd.read_parquet(path, columns=["comment"])["comment"].dropna()
-        except (OSError, KeyError, ValueError):
-            continue
-        comments |= {" ".join(c.split()) for c in column.astype(str)
-                     if len(c.split()) >= 4 and len(c.strip()) >= 20}
-    if not comments:
-        return
-    keys = {c if len(c) <= 40 else c[:30] for c in comments}
-
-    def strings(node):
-        if isinstance(node, dict):
-            for value in node.values():
-                yield from strings(value)
-        elif isinstance(node, list):
-            for value in node:
-                yield from strings(value)
-        elif isinstance(node, str):
-            yield node
-
-    for path in files:
-        if path.suffix not in (".html", ".ipynb"):
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        text = ("\n".join(strings(json.loads(text))) if path.suffix == ".ipynb"
-                else html.unescape(text))
-        text = " ".join(text.split())
-        found = sum(k in text for k in keys)
-        if found:
-            raise TrygghetError(
-                f"rapporten innehåller {number(found)} fritextsvar från enkäten och "
-                "publiceras inte", file=outdir / path.name,
-                hint="fritextsvar publiceras aldrig: ta bort det som visar svaren ur "
-                     "notebooken (de tidigare rapporterna är orörda)")
 
 
 def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("html", "pdf"),
@@ -546,33 +532,33 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
                 echo: Echo = print) -> list[Path]:
     """The yearly reports of ``year``: executed notebook, HTML and PDF in ``reports/<year>/``.
 
-    Runs what is missing of the earlier stages, then renders the survey report
-    (``trygghetsrapport_<year>``), the promise follow-up
-    (``loftesuppfoljning_<year>``, if the year has a promise) and one survey
-    report per name in ``areas`` (``trygghetsrapport_<year>_<area>``), in up to
-    ``jobs`` parallel processes. All of them are rendered into a hidden staging
-    folder in ``reports/<year>/`` and moved into place together only when every
-    one is complete: a failing notebook, Ctrl-C or SIGTERM stops every render
-    (and its kernel), removes the staging folder and leaves the previous
-    reports exactly as they were.
+    Runs what is missing or stale of the earlier stages (:func:`prepare`),
+    then renders the survey report (``trygghetsrapport_<year>``), the promise
+    follow-up (``loftesuppfoljning_<year>``, if the year has a promise) and
+    one survey report per name in ``areas`` (``trygghetsrapport_<year>_<area>``),
+    in up to ``jobs`` parallel processes (:func:`trygghet.render.render_set`).
+    The set is published only when every report is complete and none holds
+    any part of a free-text answer (:func:`trygghet.free_text.check_published`):
+    a failing notebook, the free-text check, Ctrl-C or SIGTERM leaves the
+    previous reports exactly as they were.
     """
-    import os
     import time
 
-    from . import promise_files, render
+    from . import promise_files
+    from .render import RenderJob, render_set
     from .schema import slug
 
     start = time.perf_counter()
-    _prepare(project, year, echo)
+    prepare(project, year, echo)
     nb_dir = project.root / "notebooks"
     outdir = project.reports(year)
     formats = ("ipynb", *[f for f in formats if f != "ipynb"])
     cwd = str(nb_dir)
-    todo = [(nb_dir / SURVEY_NOTEBOOK, outdir, f"trygghetsrapport_{year}", {"year": year},
-             formats, cwd)]
+    todo = [RenderJob(nb_dir / SURVEY_NOTEBOOK, outdir, f"trygghetsrapport_{year}",
+                      {"year": year}, formats, cwd)]
     if promise_files.promise_file(project.reference, year).exists():
-        todo.append((nb_dir / PROMISE_NOTEBOOK, outdir, f"loftesuppfoljning_{year}",
-                     {"year": year}, formats, cwd))
+        todo.append(RenderJob(nb_dir / PROMISE_NOTEBOOK, outdir, f"loftesuppfoljning_{year}",
+                              {"year": year}, formats, cwd))
     known = load_mapping(project.mapping(year)).areas
     # As in cleaning, case and spacing do not matter: "kronogården" is Kronogården.
     by_key = {normalise(a): a for a in known}
@@ -581,12 +567,19 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
         if area is None:
             raise TrygghetError(f"okänt område '{given}'",
                                 hint=f"områdena {year}: {', '.join(known)}")
-        todo.append((nb_dir / SURVEY_NOTEBOOK, outdir, f"trygghetsrapport_{year}_{slug(area)}",
-                     {"year": year, "area": area}, formats, cwd))
+        todo.append(RenderJob(nb_dir / SURVEY_NOTEBOOK, outdir,
+                              f"trygghetsrapport_{year}_{slug(area)}",
+                              {"year": year, "area": area}, formats, cwd))
+    # A notebook can read any year's answers: look for all of them. What the analyst
+    # wrote (notebooks, settings, mappings, promise and outcome files) is public text.
+    answers = [a for y in project.survey_years()
+               for a in free_text.load_answers(project.processed(y))]
+    public = free_text.public_files([
+        *sorted({job.notebook for job in todo}), *sorted(project.config.rglob("*.yml")),
+        *sorted(project.reference.glob("*.yml")), *sorted(project.reference.glob("*.csv"))])
 
     echo(f"Renderar {len(todo)} rapport(er) för {year} "
          f"({', '.join(f for f in formats)}) i {min(jobs, len(todo))} process(er) …")
-    written: list[Path] = []
     done = 0
 
     def report(stem: str, files: dict, timings: dict) -> None:
@@ -595,29 +588,10 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
         secs = sum(timings.values())
         echo(f"  [{done}/{len(todo)}] {stem}: klar på {number(secs, 1)} s")
 
-    # All or nothing: every report is rendered into one hidden staging folder
-    # and the set is moved into place only when all of them are complete, so a
-    # failure or an interrupt leaves the previous year's set exactly as it was.
-    with render.staging(outdir, f".trygghet_{year}.") as stage:
-        try:
-            staged = [(nb, stage, *rest) for nb, _, *rest in todo]
-            if jobs <= 1 or len(todo) == 1:
-                for job in staged:
-                    report(*_render_job(job))
-            else:
-                _render_parallel(staged, jobs, report)
-            names = sorted(p.name for p in stage.iterdir() if not p.name.startswith("."))
-            _refuse_free_text(project, [y for y in project.survey_years() if y <= year],
-                              [stage / name for name in names], outdir)
-            with render._signals_deferred():
-                for name in names:
-                    os.replace(stage / name, outdir / name)
-                    written.append(outdir / name)
-        except TrygghetError as err:
-            if err.file and err.file.startswith(str(stage)):
-                err.file = str(outdir)  # the folder the user knows, not the hidden staging one
-            raise
+    written = render_set(todo, outdir, workers=jobs, done=report, label=f"rapporter_{year}",
+                         check=lambda files: free_text.check_published(answers, files,
+                                                                       public=public))
     echo(f"Klart på {number(time.perf_counter() - start, 1)} s. Skrev:")
-    for path in sorted(written):
+    for path in written:
         echo(f"  {_relative(path, project.root)}")
-    return sorted(written)
+    return written

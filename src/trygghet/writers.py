@@ -75,18 +75,18 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         # mkstemp creates 0600; give the file the permissions a plain open() would.
         os.chmod(tmp, 0o666 & ~_UMASK)
     except OSError as err:
-        raise _os_error(err, path) from err
+        raise os_error(err, path) from err
     tmp = Path(tmp)
     try:
         yield tmp
         os.replace(tmp, path)
     except OSError as err:
-        raise _os_error(err, path) from err
+        raise os_error(err, path) from err
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _os_error(err: OSError, path: Path) -> TrygghetError:
+def os_error(err: OSError, path: Path) -> TrygghetError:
     """One Swedish message naming ``path`` for an operating-system error while writing."""
     if err.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         return TrygghetError("disken är full", file=path, hint="frigör utrymme och kör igen")
