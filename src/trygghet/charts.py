@@ -6,9 +6,10 @@ column) and returns the Axes. The conventions, so that readers can trust what
 they see:
 
 * Swedish labels and numbers (``12 %``, ``1,78``) via :mod:`trygghet.fmt`;
-  ``language="en"`` gives English.
-* 95 % confidence intervals are drawn as error bars wherever the estimates
-  table has them for a probability sample; model-based adjustments are called
+  ``language="en"`` gives English. Every word is in :mod:`trygghet.vocabulary`.
+* Confidence intervals are drawn as error bars wherever the estimates table
+  has them for a probability sample, and the note states their level (the
+  table's ``ci_level`` column, else 95 %); model-based adjustments are called
   *indikativa intervall*; an opt-in year gets no interval and the note that
   its shares are *andel av de svarande* and cannot be generalised.
 * A suppressed group keeps its place in the chart with the table symbol and
@@ -24,7 +25,7 @@ they see:
 The estimates table has one row per year × indicator × group, with the
 columns ``year, indicator, kind, group_var, group, n, estimate, se, ci_low,
 ci_high, ci_method, estimate_type, generalisable, suppressed,
-suppression_reason, symbol``.
+suppression_reason, symbol`` (and, from :mod:`trygghet.report_survey`, ``ci_level``).
 """
 
 from __future__ import annotations
@@ -50,121 +51,46 @@ from matplotlib.transforms import Bbox
 
 from . import fmt, theme
 from .errors import TrygghetError
-from .indicators import INDICATORS, index_config
-from .schema import PRIORITIES, UNSAFE_TIMES, slug
+from .indicators import PRIORITY_INDICATORS, TIME_INDICATORS, index_config
+from .vocabulary import check_language, tr
+from .vocabulary import label as _word
 
 # --- Words ---------------------------------------------------------------------
+# Every word is in vocabulary.yml; these helpers pick the chart's ones.
 
-_TEXT = {
-    "sv": {
-        "Totalt": "Totalt", "Kvinna": "Kvinnor", "Man": "Män", "years": "år",
-        "suppressed": "redovisas inte", "missing": "uppgift saknas", "zero": "noll",
-        "share": "Andel", "share_resp": "Andel av de svarande", "index_axis": "Indexvärde (0–6)",
-        "ci": "Felstaplarna visar 95\u00a0% konfidensintervall.",
-        "ci_adjusted": "Felstaplarna visar indikativa intervall för en modellbaserad "
-                       "justering, inte felmarginaler.",
-        "opt_in": "Ej slumpmässigt urval: andel av de svarande, som inte kan "
-                  "generaliseras till befolkningen.",
-        "sym_suppressed": ".. = redovisas inte: för få svar, eller så få med ett visst svar "
-                          "att någon skulle kunna pekas ut.",
-        "sym_missing": ". = uppgift saknas (frågan ställdes inte).",
-        "sym_zero": "– = noll.",
-        "n": "n",
-        "total_line": "Totalt",
-        "not_shown": "redovisas inte (för få svar eller röjanderisk)",
-        "by_time_title": "Tid på dygnet då man känner sig mest otrygg",
-        "prio_title": "Vad polis och kommun bör prioritera",
-        "prio_note": "Varje svarande kunde välja upp till tre områden.",
-        "index_note": "Kommunens egen beräkning på Polisens skala 0–6 (lägre är bättre); "
-                      "nivåerna är projektets egen indelning.",
-        "level": "nivå",
-        "trend_break": "Seriebrott",
-        "trend_break_note": "Seriebrott mellan {a} och {b} (byte av undersökningsmetod): "
-                            "jämför inte nivåerna över brottet.",
-        "crime_x": "Anmälda brott per 1\u00a0000 invånare",
-        "crime_y": "Andel som känner sig otrygga",
-        "crime_title": "Säkerhet och trygghet per område",
-        "crime_synthetic": "Anmälda brott: syntetiska exempeldata.",
-        "median": "median",
-        "status_title": "Status för löftets inriktningar",
-        "corr_words": ("svagt", "måttligt", "starkt"),
-        "pos": "positivt", "neg": "negativt",
-    },
-    "en": {
-        "Totalt": "Total", "Kvinna": "Women", "Man": "Men", "years": "years",
-        "suppressed": "not shown", "missing": "not available", "zero": "zero",
-        "share": "Share", "share_resp": "Share of respondents", "index_axis": "Index (0–6)",
-        "ci": "Error bars show 95% confidence intervals.",
-        "ci_adjusted": "Error bars show indicative intervals of a model-based adjustment, "
-                       "not margins of error.",
-        "opt_in": "Not a random sample: shares of the respondents, which cannot be "
-                  "generalised to the population.",
-        "sym_suppressed": ".. = not shown: too few answers, or so few with a given answer "
-                          "that someone could be identified.",
-        "sym_missing": ". = not available (the question was not asked).",
-        "sym_zero": "– = zero.",
-        "n": "n",
-        "total_line": "Total",
-        "not_shown": "not shown (too few answers or disclosure risk)",
-        "by_time_title": "Time of day when people feel most unsafe",
-        "prio_title": "What the police and the municipality should prioritise",
-        "prio_note": "Each respondent could choose up to three areas.",
-        "index_note": "The municipality's own calculation on the Police's 0–6 scale "
-                      "(lower is better); the levels are the project's own convention.",
-        "level": "level",
-        "trend_break": "Series break",
-        "trend_break_note": "Series break between {a} and {b} (change of survey method): "
-                            "do not compare levels across the break.",
-        "crime_x": "Reported crimes per 1,000 inhabitants",
-        "crime_y": "Share feeling unsafe",
-        "crime_title": "Crime and feelings of safety by area",
-        "crime_synthetic": "Reported crimes: synthetic sample data.",
-        "median": "median",
-        "status_title": "Status of the promise's commitments",
-        "corr_words": ("weak", "moderate", "strong"),
-        "pos": "positive", "neg": "negative",
-    },
-}
-
-_TIMES_EN = {"Tidig morgon": "Early morning", "Dagtid": "Daytime", "Kväll": "Evening",
-             "Natt": "Night", "Aldrig": "Never"}
-_PRIORITIES_EN = {"Tillgänglighet": "Accessibility", "Våld utomhus": "Outdoor violence",
-                  "Organiserad brottslighet": "Organised crime", "Mängdbrott": "Volume crime",
-                  "Narkotika/dopning": "Drugs/doping", "Trafik": "Traffic",
-                  "Nedskräpning/skadegörelse": "Litter/vandalism", "Annat": "Other"}
-_BANDS_EN = {"Låg nivå": "Low level", "Måttlig nivå": "Moderate level",
-             "Förhöjd nivå": "Elevated level", "Hög nivå": "High level"}
-
-TIME_INDICATORS = {f"tid_{slug(t)}": t for t in UNSAFE_TIMES.levels}
-PRIORITY_INDICATORS = {f"prio_{slug(p)}": p for p in PRIORITIES.levels}
+#: The confidence level a chart's note states when the estimates table has no
+#: ``ci_level`` column (the estimation stage's default).
+DEFAULT_LEVEL = 0.95
 
 _COLUMNS = ("year", "indicator", "kind", "group_var", "group", "estimate", "ci_low", "ci_high",
             "suppressed", "symbol")
 
 
-def _t(key: str, language: str) -> str:
-    return _TEXT[language][key]
-
-
-def _language(language: str) -> str:
-    if language not in _TEXT:
-        raise ValueError(f"language must be 'sv' or 'en', not {language!r}")
-    return language
+def _t(key: str, language: str, **fields) -> str:
+    return tr(f"chart.{key}", language, **fields)
 
 
 def _indicator_label(indicator: str, language: str) -> str:
-    ind = INDICATORS.get(indicator)
-    if ind is None:
-        return indicator
-    return ind.label if language == "sv" else ind.label_en
+    return _word("indicator", indicator, language)
 
 
 def _group_label(group_var: str, group: str, language: str) -> str:
-    if group_var == "total" or group in ("Kvinna", "Man", "Totalt"):
-        return _TEXT[language].get(group, _t("Totalt", language))
+    if group_var == "total":
+        return tr("group.Totalt", language)
     if group_var == "age_group":
-        return f"{group}\u00a0{_t('years', language)}"
-    return str(group)
+        return _t("age", language, group=group)
+    return _word("group", group, language)
+
+
+def _level(rows: pd.DataFrame) -> float:
+    """The confidence level of the intervals in ``rows`` (column ``ci_level``)."""
+    if "ci_level" in rows.columns:
+        levels = rows["ci_level"].dropna().unique()
+        if len(levels) == 1:
+            return float(levels[0])
+        if len(levels) > 1:
+            raise ValueError(f"the estimates mix confidence levels {sorted(levels)}")
+    return DEFAULT_LEVEL
 
 
 # --- Alt text --------------------------------------------------------------------------
@@ -292,7 +218,7 @@ def _n_label(label: str, row, language: str) -> str:
     n = row.get("n")
     if fmt.is_missing(n):
         return label
-    return f"{label} ({_t('n', language)}\u00a0=\u00a0{fmt.number(n, language=language)})"
+    return _t("n_label", language, label=label, n=fmt.number(n, language=language))
 
 
 # --- Drawing helpers ---------------------------------------------------------------------
@@ -317,8 +243,7 @@ def _value_text(value: float, kind: str, language: str) -> str:
 
 
 def _symbol_text(symbol: str, language: str) -> str:
-    words = {fmt.SUPPRESSED: "suppressed", fmt.MISSING: "missing", fmt.ZERO: "zero"}[symbol]
-    return f"{symbol}\u2002{_t(words, language)}"
+    return f"{symbol}\u2002{fmt.symbol_word(symbol, language=language)}"
 
 
 def _halo(width: float = 2.2) -> list:
@@ -366,7 +291,7 @@ def _hbars(ax: Axes, bars: Sequence[_Bar], positions: Sequence[float], kind: str
         ax.barh(y, bar.value, height=height, color=bar.color, zorder=2)
         end = bar.value
         if not (math.isnan(bar.low) or math.isnan(bar.high)):
-            eb = ax.errorbar(bar.value, y, xerr=[[bar.value - bar.low], [bar.high - bar.value]],
+            eb = ax.errorbar(bar.value, y, xerr=_error(bar),
                              fmt="none", ecolor=theme.TEXT, elinewidth=1.0, capsize=2.5,
                              capthick=1.0, zorder=3)
             for artist in (*eb.lines[1], *eb.lines[2]):
@@ -387,23 +312,32 @@ def _hbars(ax: Axes, bars: Sequence[_Bar], positions: Sequence[float], kind: str
     _value_axis(ax, kind, xmax, language)
 
 
-def _notes(bars: Iterable[_Bar], language: str, extra: Iterable[str] = ()) -> list[str]:
-    """Footnotes for what the bars show: intervals, opt-in shares, symbols."""
+def _error(bar: _Bar) -> list[list[float]]:
+    """The error bar's lengths below and above the value, never negative.
+
+    At a share of exactly 0 or 1 the estimate can lie a rounding error
+    (1e-16) outside its own interval; matplotlib refuses a negative length.
+    """
+    return [[max(bar.value - bar.low, 0.0)], [max(bar.high - bar.value, 0.0)]]
+
+
+def _notes(bars: Iterable[_Bar], language: str, extra: Iterable[str] = (),
+           level: float = DEFAULT_LEVEL) -> list[str]:
+    """Footnotes for what the bars show: intervals and their level, opt-in shares, symbols."""
     bars = list(bars)
     notes = list(extra)
     shown = [b for b in bars if not math.isnan(b.value)]
     with_ci = [b for b in shown if not (math.isnan(b.low) or math.isnan(b.high))]
     if any(not b.adjusted for b in with_ci):
-        notes.append(_t("ci", language))
+        notes.append(_t("ci", language, level=fmt.level(level, language=language)))
     if any(b.adjusted for b in with_ci):
         notes.append(_t("ci_adjusted", language))
     if any(not b.generalisable for b in shown):
         notes.append(_t("opt_in", language))
     symbols = {b.symbol for b in bars}
-    for symbol, key in ((fmt.SUPPRESSED, "sym_suppressed"), (fmt.MISSING, "sym_missing"),
-                        (fmt.ZERO, "sym_zero")):
-        if symbol in symbols:
-            notes.append(_t(key, language))
+    notes += [_t("symbol_note", language, symbol=s,
+                 text=fmt.symbol_text(s, language=language))
+              for s in fmt.SYMBOLS if s in symbols]
     return notes
 
 
@@ -452,7 +386,8 @@ def _row(rows: pd.DataFrame, **where) -> pd.Series | None:
 
 def _subject(indicator: str, year: int, language: str) -> str:
     """'Känner sig otrygg ute ensam sent en kväll, 2020': works for every indicator label."""
-    return f"{_indicator_label(indicator, language)}, {fmt.year(year)}"
+    return tr("alt.subject", language, indicator=_indicator_label(indicator, language),
+              year=fmt.year(year))
 
 
 _N_SUFFIX = re.compile(r" \(n\u00a0=\u00a0[^)]*\)$")
@@ -467,70 +402,58 @@ def _value_phrase(bar: _Bar, kind: str, language: str) -> str:
     return f"{_plain(bar.label)} ({_value_text(bar.value, kind, language)})"
 
 
+def _not_shown(language: str) -> str:
+    return _t("not_shown", language, word=fmt.symbol_word(fmt.SUPPRESSED, language=language))
+
+
 def _hidden_clause(bars: Sequence[_Bar], language: str) -> str:
     hidden = [_plain(b.label) for b in bars if math.isnan(b.value)]
     if not hidden:
         return ""
-    return f"; {fmt.join(hidden, language=language)} {_t('not_shown', language)}"
+    return f"; {fmt.join(hidden, language=language)} {_not_shown(language)}"
 
 
-def _extremes_sentence(subject: str, bars: Sequence[_Bar], kind: str, language: str,
-                       plural: str) -> str:
+def _extremes_sentence(subject: str, bars: Sequence[_Bar], kind: str, language: str) -> str:
     """'<subject>: högst i A (31 %) och lägst i B (8 %) av 12 områden; C redovisas inte …'."""
     shown = [b for b in bars if not math.isnan(b.value)]
+    plural = _t("areas", language)
     if shown:
         hi = max(shown, key=lambda b: b.value)
         lo = min(shown, key=lambda b: b.value)
-        if language == "sv":
-            text = (f"{subject}: högst i {_value_phrase(hi, kind, language)} och lägst i "
-                    f"{_value_phrase(lo, kind, language)} av {len(shown)} {plural}")
-        else:
-            text = (f"{subject}: highest in {_value_phrase(hi, kind, language)} and lowest in "
-                    f"{_value_phrase(lo, kind, language)} of {len(shown)} {plural}")
+        text = tr("alt.extremes", language, subject=subject, plural=plural, count=len(shown),
+                  high=_value_phrase(hi, kind, language), low=_value_phrase(lo, kind, language))
     else:
-        text = (f"{subject}: inga {plural} kan redovisas" if language == "sv"
-                else f"{subject}: no {plural} can be shown")
+        text = tr("alt.none_shown", language, subject=subject, plural=plural)
     return text + _hidden_clause(bars, language) + "."
 
 
 def _groups_sentence(subject: str, bars: Sequence[_Bar], kind: str, language: str) -> str:
     """Alt text of :func:`by_group`: total, women and men, highest and lowest age group."""
     shown = {(b.group_var, b.group): b for b in bars if not math.isnan(b.value)}
-    sv = language == "sv"
+
+    def value(b: _Bar) -> str:
+        return _value_text(b.value, kind, language)
+
     parts = []
     total = next((b for (gv, _), b in shown.items() if gv == "total"), None)
     if total is not None:
-        parts.append(("totalt " if sv else "overall ") + _value_text(total.value, kind, language))
+        parts.append(tr("alt.total", language, value=value(total)))
     women, men = shown.get(("sex", "Kvinna")), shown.get(("sex", "Man"))
     if women and men:
-        w, m = _value_text(women.value, kind, language), _value_text(men.value, kind, language)
-        parts.append(f"{w} bland kvinnor och {m} bland män" if sv
-                     else f"{w} among women and {m} among men")
+        parts.append(tr("alt.sexes", language, women=value(women), men=value(men)))
     ages = [b for (gv, _), b in shown.items() if gv == "age_group"]
     if len(ages) >= 2:
         hi = max(ages, key=lambda b: b.value)
         lo = min(ages, key=lambda b: b.value)
-        hi_t, lo_t = _value_text(hi.value, kind, language), _value_text(lo.value, kind, language)
-        hi_l = _group_label("age_group", hi.group, language)
-        lo_l = _group_label("age_group", lo.group, language)
-        parts.append(f"högst bland {hi_l} ({hi_t}) och lägst bland {lo_l} ({lo_t})" if sv
-                     else f"highest at {hi_l} ({hi_t}) and lowest at {lo_l} ({lo_t})")
+        parts.append(tr("alt.ages", language, high=_group_label("age_group", hi.group, language),
+                        high_value=value(hi), low=_group_label("age_group", lo.group, language),
+                        low_value=value(lo)))
     if not parts:
-        parts.append("inga grupper kan redovisas" if sv else "no groups can be shown")
+        parts.append(tr("alt.no_groups", language))
     return f"{subject}: " + "; ".join(parts) + _hidden_clause(bars, language) + "."
 
 
-# Times of day as adverbials, for sentences.
-_TIME_PHRASES = {
-    "sv": {"Tidig morgon": "tidigt på morgonen", "Dagtid": "dagtid", "Kväll": "på kvällen",
-           "Natt": "på natten", "Aldrig": "aldrig"},
-    "en": {"Tidig morgon": "early in the morning", "Dagtid": "in the daytime",
-           "Kväll": "in the evening", "Natt": "at night", "Aldrig": "never"},
-}
-
-
 def _time_sentence(bars: Sequence[_Bar], by: str, year: int, language: str) -> str:
-    sv = language == "sv"
     groups = ["Totalt"] if by == "total" else ["Kvinna", "Man"]
     parts = []
     for group in groups:
@@ -541,27 +464,19 @@ def _time_sentence(bars: Sequence[_Bar], by: str, year: int, language: str) -> s
         ranked = sorted(mine, key=lambda b: -b.value)
 
         def phrase(b: _Bar) -> str:
-            return (f"{_TIME_PHRASES[language][b.time]} "
+            return (f"{tr(f'time_phrase.{b.time}', language)} "
                     f"({_value_text(b.value, 'share', language)})")
 
         top = fmt.join([phrase(b) for b in ranked[:2]], language=language)
         who = "" if by == "total" else _group_label("sex", group, language).lower() + " "
-        if sv:
-            text = f"{who}oftast {top}"
-            if len(ranked) > 2:
-                text += f", mer sällan {phrase(ranked[-1])}"
-        else:
-            text = f"{who}most often {top}"
-            if len(ranked) > 2:
-                text += f", less often {phrase(ranked[-1])}"
+        text = tr("alt.times_top", language, who=who, top=top)
+        if len(ranked) > 2:
+            text += tr("alt.times_least", language, phrase=phrase(ranked[-1]))
         parts.append(text)
     if not parts:
-        return (f"Inga uppgifter om när man känner sig mest otrygg kan redovisas för "
-                f"{fmt.year(year)}." if sv else
-                f"No data on when people feel most unsafe can be shown for {fmt.year(year)}.")
-    head = (f"När man känner sig mest otrygg, {fmt.year(year)}: " if sv
-            else f"When people feel most unsafe, {fmt.year(year)}: ")
-    return head + "; ".join(parts) + _hidden_clause(bars, language) + "."
+        return tr("alt.times_none", language, year=fmt.year(year))
+    return (tr("alt.times_head", language, year=fmt.year(year)) + "; ".join(parts)
+            + _hidden_clause(bars, language) + ".")
 
 
 # --- Charts ------------------------------------------------------------------------------
@@ -611,7 +526,7 @@ def by_group(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", year: int
     -------
     The Axes; :func:`alt_text` gives its alt text.
     """
-    language = _language(language)
+    language = check_language(language)
     rows, year = _select(estimates, [indicator], year, group_vars, estimate_type)
     kind = rows["kind"].iloc[0]
     if show_n is None:
@@ -641,7 +556,7 @@ def by_group(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", year: int
     _hbars(ax, bars, positions, kind, language)
     ax.set_xlabel(_axis_label(rows, kind, language))
     _title(ax, title, f"{_indicator_label(indicator, language)}, {fmt.year(year)}")
-    _footnote(ax, _notes(bars, language))
+    _footnote(ax, _notes(bars, language, level=_level(rows)))
     set_alt_text(ax, _groups_sentence(_subject(indicator, year, language), bars, kind,
                                       language))
     return ax
@@ -656,7 +571,7 @@ def by_area(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", year: int 
     ``reference`` draws the municipality's total as a dashed line. Other
     parameters as in :func:`by_group`.
     """
-    language = _language(language)
+    language = check_language(language)
     rows, year = _select(estimates, [indicator], year, ("area", "total"), estimate_type)
     kind = rows["kind"].iloc[0]
     areas = _sorted_areas(rows)
@@ -674,16 +589,15 @@ def by_area(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", year: int 
     if reference and total is not None and _symbol(total) == "":
         value = float(total["estimate"])
         ax.axvline(value, color=theme.MUTED, linestyle=(0, (4, 3)), linewidth=1.0, zorder=4)
-        ax.annotate(f"{_t('total_line', language)} {_value_text(value, kind, language)}",
+        ax.annotate(f"{tr('group.Totalt', language)} {_value_text(value, kind, language)}",
                     xy=(value, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 3),
                     textcoords="offset points", ha="center", va="bottom", fontsize=7.5,
                     color=theme.MUTED)
     ax.set_xlabel(_axis_label(rows, kind, language))
     _title(ax, title, f"{_indicator_label(indicator, language)}, {fmt.year(year)}", pad=16)
-    _footnote(ax, _notes(bars, language))
-    plural = "områden" if language == "sv" else "areas"
+    _footnote(ax, _notes(bars, language, level=_level(rows)))
     set_alt_text(ax, _extremes_sentence(_subject(indicator, year, language), bars, kind,
-                                        language, plural))
+                                        language))
     return ax
 
 
@@ -702,7 +616,7 @@ def by_time_of_day(estimates: pd.DataFrame, year: int | None = None, *, by: str 
     include_never
         Also show the answer *Aldrig* (never unsafe).
     """
-    language = _language(language)
+    language = check_language(language)
     if by not in ("total", "sex"):
         raise ValueError("by must be 'total' or 'sex'")
     indicators = [i for i, t in TIME_INDICATORS.items() if include_never or t != "Aldrig"]
@@ -712,7 +626,7 @@ def by_time_of_day(estimates: pd.DataFrame, year: int | None = None, *, by: str 
     step = 1.0 if by == "total" else 2.5
     for i, indicator in enumerate(indicators):
         time = TIME_INDICATORS[indicator]
-        time_label = time if language == "sv" else _TIMES_EN.get(time, time)
+        time_label = _word("option", time, language)
         for j, group in enumerate(groups):
             row = _row(rows, indicator=indicator, group_var=by) if by == "total" else \
                 _row(rows, indicator=indicator, group=group)
@@ -735,7 +649,7 @@ def by_time_of_day(estimates: pd.DataFrame, year: int | None = None, *, by: str 
         ax.legend(handles=handles, loc="lower right", ncols=2)
     ax.set_xlabel(_axis_label(rows, "share", language))
     _title(ax, title, f"{_t('by_time_title', language)}, {fmt.year(year)}")
-    _footnote(ax, _notes(bars, language))
+    _footnote(ax, _notes(bars, language, level=_level(rows)))
     set_alt_text(ax, _time_sentence(bars, by, year, language))
     return ax
 
@@ -748,7 +662,7 @@ def index_by_area(estimates: pd.DataFrame, indicator: str = "problemindex",
 
     ``bands`` defaults to ``indices.yml``: ``[(lower bound, label), …]``.
     """
-    language = _language(language)
+    language = check_language(language)
     bands = [(float(lo), str(name)) for lo, name in (bands or index_config()["bands"])]
     colors = theme.band_colors([name for _, name in bands])
     rows, year = _select(estimates, [indicator], year, ("area", "total"), estimate_type)
@@ -764,7 +678,7 @@ def index_by_area(estimates: pd.DataFrame, indicator: str = "problemindex",
         return label
 
     def shown_name(name: str) -> str:
-        return name if language == "sv" else _BANDS_EN.get(name, name)
+        return _word("band", name, language)
 
     bars = []
     for _, row in areas.iterrows():
@@ -787,17 +701,14 @@ def index_by_area(estimates: pd.DataFrame, indicator: str = "problemindex",
                     color=theme.MUTED, linespacing=1.1)
     ax.set_xlabel(_t("index_axis", language))
     _title(ax, title, f"{_indicator_label(indicator, language)}, {fmt.year(year)}", pad=26)
-    _footnote(ax, _notes(bars, language, [_t("index_note", language)]))
-    plural = "områden" if language == "sv" else "areas"
-    sentence = _extremes_sentence(_subject(indicator, year, language), bars, "mean", language,
-                                  plural)
+    _footnote(ax, _notes(bars, language, [_t("index_note", language)], level=_level(rows)))
+    sentence = _extremes_sentence(_subject(indicator, year, language), bars, "mean", language)
     shown = [b for b in bars if not math.isnan(b.value)]
     if shown:
         above = sum(band_of(b.value) != bands[0][1] for b in shown)
-        low = shown_name(bands[0][1]).lower()
-        sentence = sentence[:-1] + (
-            f"; {above} av {len(shown)} områden ligger över {low}." if language == "sv"
-            else f"; {above} of {len(shown)} areas are above {low}.")
+        sentence = sentence[:-1] + tr("alt.bands_above", language, above=above,
+                                      count=len(shown),
+                                      band=shown_name(bands[0][1]).lower())
     set_alt_text(ax, sentence)
     return ax
 
@@ -809,20 +720,19 @@ def priorities(estimates: pd.DataFrame, year: int | None = None, *, group: str =
 
     ``group`` picks the row of the estimates (``"Totalt"``, ``"Kvinna"``, an area…).
     """
-    language = _language(language)
+    language = check_language(language)
     rows, year = _select(estimates, list(PRIORITY_INDICATORS), year,
                          ("total", "sex", "age_group", "area", "relation"), estimate_type)
     rows = rows[rows["group"] == group]
     if rows.empty:
         raise TrygghetError(f"inga skattningar av prioriteringar för gruppen {group} år {year}")
     bars = []
+    other = _word("option", "Annat", language)
     for _, row in rows.iterrows():
-        label = PRIORITY_INDICATORS[row["indicator"]]
-        if language == "en":
-            label = _PRIORITIES_EN.get(label, label)
-        bars.append(_bar_from_row(row, label, theme.PALETTE["purple"]))
+        name = _word("option", PRIORITY_INDICATORS[row["indicator"]], language)
+        bars.append(_bar_from_row(row, name, theme.PALETTE["purple"]))
     # Most wanted first; "Annat" (other) and unpublishable rows last.
-    bars.sort(key=lambda b: (math.isnan(b.value), b.label in ("Annat", "Other"),
+    bars.sort(key=lambda b: (math.isnan(b.value), b.label == other,
                              0 if math.isnan(b.value) else -b.value))
     ax = _new_axes(ax, 1.2 + 0.3 * len(bars))
     _hbars(ax, bars, [float(i) for i in range(len(bars))], "share", language)
@@ -831,18 +741,15 @@ def priorities(estimates: pd.DataFrame, year: int | None = None, *, group: str =
     if group != "Totalt":
         default += f" ({_group_label('', group, language)})"
     _title(ax, title, default)
-    _footnote(ax, _notes(bars, language, [_t("prio_note", language)]))
+    _footnote(ax, _notes(bars, language, [_t("prio_note", language)], level=_level(rows)))
     shown = [b for b in bars if not math.isnan(b.value)]
-    phrases = [f"{b.label.lower()} ({_value_text(b.value, 'share', language)})"
+    phrases = [f"{fmt.lower_first(b.label)} ({_value_text(b.value, 'share', language)})"
                for b in shown[:3]]
-    if language == "sv":
-        text = (f"Vad polis och kommun bör prioritera, {fmt.year(year)}: flest valde "
-                f"{fmt.join(phrases)}" if shown else
-                f"Inga prioriteringar kan redovisas för {fmt.year(year)}")
+    if shown:
+        text = tr("alt.priorities", language, title=_t("prio_title", language),
+                  year=fmt.year(year), items=fmt.join(phrases, language=language))
     else:
-        text = (f"What the police and the municipality should prioritise, {fmt.year(year)}: "
-                f"most chose {fmt.join(phrases, language='en')}" if shown else
-                f"No priorities can be shown for {fmt.year(year)}")
+        text = tr("alt.priorities_none", language, year=fmt.year(year))
     set_alt_text(ax, text + _hidden_clause(bars, language) + ".")
     return ax
 
@@ -877,7 +784,7 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
         one year to the next (the 2019 opt-in → 2020 random sample). No line
         joins points across a break, and a dotted line and a note mark it.
     """
-    language = _language(language)
+    language = check_language(language)
     est = _check(estimates)
     rows = est[(est["indicator"] == indicator) & (est["group_var"] == group_var)]
     rows = _primary(rows, estimate_type)
@@ -898,12 +805,12 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
     summaries = []
     for group in groups:
         color = theme.GROUP_COLORS.get(group) or next(palette)
-        label = _group_label(group_var, group, language)
+        name = _group_label(group_var, group, language)
         points = []
         for yr in years:
             row = _row(rows, year=yr, group=group)
-            bar = _bar_from_row(row, label, color) if row is not None else \
-                _Bar(label, math.nan, math.nan, math.nan, fmt.MISSING, color)
+            bar = _bar_from_row(row, name, color) if row is not None else \
+                _Bar(name, math.nan, math.nan, math.nan, fmt.MISSING, color)
             all_bars.append(bar)
             points.append((yr, bar))
         # Lines only within a series: split at every break.
@@ -928,7 +835,7 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
             # Opt-in years are hollow: a share of respondents, not of the population.
             face = color if bar.generalisable else theme.BACKGROUND
             if not (math.isnan(bar.low) or math.isnan(bar.high)):
-                ax.errorbar(yr, bar.value, yerr=[[bar.value - bar.low], [bar.high - bar.value]],
+                ax.errorbar(yr, bar.value, yerr=_error(bar),
                             fmt="none", ecolor=color, elinewidth=1.0, capsize=2.5, zorder=2)
             ax.plot([yr], [bar.value], marker="o", markersize=6, color=color,
                     markerfacecolor=face, markeredgewidth=1.5, zorder=3, linestyle="none")
@@ -938,15 +845,16 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
                             fontsize=8, bbox=_KNOCKOUT)
         shown = [(yr, b) for yr, b in points if not math.isnan(b.value)]
         if shown:
-            summaries.append((label, shown))
+            # A group inside the sentence: "kvinnor", but an area keeps its capital.
+            summaries.append((fmt.lower_first(name) if group_var == "sex" else name, shown))
             if len(groups) > 1:  # name the line at its end rather than in a legend
                 last_year, last = shown[-1]
-                ax.annotate(label, xy=(last_year, last.value), xytext=(8, 0),
+                ax.annotate(name, xy=(last_year, last.value), xytext=(8, 0),
                             textcoords="offset points", va="center", fontsize=8,
                             color=color, fontweight="bold", bbox=_KNOCKOUT)
     for b in breaks:
         ax.axvline(b - 0.5, color=theme.MUTED, linestyle=(0, (1, 2)), linewidth=1.0)
-        ax.annotate(_t("trend_break", language), xy=(b - 0.5, 1.0),
+        ax.annotate(_t("series_break", language), xy=(b - 0.5, 1.0),
                     xycoords=("data", "axes fraction"), xytext=(0, 3),
                     textcoords="offset points", ha="center", va="bottom", fontsize=7,
                     color=theme.MUTED)
@@ -964,9 +872,10 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
         _value_axis(ax, "mean", 6, language, axis="y")
     ax.set_ylabel(_t("share" if kind == "share" else "index_axis", language))
     _title(ax, title, _indicator_label(indicator, language), pad=16 if breaks else None)
-    extra = [_t("trend_break_note", language).format(a=max(y for y in years if y < b), b=b)
+    extra = [_t("series_break_note", language, series_break=_t("series_break", language),
+                a=max(y for y in years if y < b), b=b)
              for b in breaks if any(y < b for y in years)]
-    _footnote(ax, _notes(all_bars, language, extra))
+    _footnote(ax, _notes(all_bars, language, extra, level=_level(rows)))
     set_alt_text(ax, _trend_sentence(indicator, summaries, breaks, kind, language))
     return ax
 
@@ -974,18 +883,15 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
 def _trend_sentence(indicator: str, summaries, breaks: Sequence[int], kind: str,
                     language: str) -> str:
     parts = []
-    for label, shown in summaries:
+    for name, shown in summaries:
         values = fmt.join([f"{_value_text(b.value, kind, language)} {fmt.year(yr)}"
                            for yr, b in shown], language=language)
-        parts.append(f"{label.lower()} {values}" if len(summaries) > 1 else values)
-    head = f"{_indicator_label(indicator, language)} " + \
-        ("över tid: " if language == "sv" else "over time: ")
-    text = head + "; ".join(parts)
+        parts.append(f"{name} {values}" if len(summaries) > 1 else values)
+    text = tr("alt.trend", language, indicator=_indicator_label(indicator, language)) + \
+        "; ".join(parts)
     if breaks:
         years = fmt.join([fmt.year(b) for b in breaks], language=language)
-        text += (f"; seriebrott före {years}, så nivåerna före och efter går inte att jämföra"
-                 if language == "sv" else
-                 f"; series break before {years}, so levels before and after cannot be compared")
+        text += tr("alt.trend_break", language, years=years)
     return text + "."
 
 
@@ -1006,7 +912,7 @@ def crime_vs_unsafe(data: pd.DataFrame, *, year: int | None = None, synthetic: b
     synthetic
         The crime counts are synthetic sample data: say so in a footnote.
     """
-    language = _language(language)
+    language = check_language(language)
     needed = {"area", "crimes_per_1000", "share_unsafe"}
     if not needed <= set(data.columns):
         raise ValueError(f"data needs the columns {sorted(needed)}")
@@ -1039,12 +945,12 @@ def crime_vs_unsafe(data: pd.DataFrame, *, year: int | None = None, synthetic: b
     _title(ax, title, default)
     notes = []
     if len(df) >= 3:
-        notes.append("Streckade linjer: median." if language == "sv" else "Dashed lines: median.")
+        notes.append(_t("median", language))
     if synthetic:
         notes.append(_t("crime_synthetic", language))
     if hidden:
         notes.append(f"{fmt.SUPPRESSED} {fmt.join(hidden, language=language)} "
-                     f"{_t('not_shown', language)}.")
+                     f"{_not_shown(language)}.")
     _footnote(ax, notes)
     set_alt_text(ax, _crime_sentence(df, hidden, language))
     return ax
@@ -1053,38 +959,26 @@ def crime_vs_unsafe(data: pd.DataFrame, *, year: int | None = None, synthetic: b
 def _crime_sentence(df: pd.DataFrame, hidden: Sequence[str], language: str) -> str:
     n = len(df)
     if n == 0:
-        return ("Inga områden kan redovisas." if language == "sv"
-                else "No areas can be shown.")
+        return tr("alt.crime_none", language)
     most_crime = df.loc[df["crimes_per_1000"].astype(float).idxmax()]
     most_unsafe = df.loc[df["share_unsafe"].astype(float).idxmax()]
     crime = fmt.number(most_crime["crimes_per_1000"], 0, language=language)
     unsafe = fmt.percent(most_unsafe["share_unsafe"], 0, language=language)
-    if language == "sv":
-        text = (f"Spridningsdiagram över {n} områden: flest anmälda brott per 1\u00a0000 "
-                f"invånare har {most_crime['area']} ({crime}) och högst andel otrygga har "
-                f"{most_unsafe['area']} ({unsafe})")
-    else:
-        text = (f"Scatter plot of {n} areas: {most_crime['area']} has the most reported crimes "
-                f"per 1,000 inhabitants ({crime}) and {most_unsafe['area']} the highest share "
-                f"feeling unsafe ({unsafe})")
+    text = tr("alt.crime", language, n=n, crime_area=most_crime["area"], crime=crime,
+              unsafe_area=most_unsafe["area"], unsafe=unsafe)
     if n >= 3:
         r = float(np.corrcoef(df["crimes_per_1000"].astype(float),
                               df["share_unsafe"].astype(float))[0, 1])
+        rr = fmt.number(r, 2, language=language)
         if not math.isnan(r) and abs(r) < 0.1:
-            text += ("; inget tydligt samband mellan brottsnivå och otrygghet "
-                     f"(korrelation {fmt.number(r, 2)})" if language == "sv" else
-                     "; no clear association between crime and feeling unsafe "
-                     f"(correlation {fmt.number(r, 2, language='en')})")
+            text += tr("alt.no_association", language, r=rr)
         elif not math.isnan(r):
-            words = _t("corr_words", language)
-            strength = words[0] if abs(r) < 0.3 else words[1] if abs(r) < 0.6 else words[2]
-            sign = _t("pos" if r >= 0 else "neg", language)
-            rr = fmt.number(r, 2, language=language)
-            text += (f"; sambandet är {strength} och {sign} (korrelation {rr})"
-                     if language == "sv" else
-                     f"; the association is {strength} and {sign} (correlation {rr})")
+            strength = "weak" if abs(r) < 0.3 else "moderate" if abs(r) < 0.6 else "strong"
+            text += tr("alt.association", language, r=rr,
+                       strength=tr(f"alt.{strength}", language),
+                       sign=tr("alt.positive" if r >= 0 else "alt.negative", language))
     if hidden:
-        text += f"; {fmt.join(list(hidden), language=language)} {_t('not_shown', language)}"
+        text += f"; {fmt.join(list(hidden), language=language)} {_not_shown(language)}"
     return text + "."
 
 
@@ -1140,7 +1034,7 @@ def promise_status(promises: pd.DataFrame, *, ax: Axes | None = None,
     width
         Characters per line of the wrapped *inriktning* text.
     """
-    language = _language(language)
+    language = check_language(language)
     if not {"inriktning", "status"} <= set(promises.columns):
         raise ValueError("promises needs the columns 'inriktning' and 'status'")
     unknown = sorted(set(promises["status"]) - set(theme.STATUSES))
@@ -1160,7 +1054,7 @@ def promise_status(promises: pd.DataFrame, *, ax: Axes | None = None,
         middle = y + (len(text) + gap) / 2
         ax.text(0.0, middle, "\n".join(text), va="center", ha="left", fontsize=8.5,
                 linespacing=1.4, color=theme.TEXT)
-        word = status if language == "sv" else info["en"]
+        word = _word("status", status, language)
         # White bold text on the status colour (all ≥ 4.5:1), plus a symbol.
         ax.text(0.745, middle, f"{info['symbol']}\u2002{word}", va="center", ha="left",
                 fontsize=8.5, color=theme.BACKGROUND, fontweight="bold",
@@ -1171,13 +1065,10 @@ def promise_status(promises: pd.DataFrame, *, ax: Axes | None = None,
             ax.axhline(y, color=theme.GRID, linewidth=0.6)
     _title(ax, title, _t("status_title", language))
     counts = promises["status"].value_counts()
-    parts = [f"{(s if language == 'sv' else theme.STATUSES[s]['en']).lower()}: {counts[s]}"
+    parts = [f"{_word('status', s, language).lower()}: {counts[s]}"
              for s in theme.STATUSES if s in counts]
-    n = len(promises)
-    sentence = (f"Status för löftets {n} inriktningar – {fmt.join(parts)}." if language == "sv"
-                else f"Status of the promise's {n} commitments – "
-                     f"{fmt.join(parts, language='en')}.")
-    set_alt_text(ax, sentence)
+    set_alt_text(ax, tr("alt.status", language, n=len(promises),
+                        parts=fmt.join(parts, language=language)))
     return ax
 
 

@@ -194,9 +194,9 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     prints.
     """
     from . import estimate as est
+    from .appendix import write_appendix
     from .config import load_settings
     from .suppress import Rules, protect
-    from .writers import write_appendix
 
     settings = load_settings(project)
     rules = Rules.from_settings(settings)

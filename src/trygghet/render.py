@@ -53,6 +53,8 @@ from typing import Any
 
 from . import fmt
 from .errors import TrygghetError
+from .vocabulary import LANGUAGES, check_language
+from .vocabulary import words as _words
 
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE_NAME = "trygghet"
@@ -61,19 +63,8 @@ FORMATS = ("ipynb", "html", "pdf")
 DEFAULT_KERNEL = "python3"   # ipykernel's own kernel: the interpreter running trygghet
 DEFAULT_TIMEOUT = 600        # seconds per cell
 
-# Words of the page furniture, by report language.
-TEXT = {
-    "sv": {"contents": "Innehåll", "page": "Sida", "of": "av",
-           "synthetic": "Syntetiska exempeldata",
-           "synthetic_long": "Rapporten bygger på syntetiska (påhittade) exempeldata och "
-                             "beskriver inte verkliga förhållanden.",
-           "published": "Publicerad"},
-    "en": {"contents": "Contents", "page": "Page", "of": "of",
-           "synthetic": "Synthetic sample data",
-           "synthetic_long": "This report is based on synthetic (made-up) sample data and "
-                             "does not describe real conditions.",
-           "published": "Published"},
-}
+# Words of the page furniture, by report language (vocabulary.yml: page.*).
+TEXT = {language: _words("page", language) for language in LANGUAGES}
 
 
 # --- Inside the notebook --------------------------------------------------------------
@@ -115,8 +106,7 @@ def document_info(title: str, *, subtitle: str | None = None,
     -------
     The information as a dict (also what the output holds).
     """
-    if language not in TEXT:
-        raise TrygghetError(f"okänt språk '{language}'", hint="använd 'sv' eller 'en'")
+    check_language(language)
     if date is None:
         date = _today()
     if isinstance(organisation, str):
@@ -639,8 +629,7 @@ def to_html(ipynb, *, language: str | None = None) -> str:
     info = _take_document_info(nb)
     params = nb.metadata.get("papermill", {}).get("parameters", {}) or {}
     language = language or info.get("language") or params.get("language") or "sv"
-    if language not in TEXT:
-        raise TrygghetError(f"okänt språk '{language}'", file=name, hint="använd 'sv' eller 'en'")
+    check_language(language, file=name)
     if not info.get("title"):
         info["title"] = _title_from_markdown(nb) or (path.stem if path else "Rapport")
         _drop_title_heading(nb, info["title"])
