@@ -33,7 +33,7 @@ def test_display_uses_symbols_and_swedish_numbers():
     assert tables.footnote().startswith("Teckenförklaring: .. ")
     assert "." in tables.footnote(["."]) and "–" not in tables.footnote(["."])
     assert tables.footnote([".."], "en") == ("Symbols: .. not shown: too few answers, "
-                                            "disclosure risk or too uncertain.")
+                                             "disclosure risk or too uncertain.")
 
 
 def test_table_html_is_accessible_and_explains_symbols():
@@ -51,8 +51,8 @@ def test_status_badge_has_symbol_and_word_in_the_reports_language():
     frame = pd.DataFrame({"Nr": ["1"], "Status": ["Ej uppfyllt"]})
     html = tables.table_html(frame, "Status", status=["Status"])
     assert "✗ Ej uppfyllt</span>" in html and "background-color:" in html
-    assert "✗ Not fulfilled</span>" in tables.table_html(frame, "Status", status=["Status"],
-                                                           language="en")
+    english = tables.table_html(frame, "Status", status=["Status"], language="en")
+    assert "✗ Not fulfilled</span>" in english
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])
