@@ -51,10 +51,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import fmt
+from . import fmt, vocabulary
 from .errors import TrygghetError
 from .vocabulary import LANGUAGES, check_language
-from .vocabulary import words as _words
 
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE_NAME = "trygghet"
@@ -64,7 +63,7 @@ DEFAULT_KERNEL = "python3"   # ipykernel's own kernel: the interpreter running t
 DEFAULT_TIMEOUT = 600        # seconds per cell
 
 # Words of the page furniture, by report language (vocabulary.yml: page.*).
-TEXT = {language: _words("page", language) for language in LANGUAGES}
+TEXT = {language: vocabulary.words("page", language) for language in LANGUAGES}
 
 
 # --- Inside the notebook --------------------------------------------------------------

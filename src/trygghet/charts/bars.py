@@ -15,7 +15,7 @@ from .. import fmt, theme
 from ..errors import TrygghetError
 from ..indicators import PRIORITY_INDICATORS, TIME_INDICATORS, index_config
 from ..vocabulary import check_language, tr
-from ..vocabulary import label as _word
+from ..vocabulary import label as label_of
 from .common import (
     Bar,
     axis_label,
@@ -243,7 +243,7 @@ def by_time_of_day(estimates: pd.DataFrame, year: int | None = None, *, by: str 
     step = 1.0 if by == "total" else 2.5
     for i, indicator in enumerate(indicators):
         time = TIME_INDICATORS[indicator]
-        time_label = _word("option", time, language)
+        time_label = label_of("option", time, language)
         for j, group in enumerate(groups):
             row = find_row(rows, indicator=indicator, group_var=by) if by == "total" else \
                 find_row(rows, indicator=indicator, group=group)
@@ -295,7 +295,7 @@ def index_by_area(estimates: pd.DataFrame, indicator: str = "problemindex",
         return label
 
     def shown_name(name: str) -> str:
-        return _word("band", name, language)
+        return label_of("band", name, language)
 
     bars = []
     for _, row in areas.iterrows():
@@ -345,9 +345,9 @@ def priorities(estimates: pd.DataFrame, year: int | None = None, *, group: str =
     if rows.empty:
         raise TrygghetError(f"inga skattningar av prioriteringar för gruppen {group} år {year}")
     bars = []
-    other = _word("option", "Annat", language)
+    other = label_of("option", "Annat", language)
     for _, row in rows.iterrows():
-        name = _word("option", PRIORITY_INDICATORS[row["indicator"]], language)
+        name = label_of("option", PRIORITY_INDICATORS[row["indicator"]], language)
         bars.append(bar_from_row(row, name, theme.PALETTE["purple"]))
     # Most wanted first; "Annat" (other) and unpublishable rows last.
     bars.sort(key=lambda b: (math.isnan(b.value), b.label == other,

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .. import fmt
 from ..errors import TrygghetError
-from ..vocabulary import label as _word
+from ..vocabulary import label as label_of
 from ..vocabulary import tr
 
 # --- Words ---------------------------------------------------------------------
@@ -40,7 +40,7 @@ def chart_text(key: str, language: str, **fields) -> str:
 
 
 def indicator_label(indicator: str, language: str) -> str:
-    return _word("indicator", indicator, language)
+    return label_of("indicator", indicator, language)
 
 
 def group_label(group_var: str, group: str, language: str) -> str:
@@ -48,7 +48,7 @@ def group_label(group_var: str, group: str, language: str) -> str:
         return tr("group.Totalt", language)
     if group_var == "age_group":
         return chart_text("age", language, group=group)
-    return _word("group", group, language)
+    return label_of("group", group, language)
 
 
 def ci_level(rows: pd.DataFrame) -> float:

@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 from .. import fmt, theme
 from ..errors import TrygghetError
 from ..vocabulary import check_language, tr
-from ..vocabulary import label as _word
+from ..vocabulary import label as label_of
 from .common import chart_text
 from .draw import new_axes, set_alt_text, set_title
 
@@ -48,7 +48,7 @@ def promise_status(promises: pd.DataFrame, *, ax: Axes | None = None,
         middle = y + (len(text) + gap) / 2
         ax.text(0.0, middle, "\n".join(text), va="center", ha="left", fontsize=8.5,
                 linespacing=1.4, color=theme.TEXT)
-        word = _word("status", status, language)
+        word = label_of("status", status, language)
         # White bold text on the status colour (all ≥ 4.5:1), plus a symbol.
         ax.text(0.745, middle, f"{info['symbol']}\u2002{word}", va="center", ha="left",
                 fontsize=8.5, color=theme.BACKGROUND, fontweight="bold",
@@ -59,7 +59,7 @@ def promise_status(promises: pd.DataFrame, *, ax: Axes | None = None,
             ax.axhline(y, color=theme.GRID, linewidth=0.6)
     set_title(ax, title, chart_text("status_title", language))
     counts = promises["status"].value_counts()
-    parts = [f"{_word('status', s, language).lower()}: {counts[s]}"
+    parts = [f"{label_of('status', s, language).lower()}: {counts[s]}"
              for s in theme.STATUSES if s in counts]
     set_alt_text(ax, tr("alt.status", language, n=len(promises),
                         parts=fmt.join(parts, language=language)))
