@@ -189,9 +189,14 @@ def test_names_keep_their_capitals_inside_a_sentence():
     """The survey's own words are lower-cased at the first letter only: "Facebook" stays."""
     rep = make_report(BASE, sampling="opt_in", mode="Webbenkät via länk (Facebook, Trollhättan)")
     assert "(webbenkät via länk (Facebook, Trollhättan))" in report.method_text(rep)
-    cover = report.cover(make_report(BASE))
+    rep = make_report(BASE)
+    cover = report.cover(rep)
     assert cover["title"] == "Trygghet i Exempelby 2020"
     assert cover["subtitle"] == "Resultat från trygghetsmätning 2020"
+    rep.title = "Exempelbys trygghetsmätning 2020"
+    assert report.cover(rep)["subtitle"] == "Resultat från Exempelbys trygghetsmätning 2020"
+    rep.design = Design(sampling="probability", sent=2000, population="Norr och Söder, 16–84 år")
+    assert "(Norr och Söder, 16–84 år)" in report.method_text(rep)
 
 
 def test_a_project_at_90_percent_publishes_90_percent_everywhere(sample_run, tmp_path):

@@ -224,13 +224,17 @@ def level(value, *, language: str = "sv") -> str:
     return percent(value, max(0, -digits.as_tuple().exponent), language=language)
 
 
-def lower_first(text: str) -> str:
+def lower_first(text: str, *, names: Sequence[str] = ()) -> str:
     """``text`` with its first letter in lower case, the rest as written.
 
     For a label inside a sentence: ``"Webbenkät via länk (Facebook)"`` →
     ``"webbenkät via länk (Facebook)"``; :meth:`str.lower` would also
-    lower-case names of places and organisations.
+    lower-case names of places and organisations. A text that begins with one
+    of ``names`` (the municipality, an area) keeps its capital:
+    ``lower_first("Trollhättans enkät", names=["Trollhättan"])``.
     """
+    if any(name and text.startswith(name) for name in names):
+        return text
     return text[:1].lower() + text[1:]
 
 

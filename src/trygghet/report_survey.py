@@ -169,13 +169,21 @@ def load_survey_report(year: int, *, compare_years: Sequence[int] | None = None,
     )
 
 
+def _in_sentence(rep: SurveyReport, text: str | None) -> str:
+    """The survey's own words inside a sentence: first letter lower-cased, unless the text
+    begins with the municipality's or an area's name."""
+    areas = rep.estimates.loc[rep.estimates["group_var"] == "area", "group"]
+    return fmt.lower_first(text or "", names=[rep.municipality, *areas.unique()])
+
+
 def cover(rep: SurveyReport) -> dict:
     """The report's title page, as the arguments of :func:`trygghet.render.document_info`."""
     t = rep.tr
     where = t("survey.where", area=rep.area) if rep.area else ""
     return {"title": t("survey.title", municipality=rep.municipality, year=rep.year,
                        where=where),
-            "subtitle": t("survey.subtitle", survey=fmt.lower_first(rep.title), year=rep.year),
+            "subtitle": t("survey.subtitle", survey=_in_sentence(rep, rep.title),
+                          year=rep.year),
             "description": t("survey.description"),
             "organisation": [rep.municipality, rep.police_area],
             "synthetic": rep.synthetic, "language": rep.language}
@@ -380,16 +388,16 @@ def method_text(rep: SurveyReport) -> str:
             half = (head["ci_high"] - head["ci_low"]) / 2
             margin = t("method.margin", half=fmt.points(half, 1, sign=False, language=lang))
         parts.append(t("method.sample", sent=number(d.sent), n=number(n), period=period,
-                       population=fmt.lower_first(d.population or "")
+                       population=_in_sentence(rep, d.population)
                        or t("method.default_population"),
-                       mode=fmt.lower_first(d.mode or "") or t("method.default_mode"),
+                       mode=_in_sentence(rep, d.mode) or t("method.default_mode"),
                        rate=fmt.percent(n / d.sent, 0, language=lang)))
         parts.append(t("method.weighting", n_eff=number(w.get("kish_n_eff", np.nan)),
                        deff=number(w.get("deff", np.nan), 2), margin=margin,
                        level=fmt.level(rep.level, language=lang)))
     else:
         parts.append(t("method.opt_in", n=number(n), period=period,
-                       mode=fmt.lower_first(d.mode or "") or t("method.default_open_mode")))
+                       mode=_in_sentence(rep, d.mode) or t("method.default_open_mode")))
     parts.append(t("method.cleaning", rows_in=number(log["rows_in"]),
                    quarantined=number(log["rows_quarantined"]),
                    duplicates=number(log["duplicates_removed"])))
