@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.axes import Axes
+from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -354,3 +355,44 @@ def test_show_puts_the_alt_text_in_the_output_metadata(est, monkeypatch):
     assert bundle["text/plain"] == charts.alt_text(ax)
     with pytest.raises(ValueError, match="alt text"):
         charts.show(Figure())
+
+
+# --- issue 12: the stated level, and shares of exactly 0 and 100 % ------------------------
+
+def test_the_note_states_the_level_of_the_intervals(est):
+    """``estimation.level: 0.90`` draws 90 % intervals; the chart must not say 95 %."""
+    ninety = est.assign(ci_level=0.90)
+    for language, note in (("sv", "Felstaplarna visar 90\u00a0% konfidensintervall."),
+                           ("en", "Error bars show 90% confidence intervals.")):
+        for ax in (charts.by_group(ninety, year=2020, language=language),
+                   charts.by_area(ninety, year=2020, language=language),
+                   charts.trend(ninety, language=language)):
+            drawn = " ".join(texts(ax))
+            assert note in drawn and "95" not in drawn
+    assert "95\u00a0% konfidensintervall" in " ".join(texts(charts.by_group(est, year=2020)))
+    with pytest.raises(ValueError, match="mix confidence levels"):
+        charts.by_group(ninety.assign(ci_level=np.where(ninety["group"] == "Man", 0.95, 0.9)),
+                        year=2020)
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_a_share_of_exactly_0_or_100_percent_is_drawn(share):
+    """An interval of a share of 0 or 1 may end a rounding error on the wrong side of the
+    estimate (``ci_high`` = 1 − 1e-16 < 1): no negative error bar (matplotlib refused it)."""
+    low, high = (np.nextafter(0.0, 1.0), 0.05) if share == 0 else (0.95, np.nextafter(1.0, 0.0))
+    groups = [("total", "Totalt"), ("sex", "Kvinna"), ("sex", "Man"),
+              *[("area", a) for a in AREAS[:3]]]
+    frame = pd.DataFrame([_row(y, "otrygg_kvall", gv, g, share, 300)
+                          for y in (2020, 2021) for gv, g in groups])
+    frame["n"] = frame["n"].astype("Int64")
+    frame[["ci_low", "ci_high"]] = [low, high]
+    for ax in (charts.by_group(frame, year=2021), charts.by_area(frame, year=2021),
+               charts.trend(frame, group_var="sex")):
+        errorbars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        assert errorbars
+        for container in errorbars:
+            for segment in container.lines[2][0].get_segments():
+                assert (np.diff(segment, axis=0) >= 0).all()  # drawn low → high
+    alt = charts.alt_text(charts.by_group(frame, year=2021))
+    assert alt.startswith(f"Känner sig otrygg ute ensam sent en kväll, 2021: totalt "
+                          f"{round(share * 100)}\u00a0%")

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from trygghet import cli, pipeline
+from trygghet.appendix import write_appendix
 from trygghet.config import DEFAULT_SETTINGS, Project
 from trygghet.errors import TrygghetError
 from trygghet.estimate import (
@@ -38,7 +39,7 @@ from trygghet.indicators import INDICATORS
 from trygghet.schema import OTHER_AREA, canonical_columns
 from trygghet.suppress import Rules, protect
 from trygghet.weights import Design, rake
-from trygghet.writers import write_appendix, write_parquet
+from trygghet.writers import write_parquet
 
 R_SCRIPT = Path(__file__).parent / "r" / "reference.R"
 Z = 1.959963984540054

@@ -22,7 +22,7 @@ import pytest
 import yaml
 from helpers import EXPORT_HEADERS, mini_mapping, row, write_export
 
-from trygghet import cli, free_text, pipeline, report
+from trygghet import cli, free_text, pipeline, report_promises
 from trygghet.config import Project
 from trygghet.writers import FORMULA_PREFIXES, neutralise, neutralise_frame, write_csv
 
@@ -106,12 +106,12 @@ def test_write_csv_round_trip_keeps_numbers(tmp_path):
 
 
 def test_appendix_safety_net_catches_a_cell_the_code_forgot():
-    from trygghet.writers import _neutralise_workbook
+    from trygghet.writers import neutralise_workbook
 
     wb = openpyxl.Workbook()
     wb.active.append(["=1+1", -1.5, "@x", "ok", 3, "-"])
     assert wb.active["A1"].data_type == "f"  # openpyxl would store it as a formula
-    _neutralise_workbook(wb)
+    neutralise_workbook(wb)
     assert [c.value for c in wb.active[1]] == ["'=1+1", -1.5, "'@x", "ok", 3, "'-"]
     assert wb.active["A1"].data_type == "s"
 
@@ -239,7 +239,7 @@ def test_excel_appendix_has_no_formula_and_numbers_stay_numbers(hostile_project)
 def test_promises_csv_is_neutralised_and_reads_back(hostile_project):
     path = hostile_project / "data" / "processed" / "2020" / "promises.csv"
     assert dangerous_csv_cells(path) == []
-    table = report.load_follow_up(2020, project=Project(hostile_project))
+    table = report_promises.load_follow_up(2020, project=Project(hostile_project))
     first = table[table["inriktning"] == 1].iloc[0]
     # The file is guarded; the report (HTML, no formulas) shows the text as written.
     assert first["text"] == HOSTILE[0]

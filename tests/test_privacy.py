@@ -44,7 +44,7 @@ from bs4 import BeautifulSoup
 from helpers import REPO, SAMPLE_AREAS, SAMPLE_KEY, SAMPLE_REPORT_YEAR, SAMPLE_YEARS, write_notebook
 from pypdf import PdfReader
 
-from trygghet import clean, free_text, load, pipeline, privacy, render, report
+from trygghet import clean, free_text, load, pipeline, privacy, render, report_survey
 from trygghet.config import Project
 from trygghet.errors import TrygghetError
 from trygghet.mapping import load_mapping
@@ -727,7 +727,7 @@ def test_no_free_text_where_notebooks_read(sample_run):
             assert not [a for a in answers if a in text], path.name
         responses = pipeline.load_responses(project, year)
         assert not set(responses.columns) & set(free_text.FREE_TEXT)
-    rep = report.load_survey_report(SAMPLE_REPORT_YEAR, project=project)
+    rep = report_survey.load_survey_report(SAMPLE_REPORT_YEAR, project=project)
     for value in vars(rep).values():
         if isinstance(value, pd.DataFrame):
             assert not set(value.columns) & set(free_text.FREE_TEXT)

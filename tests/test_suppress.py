@@ -1,4 +1,4 @@
-"""Disclosure control: primary, reliability and secondary suppression; symbols; display."""
+"""Disclosure control: primary, reliability and secondary suppression; symbols."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from trygghet.errors import TrygghetError
 from trygghet.estimate import changes
-from trygghet.suppress import Rules, display_table, footnote, protect
+from trygghet.suppress import Rules, protect
 
 
 def table(ns, group_var="area", estimates=None, indicator="otrygg_kvall", kind="share",
@@ -145,19 +145,6 @@ def test_change_rows_follow_their_sides():
     assert np.isnan(row.loc["G0", "diff"]) and pd.isna(row.loc["G0", "significant"])
     assert not row.loc["G1", "suppressed"] and row.loc["G1", "symbol"] == "–"  # no change
     assert row.loc["G1", "significant"] == False  # noqa: E712 (pandas boolean)
-
-
-def test_display_uses_symbols_and_swedish_numbers():
-    t = protect(table([3, 40, 35, 1500], estimates=[0.5, 0.125, 0.3, 0.0]))
-    shown = display_table(t).set_index("group")
-    assert shown.loc["G0", "estimate"] == ".." and shown.loc["G0", "n"] == ".."
-    assert shown.loc["G1", "estimate"] == "12,5\u00a0%"
-    assert shown.loc["G3", "estimate"] == "–" and shown.loc["G3", "n"] == "1\u00a0500"
-    assert "0" not in shown.loc["G0"].tolist()
-    means = display_table(protect(table([100], kind="mean", estimates=[1.784])))
-    assert means.set_index("group").loc["G0", "estimate"] == "1,78"
-    assert footnote().startswith("Teckenförklaring: .. ")
-    assert "." in footnote(["."]) and "–" not in footnote(["."])
 
 
 # --- cell counts of a share ------------------------------------------------------

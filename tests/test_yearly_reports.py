@@ -170,7 +170,8 @@ def test_survey_notebook_in_english(sample, tmp_path):
                       for output in cell.get("outputs", [])
                       for value in output.get("data", {}).values())
     for english in ("Summary", "Problems in the neighbourhood", "Rowdy young people",
-                    "Woman", "Appendix: tables"):
+                    "Women", "Appendix: tables", "95% CI"):
         assert english in text, english
-    for swedish in ("Sammanfattning", "Bråkiga ungdomar", "Kvinna"):
+    # One word per group in charts and tables alike (tables said "Woman" before).
+    for swedish in ("Sammanfattning", "Bråkiga ungdomar", "Kvinna", "Woman", "\u00a0% KI"):
         assert swedish not in text, swedish

@@ -8,7 +8,9 @@ Years are never grouped (``2020``). This module does all of that by hand: the
 years too ("2 020").
 
 Every function takes ``language`` (``"sv"`` or ``"en"``); English output uses
-a decimal point, a comma as thousands separator and ``12.5%``.
+a decimal point, a comma as thousands separator and ``12.5%``. The words
+(months, "procentenheter", "och", what the symbols mean) are in
+:mod:`trygghet.vocabulary`.
 
 Rounding is half away from zero on the shortest decimal representation of the
 value (``percent(0.0125) == "1,3 %"``), as in published tables; Python's own
@@ -26,6 +28,8 @@ import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
+from .vocabulary import check_language, tr
+
 NBSP = "\u00a0"
 MINUS = "\u2212"
 EN_DASH = "\u2013"
@@ -35,34 +39,9 @@ MISSING = "."
 ZERO = EN_DASH
 SYMBOLS = (SUPPRESSED, MISSING, ZERO)
 
-# What each symbol means, for table and chart footnotes.
-SYMBOL_TEXT = {
-    "sv": {
-        SUPPRESSED: "redovisas inte: för få svar, röjanderisk eller för osäker skattning",
-        MISSING: "uppgift saknas (t.ex. frågan ställdes inte)",
-        ZERO: "noll",
-    },
-    "en": {
-        SUPPRESSED: "not shown: too few answers, disclosure risk or too uncertain",
-        MISSING: "data not available (e.g. the question was not asked)",
-        ZERO: "zero",
-    },
-}
-
-MONTHS = {
-    "sv": ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-           "september", "oktober", "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December"),
-}
-
-_SEPARATORS = {"sv": (",", NBSP), "en": (".", ",")}
-
-
-def _check_language(language: str) -> str:
-    if language not in _SEPARATORS:
-        raise ValueError(f"language must be 'sv' or 'en', not {language!r}")
-    return language
+# Typography of each report language (not words: those are in vocabulary.yml):
+# decimal separator, thousands separator, what comes between a number and "%".
+_LOCALE = {"sv": (",", NBSP, NBSP + "%"), "en": (".", ",", "%")}
 
 
 def is_missing(value) -> bool:
@@ -83,7 +62,7 @@ def _round(value: float, decimals: int) -> Decimal:
 
 def _digits(value: Decimal, decimals: int, language: str, group: bool) -> str:
     """Unsigned digits of ``value`` with the language's separators."""
-    point, sep = _SEPARATORS[language]
+    point, sep, _ = _LOCALE[language]
     text = f"{abs(value):.{decimals}f}"
     whole, _, frac = text.partition(".")
     # Swedish practice groups from four digits on (1 417); so does English.
@@ -123,7 +102,7 @@ def number(value, decimals: int = 0, *, language: str = "sv", sign: bool = False
     >>> number(-2.345, 2)
     '−2,35'
     """
-    _check_language(language)
+    check_language(language)
     if is_missing(value):
         return missing
     rounded = _round(value, decimals)
@@ -140,13 +119,12 @@ def year(value) -> str:
 def percent(share, decimals: int = 1, *, language: str = "sv", sign: bool = False,
             missing: str = MISSING) -> str:
     """A share in [0, 1] as per cent: ``percent(0.125) == "12,5 %"`` (U+00A0 before %)."""
-    _check_language(language)
+    check_language(language)
     if is_missing(share):
         return missing
     rounded = _round(Decimal(repr(float(share))) * 100, decimals)
     body = _digits(rounded, decimals, language, group=True)
-    unit = (NBSP + "%") if language == "sv" else "%"
-    return _signed(rounded, body, sign) + unit
+    return _signed(rounded, body, sign) + _LOCALE[language][2]
 
 
 def points(diff, decimals: int = 1, *, short: bool = False, language: str = "sv",
@@ -156,17 +134,13 @@ def points(diff, decimals: int = 1, *, short: bool = False, language: str = "sv"
     ``diff`` is the difference of the shares (0.023, not 2.3):
     ``points(0.023) == "+2,3 procentenheter"``, ``short=True`` gives ``"+2,3 pe"``.
     """
-    _check_language(language)
+    check_language(language)
     if is_missing(diff):
         return missing
     rounded = _round(Decimal(repr(float(diff))) * 100, decimals)
     body = _signed(rounded, _digits(rounded, decimals, language, group=True), sign)
-    if language == "sv":
-        unit = "pe" if short else ("procentenhet" if abs(rounded) == 1 else "procentenheter")
-    else:
-        unit = "pp" if short else ("percentage point" if abs(rounded) == 1
-                                   else "percentage points")
-    return body + NBSP + unit
+    unit = "points_short" if short else ("point" if abs(rounded) == 1 else "points")
+    return body + NBSP + tr(f"unit.{unit}", language)
 
 
 def change(diff, decimals: int = 1, *, language: str = "sv", missing: str = MISSING) -> str:
@@ -187,8 +161,7 @@ def interval(low, high, kind: str = "share", decimals: int = 1, *,
     if kind == "share":
         lo = percent(low, decimals, language=language)
         hi = percent(high, decimals, language=language)
-        unit = (NBSP + "%") if language == "sv" else "%"
-        return lo.removesuffix(unit) + EN_DASH + hi
+        return lo.removesuffix(_LOCALE[language][2]) + EN_DASH + hi
     return (number(low, decimals, language=language) + EN_DASH
             + number(high, decimals, language=language))
 
@@ -222,7 +195,7 @@ def date(value, style: str = "long", *, language: str = "sv") -> str:
     ``value`` may be a :class:`datetime.date`, a datetime, a pandas Timestamp
     or an ISO string.
     """
-    _check_language(language)
+    check_language(language)
     if is_missing(value):
         return MISSING
     if isinstance(value, str):
@@ -234,16 +207,57 @@ def date(value, style: str = "long", *, language: str = "sv") -> str:
     if style != "long":
         raise ValueError(f"style must be 'iso' or 'long', not {style!r}")
     # A no-break space keeps "31 mars" together at a line end.
-    return f"{value.day}{NBSP}{MONTHS[language][value.month - 1]} {value.year}"
+    return f"{value.day}{NBSP}{tr(f'month.{value.month}', language)} {value.year}"
 
 
 def join(items: Sequence[str], *, language: str = "sv") -> str:
     """``["a", "b", "c"]`` → ``"a, b och c"`` (``"a, b and c"``)."""
     items = [str(i) for i in items]
-    word = " och " if language == "sv" else " and "
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + word + items[-1]
+    return ", ".join(items[:-1]) + f" {tr('unit.and', language)} " + items[-1]
+
+
+def level(value, *, language: str = "sv") -> str:
+    """A confidence level as per cent with the decimals it needs: ``95 %``, ``97,5 %``."""
+    digits = Decimal(repr(float(value))).scaleb(2).normalize()
+    return percent(value, max(0, -digits.as_tuple().exponent), language=language)
+
+
+def lower_first(text: str, *, names: Sequence[str] = ()) -> str:
+    """``text`` with its first letter in lower case, the rest as written.
+
+    For a label inside a sentence: ``"Webbenkät via länk (Facebook)"`` →
+    ``"webbenkät via länk (Facebook)"``; :meth:`str.lower` would also
+    lower-case names of places and organisations. A text that begins with one
+    of ``names`` (the municipality, an area) keeps its capital:
+    ``lower_first("Trollhättans enkät", names=["Trollhättan"])``.
+    """
+    if any(name and text.startswith(name) for name in names):
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def upper_first(text: str) -> str:
+    """``text`` with its first letter in upper case, the rest as written.
+
+    Unlike :meth:`str.capitalize`, which lower-cases every other letter.
+    """
+    return text[:1].upper() + text[1:]
+
+
+_SYMBOL_NAMES = {SUPPRESSED: "suppressed", MISSING: "missing", ZERO: "zero"}
+
+
+def symbol_word(symbol: str, *, language: str = "sv") -> str:
+    """What a table symbol says, in a word or two: ``..`` → ``"redovisas inte"``."""
+    return tr(f"symbol.{_SYMBOL_NAMES[symbol]}", language)
+
+
+def symbol_text(symbol: str, *, language: str = "sv") -> str:
+    """What a table symbol means, for a footnote: ``"redovisas inte: för få svar, …"``."""
+    return tr(f"symbol_key.{_SYMBOL_NAMES[symbol]}", language,
+              word=symbol_word(symbol, language=language))
 
 
 # --- Matplotlib tick formatters ------------------------------------------------
@@ -258,13 +272,13 @@ def _func_formatter(func):
 
 def percent_formatter(decimals: int = 0, *, language: str = "sv"):
     """Tick labels for an axis of shares in [0, 1]: ``0 %``, ``25 %``, …"""
-    _check_language(language)
+    check_language(language)
     return _func_formatter(lambda x, pos=None: percent(x, decimals, language=language))
 
 
 def number_formatter(decimals: int = 1, *, language: str = "sv"):
     """Tick labels with decimal comma (and grouped thousands): ``1,5``, ``2 000``."""
-    _check_language(language)
+    check_language(language)
     return _func_formatter(lambda x, pos=None: number(x, decimals, language=language))
 
 
@@ -276,7 +290,8 @@ def year_formatter():
 
 
 __all__ = [
-    "NBSP", "MINUS", "EN_DASH", "SUPPRESSED", "MISSING", "ZERO", "SYMBOLS", "SYMBOL_TEXT",
+    "NBSP", "MINUS", "EN_DASH", "SUPPRESSED", "MISSING", "ZERO", "SYMBOLS",
     "is_missing", "number", "year", "percent", "points", "change", "index", "interval",
-    "estimate", "date", "join", "percent_formatter", "number_formatter", "year_formatter",
+    "estimate", "date", "join", "level", "lower_first", "upper_first", "symbol_word",
+    "symbol_text", "percent_formatter", "number_formatter", "year_formatter",
 ]

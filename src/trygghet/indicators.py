@@ -44,79 +44,47 @@ SAFE = ("Mycket trygg", "Ganska trygg")
 
 @dataclass(frozen=True)
 class Indicator:
-    """What an indicator is called, what it needs and how it is shown.
+    """What an indicator needs and how it is shown.
 
     ``kind`` is ``"share"`` (estimate in [0, 1], shown in per cent) or
-    ``"mean"`` (an index score on 0–6). ``questions`` are the canonical
-    questions it is computed from: if none of them was asked in a year the
-    indicator is *not available* that year (symbol ``.``).
+    ``"mean"`` (an index score on 0–6). ``theme`` groups indicators (a sheet
+    of the Excel appendix). ``questions`` are the canonical questions it is
+    computed from: if none of them was asked in a year the indicator is *not
+    available* that year (symbol ``.``). What it is called, in Swedish and
+    English, is in :mod:`trygghet.vocabulary` (``indicator.<name>``).
     """
 
     name: str
-    label: str
-    label_en: str
     theme: str
     kind: str
     questions: tuple[str, ...]
 
 
-# English names of the answer options that name indicators (reports in English).
-_EN = {
-    "Tidig morgon": "early morning", "Dagtid": "daytime", "Kväll": "evening",
-    "Natt": "night", "Aldrig": "never",
-    "Tillgänglighet": "Accessibility", "Våld utomhus": "Outdoor violence",
-    "Organiserad brottslighet": "Organised crime", "Mängdbrott": "Volume crime",
-    "Narkotika/dopning": "Drugs/doping", "Trafik": "Traffic",
-    "Nedskräpning/skadegörelse": "Litter/vandalism", "Annat": "Other",
-    "nedskräpning": "litter", "skadegörelse/klotter": "vandalism/graffiti",
-    "bråkiga ungdomar": "rowdy young people", "berusade personer": "drunk people",
-    "personer påverkade av narkotika": "people under the influence of drugs",
-    "öppen narkotikahandel": "open drug dealing",
-    "bilar som körs på ett störande sätt": "cars driven in a disturbing way",
-    "våld i offentlig miljö": "violence in public places",
-    "inbrott i bostäder": "burglary in homes", "stölder ur bilar": "theft from cars",
-    "otrygga platser (dålig belysning, buskage)": "unsafe places (poor lighting, bushes)",
-}
+#: The ``tid_*`` indicators and the time of day (answer option) each stands for.
+TIME_INDICATORS = {f"tid_{slug(t)}": t for t in UNSAFE_TIMES.levels}
+#: The ``prio_*`` indicators and the priority (answer option) each stands for.
+PRIORITY_INDICATORS = {f"prio_{slug(p)}": p for p in PRIORITIES.levels}
 
 
 def _build() -> dict[str, Indicator]:
     ind = [
-        Indicator("otrygg_kvall", "Känner sig otrygg ute ensam sent en kväll",
-                  "Feels unsafe out alone late in the evening", "Trygghet", "share",
-                  ("safe_evening",)),
-        Indicator("otrygg_dag", "Känner sig otrygg ute ensam dagtid",
-                  "Feels unsafe out alone in the daytime", "Trygghet", "share", ("safe_day",)),
-        Indicator("oro", "Oroar sig ofta för att utsättas för brott",
-                  "Often worries about crime", "Oro och avstående", "share", ("worry",)),
-        Indicator("avstatt", "Har ofta avstått från aktivitet p.g.a. oro för brott",
-                  "Often refrained from an activity for fear of crime", "Oro och avstående",
-                  "share", ("refrained",)),
-        Indicator("utsatt", "Utsatt för brott senaste 12 månaderna",
-                  "Victim of crime in the last 12 months", "Utsatthet", "share",
+        Indicator("otrygg_kvall", "Trygghet", "share", ("safe_evening",)),
+        Indicator("otrygg_dag", "Trygghet", "share", ("safe_day",)),
+        Indicator("oro", "Oro och avstående", "share", ("worry",)),
+        Indicator("avstatt", "Oro och avstående", "share", ("refrained",)),
+        Indicator("utsatt", "Utsatthet", "share",
                   tuple(q for q in QUESTIONS if q.startswith("victim_"))),
-        Indicator("problemindex", "Problemindex (0–6, egen beräkning)",
-                  "Problem index (0–6, own calculation)", "Index", "mean",
-                  tuple(f"problem_{k}" for k in PROBLEM_ITEMS)),
-        Indicator("trygghetsindex", "Trygghetsindex (0–6, egen beräkning)",
-                  "Insecurity index (0–6, own calculation)", "Index", "mean",
-                  ("safe_evening", "worry", "refrained")),
-        Indicator("fortroende_polis", "Stort förtroende för polisens trygghetsarbete",
-                  "High trust in the police's safety work", "Förtroende", "share",
-                  ("trust_police",)),
-        Indicator("fortroende_kommun", "Stort förtroende för kommunens trygghetsarbete",
-                  "High trust in the municipality's safety work", "Förtroende", "share",
-                  ("trust_municipality",)),
+        Indicator("problemindex", "Index", "mean", tuple(f"problem_{k}" for k in PROBLEM_ITEMS)),
+        Indicator("trygghetsindex", "Index", "mean", ("safe_evening", "worry", "refrained")),
+        Indicator("fortroende_polis", "Förtroende", "share", ("trust_police",)),
+        Indicator("fortroende_kommun", "Förtroende", "share", ("trust_municipality",)),
     ]
-    ind += [Indicator(f"tid_{slug(t)}", f"Mest otrygg: {t.lower()}",
-                      f"Most unsafe: {_EN.get(t, t)}", "Otrygga tider", "share",
-                      ("unsafe_times",)) for t in UNSAFE_TIMES.levels]
-    ind += [Indicator(f"prio_{slug(p)}", f"Vill prioritera: {p}",
-                      f"Wants prioritised: {_EN.get(p, p)}", "Prioriteringar", "share",
-                      ("priorities",)) for p in PRIORITIES.levels]
-    ind += [Indicator(f"stort_problem_{k}", f"Stort problem: {v}",
-                      f"Big problem: {_EN.get(v, v)}", "Problem i området", "share",
-                      (f"problem_{k}",))
-            for k, v in PROBLEM_ITEMS.items()]
+    ind += [Indicator(name, "Otrygga tider", "share", ("unsafe_times",))
+            for name in TIME_INDICATORS]
+    ind += [Indicator(name, "Prioriteringar", "share", ("priorities",))
+            for name in PRIORITY_INDICATORS]
+    ind += [Indicator(f"stort_problem_{k}", "Problem i området", "share", (f"problem_{k}",))
+            for k in PROBLEM_ITEMS]
     return {i.name: i for i in ind}
 
 

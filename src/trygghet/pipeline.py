@@ -313,10 +313,10 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     Swedish summary it prints.
     """
     from . import estimate as est
+    from .appendix import write_appendix
     from .config import load_settings
     from .provenance import provenance
     from .suppress import Rules, protect
-    from .writers import write_appendix
 
     settings = load_settings(project)
     rules = Rules.from_settings(settings)

@@ -83,7 +83,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import fmt
+from . import fmt, vocabulary
 from .indicators import INDICATORS
 
 NBSP = fmt.NBSP
@@ -405,10 +405,6 @@ def data_needed(promise: Promise) -> set[str]:
 
 # --- Small helpers for sentences ----------------------------------------------
 
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _value(x: float) -> str:
     """A count as an integer ("1 417"), anything else with one decimal."""
     return fmt.number(x, 0 if float(x).is_integer() else 1)
@@ -429,16 +425,10 @@ def _clean(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-# Why an estimate is not published (suppress.REASONS), inside a sentence.
-_HIDDEN_SV = {"disclosure": "för få svarande, röjanderisk",
-              "reliability": "för få svar för en säker skattning",
-              "secondary": "den skulle röja en annan dold uppgift",
-              "not_asked": "frågan ställdes inte"}
-
-
 def _why_hidden(reason: Any) -> str:
+    """Why an estimate is not published (suppress.REASONS), inside a Swedish sentence."""
     text = _note(reason)
-    return _HIDDEN_SV.get(text, text) or "för få svar"
+    return vocabulary.label("suppression_reason", text or "default")
 
 
 def _note(text: Any) -> str:
@@ -490,11 +480,12 @@ def _judge_trend(spec: IndicatorSpec, outcomes: Outcomes, want: int) -> Indicato
     from_year = "" if base == spec.year - 1 else f" år {base}"
     to_year = "" if base == spec.year - 1 else f" år {spec.year}"
     if a == b:
-        reason = f"{_cap(spec.label)} låg kvar på {_value(a)} både {base} och {spec.year}."
+        reason = (f"{fmt.upper_first(spec.label)} låg kvar på {_value(a)} både {base} och "
+                  f"{spec.year}.")
     else:
         verb = "ökade" if b > a else "minskade"
-        reason = (f"{_cap(spec.label)} {verb} från {_value(a)}{from_year} till {_value(b)}{to_year}"
-                  + (f" ({pct})" if pct else "") + ".")
+        reason = (f"{fmt.upper_first(spec.label)} {verb} från {_value(a)}{from_year} till "
+                  f"{_value(b)}{to_year}" + (f" ({pct})" if pct else "") + ".")
     met = (b - a) * want > 0
     return IndicatorResult(spec, Status.MET if met else Status.NOT_MET, reason, numbers)
 
@@ -699,7 +690,7 @@ def judge_survey(spec: IndicatorSpec, outcomes: Outcomes) -> IndicatorResult:
     ``generalisable``) allow no conclusion: *Underlag saknas*, with the reason.
     """
     year, base = spec.year, spec.params.get("compare_with") or spec.year - 1
-    label = _cap(spec.label)
+    label = fmt.upper_first(spec.label)
     numbers: dict[str, Any] = {"year_from": base, "year_to": year}
 
     def no_data(reason: str) -> IndicatorResult:
@@ -736,7 +727,7 @@ def judge_survey(spec: IndicatorSpec, outcomes: Outcomes) -> IndicatorResult:
         # Another break (a changed questionnaire, say): the estimation stage's note says which.
         note = _note(change.get("note"))
         return no_data(f"{both}, men ingen slutsats om förändring kan dras"
-                       + (f". {_cap(note)}." if note else
+                       + (f". {fmt.upper_first(note)}." if note else
                           ": undersökningen gjordes på olika sätt åren emellan (seriebrott)."))
     if change is not None and change.get("suppressed"):
         why = _why_hidden(change.get("suppression_reason"))
@@ -796,7 +787,8 @@ def format_follow_up(follow_up: FollowUp, width: int = 100) -> str:
                           for w, n in zip(wrapped, widths, strict=True)).rstrip()
                 for i in range(height)]
 
-    lines += [""] + row(("Nr", "Inriktning", "Status", "Motivering"))
+    lines += [""] + row(vocabulary.tr(f"column.{c}")
+                        for c in ("number", "commitment", "status", "reason"))
     lines.append("  ".join("-" * n for n in widths))
     for i, res in enumerate(follow_up.results):
         if i:

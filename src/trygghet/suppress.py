@@ -38,7 +38,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import fmt
 from .errors import TrygghetError
 from .fmt import MISSING, SUPPRESSED, ZERO
 
@@ -188,50 +187,3 @@ def _secondary(table: pd.DataFrame, masses: list[np.ndarray], reason: np.ndarray
                 total[g] += m[i]
                 is_short[g] = total[g] < rules.min_cell
     return reason
-
-
-# --- Display -------------------------------------------------------------------
-
-
-def display_table(table: pd.DataFrame,
-                  columns: tuple[str, ...] = ("n", "estimate", "ci_low", "ci_high"),
-                  language: str = "sv") -> pd.DataFrame:
-    """A copy of ``table`` with ``columns`` as display strings and the official symbols.
-
-    Shares (``kind == "share"``) print in per cent with one decimal
-    (``12,5 %``), means with two (``1,78``), counts grouped (``1 417``), all
-    through :mod:`trygghet.fmt`. A suppressed row shows ``..`` (``.`` when not
-    asked) in every one of ``columns``; a zero estimate shows ``–``. Nothing
-    suppressed is ever shown as 0.
-    """
-    out = table.copy()
-    kind = out["kind"] if "kind" in out.columns else pd.Series("share", index=out.index)
-    symbol = out["symbol"] if "symbol" in out.columns else pd.Series("", index=out.index)
-    for col in columns:
-        if col not in out.columns:
-            continue
-        texts = []
-        for value, k, sym in zip(out[col], kind, symbol, strict=True):
-            if sym in (SUPPRESSED, MISSING):
-                texts.append(sym)
-            elif col in ("n", "n_from", "n_to"):
-                texts.append(fmt.number(value, missing=SUPPRESSED, language=language))
-            elif col in ("estimate", "diff") and sym == ZERO:
-                texts.append(ZERO)
-            elif col == "diff" and k == "share":
-                texts.append(fmt.points(value, short=True, missing=SUPPRESSED,
-                                        language=language))
-            elif k == "share":
-                texts.append(fmt.percent(value, missing=SUPPRESSED, language=language))
-            else:
-                texts.append(fmt.number(value, 2, missing=SUPPRESSED, language=language))
-        out[col] = pd.Series(texts, index=out.index, dtype=object).astype(str)
-    return out
-
-
-def footnote(symbols: Any = None, language: str = "sv") -> str:
-    """The explanation of the symbols used (all three by default)."""
-    used = [s for s in (SUPPRESSED, MISSING, ZERO) if symbols is None or s in set(symbols)]
-    text = fmt.SYMBOL_TEXT[language]
-    head = "Teckenförklaring" if language == "sv" else "Symbols"
-    return f"{head}: " + "; ".join(f"{s} {text[s]}" for s in used) + "."

@@ -63,13 +63,14 @@ AGE_COLOR = PALETTE["green"]
 #: common colour vision deficiencies. Band *names* live in indices.yml.
 BAND_RAMP = ("#4C91C8", "#895FA2", "#AD3130", "#6F2230")
 
-#: Promise statuses: colour, symbol and English label. Order = display order.
+#: Promise statuses: colour and symbol. Order = display order. Their words, in
+#: both languages, are in vocabulary.yml (``status.*``).
 STATUSES = {
-    "Uppfyllt": {"color": "#1B7A4D", "symbol": "\u2713", "en": "Fulfilled"},
-    "Delvis uppfyllt": {"color": "#8C6D00", "symbol": "\u25d0", "en": "Partly fulfilled"},
-    "Ej uppfyllt": {"color": "#C03B26", "symbol": "\u2717", "en": "Not fulfilled"},
-    "Pågår": {"color": "#3D6FB6", "symbol": "\u2192", "en": "In progress"},
-    "Underlag saknas": {"color": "#6B6B6B", "symbol": "?", "en": "No data"},
+    "Uppfyllt": {"color": "#1B7A4D", "symbol": "\u2713"},
+    "Delvis uppfyllt": {"color": "#8C6D00", "symbol": "\u25d0"},
+    "Ej uppfyllt": {"color": "#C03B26", "symbol": "\u2717"},
+    "Pågår": {"color": "#3D6FB6", "symbol": "\u2192"},
+    "Underlag saknas": {"color": "#6B6B6B", "symbol": "?"},
 }
 STATUS_COLORS = {k: v["color"] for k, v in STATUSES.items()}
 

@@ -8,7 +8,9 @@
 * **Formula injection** (OWASP "CSV injection") — a text cell that begins with
   ``=``, ``+``, ``-``, ``@``, tab or carriage return is run as a formula by
   spreadsheet programs. Free text and area names come from the public, so every
-  such cell is prefixed with an apostrophe before it is written to CSV or XLSX.
+  such cell is prefixed with an apostrophe before it is written to CSV or XLSX
+  (:func:`neutralise_frame` for a table, :func:`neutralise_workbook` for an
+  openpyxl workbook such as :mod:`trygghet.appendix`'s).
 """
 
 from __future__ import annotations
@@ -135,196 +137,7 @@ def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
     return Path(path)
 
 
-# --- The Excel appendix (estimation stage) ------------------------------------------
-
-# Fixed document and zip timestamps: same tables, same bytes.
-APPENDIX_TIMESTAMP = (2000, 1, 1, 0, 0, 0)
-_GROUP_VARS_SV = {"total": "Totalt", "sex": "Kön", "age_group": "Ålder", "area": "Område",
-                  "relation": "Relation till området"}
-_ESTIMATE_TYPES_SV = {"weighted": "Vägd", "unweighted": "Ovägd (andel av de svarande)",
-                      "adjusted": "Justerad (modellbaserad)"}
-_CI_METHODS_SV = {"wilson": "Wilson (effektivt n)", "logit": "Logit", "beta": "Korn–Graubard",
-                  "t": "t-fördelning"}
-
-
-def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
-                   notes: list[str] | tuple[str, ...] = (),
-                   changes: pd.DataFrame | None = None, level: float = 0.95) -> Path:
-    """Write the analysts' Excel appendix: one sheet per indicator theme.
-
-    ``estimates`` is the *published* estimates table (through
-    ``suppress.protect``). Headers are Swedish; numbers are numbers (shares in
-    per cent, one decimal shown; means on 0–6 with two); a suppressed cell
-    holds its symbol (``..``, ``.``; a zero estimate ``–``) and each sheet ends
-    with a footnote explaining the symbols. Text cells are formula-neutralised,
-    all at once when the workbook is complete (:func:`_neutralise_workbook`).
-    The workbook's created/modified dates and the zip entries' timestamps are
-    fixed, so the same tables give the same bytes.
-    """
-    import io
-    import re
-    import zipfile
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    from .indicators import INDICATORS
-    from .provenance import summary
-    from .suppress import footnote
-
-    made_with = summary()
-
-    pct = f"{100 * level:g}".replace(".", ",") + "\u00a0%"
-    low_head, high_head = f"Nedre gräns ({pct} KI)", f"Övre gräns ({pct} KI)"
-    wb = Workbook()
-    about = wb.active
-    about.title = "Om tabellerna"
-    bold = Font(bold=True)
-    about.append([title])
-    about["A1"].font = Font(bold=True, size=14)
-    about.append([])
-    for line in notes:
-        about.append([line])
-    about.append([])
-    about.append([footnote()])
-    about.append([])
-    about.append([f"Framställt med {made_with}"])  # provenance: code and library versions
-    about.column_dimensions["A"].width = 110
-
-    themes: dict[str, list[str]] = {}
-    for name, ind in INDICATORS.items():
-        themes.setdefault(ind.theme, []).append(name)
-    for theme, names in themes.items():
-        rows = estimates[estimates["indicator"].isin(names)]
-        if rows.empty:
-            continue
-        rows = rows.assign(_i=rows["indicator"].map({n: i for i, n in enumerate(names)}))
-        rows = rows.sort_values("_i", kind="stable")
-        ws = wb.create_sheet(_sheet_name(theme))
-        kinds = set(rows["kind"])
-        value_head = ("Andel (%)" if kinds == {"share"} else "Medelvärde (0–6)"
-                      if kinds == {"mean"} else "Värde (andel i %, index 0–6)")
-        ws.append([f"{theme} – {title}"])
-        ws["A1"].font = Font(bold=True, size=12)
-        ws.append([])
-        header = ["Indikator", "Indikatornamn", "Redovisningsgrupp", "Grupp", "Skattning",
-                  "Antal svarande", value_head, "Standardfel", low_head, high_head,
-                  "KI-metod", "Nivå", "Anmärkning"]
-        ws.append(header)
-        for cell in ws[3]:
-            cell.font = bold
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        used = set()
-        row = 3
-        for r in rows.itertuples(index=False):
-            symbol = r.symbol
-            used.add(symbol)
-            scale = 100.0 if r.kind == "share" else 1.0
-            fmt_value = "0.0" if r.kind == "share" else "0.00"
-            fmt_se = "0.00" if r.kind == "share" else "0.000"
-
-            def num(value, symbol=symbol, scale=scale):
-                return _number_cell(value, symbol, scale)
-
-            estimate = "–" if symbol == "–" else num(r.estimate)
-            n = symbol if symbol in ("..", ".") else (".." if pd.isna(r.n) else int(r.n))
-            kind_sv = _ESTIMATE_TYPES_SV.get(r.estimate_type, r.estimate_type)
-            if r.kind == "mean":  # an index is a mean, not a share, of the respondents
-                kind_sv = kind_sv.replace("andel av", "medelvärde för")
-            ws.append([
-                INDICATORS[r.indicator].label, r.indicator,
-                _GROUP_VARS_SV.get(r.group_var, str(r.group_var)), str(r.group), kind_sv,
-                n, estimate, num(r.se), num(r.ci_low), num(r.ci_high),
-                _CI_METHODS_SV.get(r.ci_method, r.ci_method), r.band or "", r.note or "",
-            ])
-            row += 1
-            ws.cell(row, 6).number_format = "#,##0"
-            ws.cell(row, 7).number_format = fmt_value
-            for col in (8,):
-                ws.cell(row, col).number_format = fmt_se
-            for col in (9, 10):
-                ws.cell(row, col).number_format = fmt_value
-            for col in (6, 7, 8, 9, 10):
-                if isinstance(ws.cell(row, col).value, str):
-                    ws.cell(row, col).alignment = Alignment(horizontal="right")
-        ws.append([])
-        ws.append([footnote(used | {"..", "."})])
-        ws.append(["Andelar och deras gränser i procent, standardfel i procentenheter; "
-                   "index på skalan 0–6 (egen beräkning)."])
-        for col, width in zip("ABCDEFGHIJKLM", (44, 22, 20, 18, 26, 10, 12, 11, 12, 12, 18, 14,
-                                                  60), strict=True):
-            ws.column_dimensions[col].width = width
-        ws.freeze_panes = "A4"
-
-    if changes is not None and not changes.empty:
-        ws = wb.create_sheet("Förändringar")
-        ws.append([f"Förändring mellan åren – {title}"])
-        ws["A1"].font = Font(bold=True, size=12)
-        ws.append([])
-        ws.append(["Indikator", "Indikatornamn", "Redovisningsgrupp", "Grupp", "Från år",
-                   "Till år", "Värde från", "Värde till", "Skillnad", low_head, high_head,
-                   "Statistiskt säkerställd", "Seriebrott",
-                   "Anmärkning"])
-        for cell in ws[3]:
-            cell.font = bold
-        row = 3
-        for r in changes.itertuples(index=False):
-            scale = 100.0 if r.kind == "share" else 1.0
-
-            def cnum(value, symbol=r.symbol, scale=scale):
-                return _number_cell(value, symbol, scale)
-
-            sig = r.significant
-            ws.append([INDICATORS[r.indicator].label if r.indicator in INDICATORS
-                       else r.indicator, r.indicator,
-                       _GROUP_VARS_SV.get(r.group_var, str(r.group_var)),
-                       str(r.group), int(r.year_from), int(r.year_to),
-                       cnum(r.estimate_from), cnum(r.estimate_to), cnum(r.diff),
-                       cnum(r.ci_low), cnum(r.ci_high),
-                       "." if sig is None or sig is pd.NA else ("Ja" if sig else "Nej"),
-                       "Ja" if r.series_break else "Nej", r.note or ""])
-            row += 1
-            for col in (7, 8, 9, 10, 11):
-                ws.cell(row, col).number_format = "0.0" if r.kind == "share" else "0.00"
-        ws.append([])
-        ws.append([footnote()])
-        ws.append(["Skillnader mellan andelar i procentenheter. Seriebrott: ingen slutsats om "
-                   "förändring kan dras."])
-        ws.freeze_panes = "A4"
-
-    _neutralise_workbook(wb)
-    wb.properties.creator = "trygghet"
-    wb.properties.description = made_with
-    buf = io.BytesIO()
-    wb.save(buf)
-    y, mo, d, h, mi, sec = APPENDIX_TIMESTAMP
-    stamp = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{sec:02d}Z"
-    out = io.BytesIO()
-    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
-                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
-            fixed = zipfile.ZipInfo(info.filename, date_time=APPENDIX_TIMESTAMP)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            dst.writestr(fixed, data)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(out.getvalue())
-    return Path(path)
-
-
-def _number_cell(value: Any, symbol: str, scale: float) -> Any:
-    """A number for a table cell (times ``scale``), or the row's symbol, or ``..``."""
-    if symbol in ("..", "."):
-        return symbol
-    if value is None or value is pd.NA or value != value:
-        return ".."
-    return float(value) * scale
-
-
-def _neutralise_workbook(wb) -> None:
+def neutralise_workbook(wb) -> None:
     """Neutralise every text cell of every sheet, once the workbook is complete.
 
     One pass over the finished workbook rather than a call at each cell: a
@@ -337,10 +150,3 @@ def _neutralise_workbook(wb) -> None:
             for cell in cells:
                 if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
                     cell.value = neutralise(cell.value)
-
-
-def _sheet_name(text: str) -> str:
-    """An Excel sheet name: at most 31 characters, none of ``[]:*?/\\``."""
-    for ch in "[]:*?/\\":
-        text = text.replace(ch, "-")
-    return text[:31]

@@ -13,24 +13,13 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from .. import fmt, provenance
-from ..errors import TrygghetError
+from .. import fmt, provenance, vocabulary
+from ..vocabulary import LANGUAGES, check_language
 
 DOCUMENT_MIME = "application/vnd.trygghet.document+json"
 
-# Words of the page furniture, by report language.
-TEXT = {
-    "sv": {"contents": "Innehåll", "page": "Sida", "of": "av",
-           "synthetic": "Syntetiska exempeldata",
-           "synthetic_long": "Rapporten bygger på syntetiska (påhittade) exempeldata och "
-                             "beskriver inte verkliga förhållanden.",
-           "published": "Publicerad"},
-    "en": {"contents": "Contents", "page": "Page", "of": "of",
-           "synthetic": "Synthetic sample data",
-           "synthetic_long": "This report is based on synthetic (made-up) sample data and "
-                             "does not describe real conditions.",
-           "published": "Published"},
-}
+# Words of the page furniture, by report language (vocabulary.yml: page.*).
+TEXT = {language: vocabulary.words("page", language) for language in LANGUAGES}
 
 
 def document_info(title: str, *, subtitle: str | None = None,
@@ -70,8 +59,7 @@ def document_info(title: str, *, subtitle: str | None = None,
     -------
     The information as a dict (also what the output holds).
     """
-    if language not in TEXT:
-        raise TrygghetError(f"okänt språk '{language}'", hint="använd 'sv' eller 'en'")
+    check_language(language)
     if date is None:
         date = _today()
     if isinstance(organisation, str):

@@ -20,6 +20,7 @@ from typing import Any
 
 from .. import fmt
 from ..errors import TrygghetError
+from ..vocabulary import check_language
 from .document import DOCUMENT_MIME, TEXT
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -207,8 +208,7 @@ def to_html(ipynb, *, language: str | None = None) -> str:
     info = _take_document_info(nb)
     params = nb.metadata.get("papermill", {}).get("parameters", {}) or {}
     language = language or info.get("language") or params.get("language") or "sv"
-    if language not in TEXT:
-        raise TrygghetError(f"okänt språk '{language}'", file=name, hint="använd 'sv' eller 'en'")
+    check_language(language, file=name)
     if not info.get("title"):
         info["title"] = _title_from_markdown(nb) or (path.stem if path else "Rapport")
         _drop_title_heading(nb, info["title"])

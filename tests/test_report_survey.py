@@ -1,12 +1,11 @@
-"""Report content: key messages, method text and tables from hand-made estimates."""
+"""The survey report's text: key messages and method text from hand-made estimates."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from trygghet import report
+from trygghet import report_survey as report
 from trygghet.mapping import Design
 from trygghet.suppress import Rules
 
@@ -23,19 +22,21 @@ def row(indicator, estimate, se=0.01, group_var="total", group="Totalt", n=500, 
             "symbol": kw.get("symbol", "")}
 
 
-def make_report(rows, *, sampling="probability", changes=None, years=(2020,)):
+def make_report(rows, *, sampling="probability", changes=None, years=(2020,), level=0.95,
+                language="sv", mode=None):
     est = pd.DataFrame(rows)
     est["n"] = est["n"].astype("Int64")
-    design = Design(sampling=sampling, sent=2000 if sampling == "probability" else None)
+    design = Design(sampling=sampling, sent=2000 if sampling == "probability" else None,
+                    mode=mode)
     return report.SurveyReport(
         year=2020, years=list(years), municipality="Exempelby", police_area="LPO Test",
-        language="sv", area=None, rules=Rules(), synthetic=True, design=design,
+        language=language, area=None, rules=Rules(), synthetic=True, design=design,
         title="Trygghetsmätning 2020", estimates=est,
         changes=changes if changes is not None else pd.DataFrame(),
         weighting={"weighting": {"kish_n_eff": 900.0, "deff": 1.2}},
         cleaning={"rows_in": 1100, "rows_clean": 1000, "rows_quarantined": 80,
                   "duplicates_removed": 20},
-        designs={2019: Design(sampling="opt_in"), 2020: design})
+        designs={2019: Design(sampling="opt_in"), 2020: design}, level=level)
 
 
 BASE = [
@@ -108,34 +109,6 @@ def test_method_text_by_design():
     assert "felmarginal" in opt and "konfidensintervall" not in opt
 
 
-def test_table_html_is_accessible_and_explains_symbols():
-    frame = pd.DataFrame({"Grupp": ["Totalt", "Män"], "Skattning": [f"30{NB}%", ".."],
-                          "_section": ["Totalt", "Kön"]})
-    html = report.table_html(frame, "Otrygga <kväll>", numeric=["Skattning"])
-    assert "<caption>Otrygga &lt;kväll&gt;</caption>" in html
-    assert '<th scope="col" class="num">Skattning</th>' in html
-    assert '<th scope="row">Män</th><td class="num">..</td>' in html
-    assert '<th scope="rowgroup" colspan="2">Kön</th>' in html
-    assert "Teckenförklaring: .." in html
-
-
-def test_status_badge_has_symbol_and_word():
-    frame = pd.DataFrame({"Nr": ["1"], "Status": ["Ej uppfyllt"]})
-    html = report.table_html(frame, "Status", status=["Status"])
-    assert "✗ Ej uppfyllt</span>" in html and "background-color:" in html
-
-
-@pytest.mark.parametrize("language", ["sv", "en"])
-def test_indicator_table_keeps_symbols(language):
-    rows = [*BASE, dict(row("otrygg_kvall", np.nan, group_var="area", group="Liten", n=None),
-                        suppressed=True, symbol="..")]
-    rep = make_report(rows)
-    rep.language = language
-    table = report.indicator_table(rep, "otrygg_kvall")
-    small = table[table.iloc[:, 0] == "Liten"].iloc[0]
-    assert list(small.iloc[1:4]) == ["..", "..", ".."]
-
-
 # --- an area report -----------------------------------------------------------------
 
 AREA_ROWS = BASE + [
@@ -174,7 +147,7 @@ def test_an_area_report_leads_with_its_own_area():
                        f"(35{NB}%).")
     assert report.area_messages(area_report(area="Norr"))[0].endswith(
         "högst av kommunens 3 områden.")
-    assert [report._rank_text(r, 12, "sv") for r in (1, 2, 6, 11, 12)] == [
+    assert [report.rank_text(r, 12, "sv") for r in (1, 2, 6, 11, 12)] == [
         "högst av kommunens 12 områden", "näst högst av kommunens 12 områden",
         "plats 6 av kommunens 12 områden, räknat från den högsta andelen",
         "näst lägst av kommunens 12 områden", "lägst av kommunens 12 områden"]
@@ -188,13 +161,72 @@ def test_ranked_rows_of_one_group_largest_first_suppressed_last():
     assert report.ranked_rows(area_report(), "stort_problem_")["indicator"].empty
 
 
-def test_english_names_of_every_indicator_and_group():
-    """A report in English names indicators and groups in English (no Swedish left)."""
-    from trygghet.indicators import INDICATORS
+# --- the confidence level and the words (issue 12) -------------------------------------
 
-    for name, ind in INDICATORS.items():
-        assert not set("åäöÅÄÖ") & set(ind.label_en), (name, ind.label_en)
+def test_the_configured_level_is_the_level_stated():
+    """``estimation.level: 0.90`` publishes 90 % intervals; the text must say 90 %."""
+    rep = make_report(BASE, level=0.90)
+    msgs, method = report.key_messages(rep), report.method_text(rep)
+    assert f"(90{NB}% KI 28–32{NB}%)" in msgs[0]
+    assert f"Alla andelar redovisas med 90{NB}% konfidensintervall." in method
+    assert "95" not in msgs[0] + method
+    english = report.key_messages(make_report(BASE, level=0.90, language="en"))
+    assert english[0].endswith("(90% CI 28–32%).")
+
+
+def test_english_messages_and_method_use_english_words_only():
+    rep = make_report(BASE, language="en")
+    msgs = report.key_messages(rep)
+    assert msgs[0] == ("30% of residents (aged 16–84) feel unsafe walking alone late in the "
+                       "evening in their neighbourhood (95% CI 28–32%).")
+    assert msgs[1] == ("Women feel unsafe more often than men: 40% compared with 20%. "
+                       "The difference is statistically significant.")
+    text = (" ".join(msgs) + report.method_text(rep)).replace("Söder", "")  # a name stays
+    assert not set("åäöÅÄÖ") & set(text), text
+
+
+def test_names_keep_their_capitals_inside_a_sentence():
+    """The survey's own words are lower-cased at the first letter only: "Facebook" stays."""
+    rep = make_report(BASE, sampling="opt_in", mode="Webbenkät via länk (Facebook, Trollhättan)")
+    assert "(webbenkät via länk (Facebook, Trollhättan))" in report.method_text(rep)
     rep = make_report(BASE)
-    rep.language = "en"
-    table = report.appendix_table(rep, ["otrygg_kvall"])
-    assert list(table.iloc[:, 0])[:3] == ["Total", "Woman", "Man"]
+    cover = report.cover(rep)
+    assert cover["title"] == "Trygghet i Exempelby 2020"
+    assert cover["subtitle"] == "Resultat från trygghetsmätning 2020"
+    rep.title = "Exempelbys trygghetsmätning 2020"
+    assert report.cover(rep)["subtitle"] == "Resultat från Exempelbys trygghetsmätning 2020"
+    rep.design = Design(sampling="probability", sent=2000, population="Norr och Söder, 16–84 år")
+    assert "(Norr och Söder, 16–84 år)" in report.method_text(rep)
+
+
+def test_a_project_at_90_percent_publishes_90_percent_everywhere(sample_run, tmp_path):
+    """End to end: ``estimation.level: 0.90`` in config/trygghet.yml → narrower intervals,
+    and every text, heading and chart note of the report says 90 %."""
+    import shutil
+
+    import yaml
+
+    from trygghet import charts, tables
+    from trygghet.cli import main
+    from trygghet.config import Project
+
+    root = tmp_path / "p"
+    for part in ("config", "data/raw", "data/reference", "data/processed"):
+        shutil.copytree(sample_run / part, root / part)
+    settings_file = root / "config" / "trygghet.yml"
+    settings = yaml.safe_load(settings_file.read_text(encoding="utf-8"))
+    settings["estimation"]["level"] = 0.90
+    settings_file.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    for year in (2019, 2020):
+        assert main(["--root", str(root), "estimate", "--year", str(year)]) == 0
+
+    rep = report.load_survey_report(2020, project=Project(root))
+    wide = report.load_survey_report(2020, project=Project(sample_run)).value("otrygg_kvall")
+    head = rep.value("otrygg_kvall")
+    assert rep.level == 0.90 and head["ci_high"] - head["ci_low"] < wide["ci_high"] - wide["ci_low"]
+    assert f"(90{NB}% KI " in report.key_messages(rep)[0]
+    assert f"med 90{NB}% konfidensintervall" in report.method_text(rep)
+    assert f"90{NB}% KI" in tables.indicator_table(rep, "otrygg_kvall").columns
+    ax = charts.by_group(rep.estimates, year=2020)
+    notes = " ".join(t.get_text() for t in ax.texts)
+    assert f"Felstaplarna visar 90{NB}% konfidensintervall." in notes
