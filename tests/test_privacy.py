@@ -424,15 +424,15 @@ def test_an_answer_in_a_chart_is_found(tmp_path):
 
 
 def test_common_words_an_answer_shares_with_the_report_do_not_block_it(tmp_path):
-    """Four words in a row are common Swedish: an answer that says "… när det är mörkt"
-    must not stop a report whose notebook says "Otryggheten är störst när det är mörkt
-    ute". Text the analyst or the toolkit wrote is public; a leak is still found by the
+    """Four words in a row are common Swedish: an answer that says "… när bussen är sen"
+    must not stop a report whose notebook says "Många väntar vid hållplatsen när bussen är
+    sen". (The words must not be the toolkit's own, which are always public.) Text the analyst or the toolkit wrote is public; a leak is still found by the
     answer's own words, and a quote of eight words is refused even if every four-word
     run of it is public."""
-    answer = "Äldre känner sig otrygga att gå till affären när det är mörkt."
-    notebook = "say('Otryggheten är störst när det är mörkt ute: på kvällen och natten.')"
+    answer = "Äldre känner sig otrygga att gå till affären när bussen är sen."
+    notebook = "say('Många väntar vid hållplatsen när bussen är sen på kvällen och natten.')"
     page = tmp_path / "r.html"
-    page.write_text("<p>Otryggheten är störst när det är mörkt ute: på kvällen.</p>",
+    page.write_text("<p>Många väntar vid hållplatsen när bussen är sen på kvällen.</p>",
                     encoding="utf-8")
     with pytest.raises(TrygghetError):   # without the notebook's text as public text
         free_text.check_published([answer], [page])
@@ -443,12 +443,12 @@ def test_common_words_an_answer_shares_with_the_report_do_not_block_it(tmp_path)
     question.write_text("<p>Hur trygg eller otrygg känner du dig</p>", encoding="utf-8")
     free_text.check_published([echo], [question])
     # A leak beside public words is found by the answer's own words.
-    page.write_text("<p>ÄLDRE KÄNNER SIG OTRYGGA ATT GÅ TILL AFFÄREN när det är mörkt</p>",
+    page.write_text("<p>ÄLDRE KÄNNER SIG OTRYGGA ATT GÅ TILL AFFÄREN när bussen är sen</p>",
                     encoding="utf-8")
     with pytest.raises(TrygghetError):
         free_text.check_published([answer], [page], public=[notebook])
     # A quote made of public text is still a quote.
-    quote = "Otryggheten är störst när det är mörkt ute: på kvällen och natten, ingen bryr sig"
+    quote = "Många väntar vid hållplatsen när bussen är sen på kvällen och natten, ingen bryr sig"
     page.write_text(f"<p>{quote}</p>", encoding="utf-8")
     with pytest.raises(TrygghetError):
         free_text.check_published([quote], [page], public=[notebook])
