@@ -23,12 +23,8 @@ from trygghet import cli, pipeline
 from trygghet.config import DEFAULT_SETTINGS, Project
 from trygghet.errors import TrygghetError
 from trygghet.estimate import (
-    CHANGE_COLUMNS,
-    ESTIMATE_COLUMNS,
-    changes,
     effective_n,
     estimate,
-    estimate_survey,
     korn_graubard_interval,
     logit_interval,
     t_quantile,
@@ -37,7 +33,8 @@ from trygghet.estimate import (
 from trygghet.indicators import INDICATORS
 from trygghet.schema import OTHER_AREA, canonical_columns
 from trygghet.suppress import Rules, protect
-from trygghet.weights import Design, rake
+from trygghet.survey import CHANGE_COLUMNS, ESTIMATE_COLUMNS, changes, estimate_survey
+from trygghet.weights import WeightedDesign, rake
 from trygghet.writers import write_appendix, write_parquet
 
 R_SCRIPT = Path(__file__).parent / "r" / "reference.R"
@@ -555,7 +552,7 @@ def r_reference(tmp_path_factory):
     margins = ["sex:age_group", "area"]
     designs = {"raked": rake(df, pop, margins).design,
                "raked_base": rake(df, pop, margins, base_weights=w0).design,
-               "uncalibrated": Design.weighted(w0)}
+               "uncalibrated": WeightedDesign.weighted(w0)}
     dirs = {"raked": _r_case(root, "raked", df, values, margins, pop),
             "raked_base": _r_case(root, "raked_base", df, values, margins, pop, w0),
             "uncalibrated": _r_case(root, "uncalibrated", df, values, [], pop, w0)}

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from trygghet import report
-from trygghet.mapping import Design
+from trygghet.mapping import SamplingDesign
 from trygghet.suppress import Rules
 
 NB = "\u00a0"
@@ -26,7 +26,7 @@ def row(indicator, estimate, se=0.01, group_var="total", group="Totalt", n=500, 
 def make_report(rows, *, sampling="probability", changes=None, years=(2020,)):
     est = pd.DataFrame(rows)
     est["n"] = est["n"].astype("Int64")
-    design = Design(sampling=sampling, sent=2000 if sampling == "probability" else None)
+    design = SamplingDesign(sampling=sampling, sent=2000 if sampling == "probability" else None)
     return report.SurveyReport(
         year=2020, years=list(years), municipality="Exempelby", police_area="LPO Test",
         language="sv", area=None, rules=Rules(), synthetic=True, design=design,
@@ -35,7 +35,7 @@ def make_report(rows, *, sampling="probability", changes=None, years=(2020,)):
         weighting={"weighting": {"kish_n_eff": 900.0, "deff": 1.2}},
         cleaning={"rows_in": 1100, "rows_clean": 1000, "rows_quarantined": 80,
                   "duplicates_removed": 20},
-        designs={2019: Design(sampling="opt_in"), 2020: design})
+        designs={2019: SamplingDesign(sampling="opt_in"), 2020: design})
 
 
 BASE = [

@@ -11,7 +11,7 @@ import pytest
 
 from trygghet.config import DEFAULT_SETTINGS
 from trygghet.errors import TrygghetError
-from trygghet.weights import Design, check_population, ipf, kish, rake
+from trygghet.weights import WeightedDesign, check_population, ipf, kish, rake
 
 SEXES = ["Kvinna", "Man"]
 AGES = ["16–24", "25–44", "45–64", "65–79", "80+"]
@@ -247,9 +247,9 @@ def test_settings_defaults_match_r_reference():
 
 
 def test_design_helpers():
-    d = Design.weighted([1.0, 2.0, 3.0])
+    d = WeightedDesign.weighted([1.0, 2.0, 3.0])
     assert d.n == 3 and not d.calibrated and np.array_equal(d.weights, [1, 2, 3])
     assert kish(np.array([1.0, 1.0, 1.0, 1.0])) == 4
     assert kish(np.array([1.0, 3.0])) == pytest.approx(16 / 10)
     with pytest.raises(TrygghetError):
-        Design.weighted([1.0, np.nan])
+        WeightedDesign.weighted([1.0, np.nan])

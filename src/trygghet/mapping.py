@@ -70,7 +70,7 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Design:
+class SamplingDesign:
     """How the sample was drawn; it decides what the report may claim."""
 
     sampling: str  # "opt_in" or "probability"
@@ -109,7 +109,7 @@ class SurveyMapping:
     year: int
     title: str
     source: Source
-    design: Design
+    design: SamplingDesign
     columns: dict[str, str | Multi]
     areas: dict[str, Area]
     labels: dict[str, dict[str, str | None]] = field(default_factory=dict)
@@ -191,7 +191,7 @@ def _parse_date(path: Path, where: str, value: Any) -> date:
         raise _fail(path, where, f"ogiltigt datum '{value}'", "skriv datum som ÅÅÅÅ-MM-DD") from err
 
 
-def _design(path: Path, raw: Any) -> Design:
+def _design(path: Path, raw: Any) -> SamplingDesign:
     d = _as_dict(path, "design", raw)
     _unknown_keys(path, "design.", d, DESIGN_KEYS)
     sampling = d.get("sampling")
@@ -214,7 +214,7 @@ def _design(path: Path, raw: Any) -> Design:
         period = tuple(_parse_date(path, "design.period", v) for v in p)
         if period[1] < period[0]:
             raise _fail(path, "design.period", "slutdatum före startdatum")
-    return Design(sampling=sampling, sent=sent, population=d.get("population"), period=period,
+    return SamplingDesign(sampling=sampling, sent=sent, population=d.get("population"), period=period,
                   mode=d.get("mode"), note=d.get("note"))
 
 

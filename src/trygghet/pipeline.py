@@ -193,7 +193,7 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     ``reports/<year>/tabeller_<year>.xlsx``. Returns the Swedish summary it
     prints.
     """
-    from . import estimate as est
+    from . import survey as est
     from .config import load_settings
     from .suppress import Rules, protect
     from .writers import write_appendix

@@ -33,13 +33,13 @@ from . import fmt, promise_files
 from .config import Project, load_settings
 from .errors import TrygghetError
 from .indicators import INDICATORS
-from .mapping import Design, load_mapping
+from .mapping import SamplingDesign, load_mapping
 from .suppress import Rules, display_table, footnote, protect
+from .survey import differ
 from .writers import restore
 
 LANGUAGES = ("sv", "en")
 PRIMARY = ("weighted", "unweighted")  # the estimate a report leads with, by design
-Z95 = 1.959963984540054
 
 
 def narrator(language: str) -> Callable[..., None]:
@@ -86,14 +86,14 @@ class SurveyReport:
     area: str | None
     rules: Rules
     synthetic: bool
-    design: Design
+    design: SamplingDesign
     title: str
     estimates: pd.DataFrame
     changes: pd.DataFrame
     weighting: dict
     cleaning: dict
     crimes: pd.DataFrame | None = None
-    designs: dict[int, Design] = field(default_factory=dict)
+    designs: dict[int, SamplingDesign] = field(default_factory=dict)
 
     @property
     def probability(self) -> bool:
@@ -183,16 +183,6 @@ def _published(row) -> bool:
     return row is not None and not row["suppressed"] and pd.notna(row["estimate"])
 
 
-def _differ(a, b) -> bool:
-    """Whether two disjoint groups' estimates differ at the 5 % level.
-
-    Treats the groups as independent (SE = √(SE₁² + SE₂²)); for disjoint
-    domains of one sample the covariance is close to zero.
-    """
-    se = np.hypot(a["se"], b["se"])
-    return bool(np.isfinite(se) and se > 0 and abs(a["estimate"] - b["estimate"]) > Z95 * se)
-
-
 def key_messages(rep: SurveyReport) -> list[str]:
     """Three to five key messages for the *Sammanfattning*, computed from the figures.
 
@@ -223,9 +213,9 @@ def key_messages(rep: SurveyReport) -> list[str]:
     if _published(women) and _published(men) and women["estimate"] > men["estimate"]:
         sure = ""
         if rep.probability:
-            sure = (" Skillnaden är statistiskt säkerställd." if _differ(women, men) else
+            sure = (" Skillnaden är statistiskt säkerställd." if differ(women, men) else
                     " Skillnaden är inte statistiskt säkerställd.") if sv else \
-                (" The difference is statistically significant." if _differ(women, men) else
+                (" The difference is statistically significant." if differ(women, men) else
                  " The difference is not statistically significant.")
         msgs.append(f"Kvinnor känner sig oftare otrygga än män: {_share(women, lang)} jämfört "
                     f"med {_share(men, lang)}.{sure}" if sv else

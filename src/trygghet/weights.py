@@ -21,7 +21,7 @@ Raking only ever multiplies weights by per-level factors, so every weight is
 the row's margin levels). The passes therefore run on the small cell table
 (e.g. 10 × 13 cells), not on the rows: a million rows rake in milliseconds.
 
-For the variance, :class:`Design` keeps what R's ``svyrecvar`` uses after
+For the variance, :class:`WeightedDesign` keeps what R's ``svyrecvar`` uses after
 ``rake()``: for every margin, the weights stored when that margin was
 post-stratified in the last pass (``attr(margin, "weights")`` in R). See
 ``estimate.py`` for how they enter the linearised variance.
@@ -54,7 +54,7 @@ TRIM_MAX_ROUNDS = 50
 
 
 @dataclass(frozen=True)
-class Design:
+class WeightedDesign:
     """A single-stage design (no clusters, no strata), possibly raked.
 
     Weights are ``base[i] * factor[cell[i]]``. For a raked design
@@ -74,7 +74,7 @@ class Design:
     margin_labels: tuple[tuple[str, ...], ...] = ()
 
     @classmethod
-    def weighted(cls, weights: Any) -> Design:
+    def weighted(cls, weights: Any) -> WeightedDesign:
         """An uncalibrated design with the given weights (R: ``svydesign(ids=~1, weights=~w)``)."""
         w = np.asarray(weights, dtype=float)
         if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w < 0):
@@ -252,7 +252,7 @@ class Raking:
     """
 
     weights: pd.Series
-    design: Design
+    design: WeightedDesign
     included: np.ndarray
     diagnostics: dict[str, Any]
 
@@ -445,7 +445,7 @@ def rake(frame: pd.DataFrame, population: pd.DataFrame,
             hint="öka weighting.max_iter, slå ihop glesa nivåer (weighting.collapse) eller "
                  "minska antalet marginaler")
 
-    design = Design(base=base, cell=cell, factor=factor,
+    design = WeightedDesign(base=base, cell=cell, factor=factor,
                     margin_names=tuple(mg.name for mg in built),
                     margin_level=tuple(cell_levels), margin_factor=tuple(margin_factor),
                     margin_labels=tuple(tuple(mg.labels) for mg in built))
