@@ -11,7 +11,8 @@ import pytest
 
 from trygghet.config import DEFAULT_SETTINGS
 from trygghet.errors import TrygghetError
-from trygghet.weights import WeightedDesign, check_population, ipf, kish, rake
+from trygghet.population import validate
+from trygghet.weights import WeightedDesign, ipf, kish, rake
 
 SEXES = ["Kvinna", "Man"]
 AGES = ["16–24", "25–44", "45–64", "65–79", "80+"]
@@ -169,10 +170,10 @@ def test_population_errors_name_the_problem():
     neg = pop.copy()
     neg.loc[0, "population"] = -5
     with pytest.raises(TrygghetError, match="befolkningstal") as err:
-        check_population(neg)
+        validate(neg)
     assert err.value.row == 2
     with pytest.raises(TrygghetError, match="kolumnerna"):
-        check_population(pop.rename(columns={"population": "antal"}))
+        validate(pop.rename(columns={"population": "antal"}))
     dup = pd.concat([pop, pop.iloc[[2]]], ignore_index=True)
     dup.loc[dup.index[-1], "population"] = 0  # keep the totals equal: the duplicate is the fault
     dup.loc[dup.index[-2], "population"] = pop.iloc[2]["population"]

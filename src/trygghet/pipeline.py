@@ -162,24 +162,6 @@ def _promise_survey_tables(project: Project, year: int, bases: set[int], outcome
 
 # --- Estimation stage (issue 3) ----------------------------------------------------
 
-def read_population(project: Project, year: int) -> pd.DataFrame | None:
-    """``data/reference/population_<year>.csv`` (long: dimension, level, population), or None."""
-    from .weights import check_population
-
-    path = project.reference / f"population_{year}.csv"
-    if not path.exists():
-        return None
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        return check_population(frame)
-    except TrygghetError as err:
-        err.file = err.file or str(path)
-        raise
-    except (UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise TrygghetError(f"kan inte läsa befolkningsfilen ({err})", file=path,
-                            hint="UTF-8 CSV med kolumnerna dimension,level,population") from err
-
-
 def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     """Weights, estimates, changes and the Excel appendix of one survey year.
 
@@ -195,6 +177,7 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     """
     from . import survey as est
     from .config import load_settings
+    from .population import read_population
     from .suppress import Rules, protect
     from .writers import write_appendix
 

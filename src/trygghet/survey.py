@@ -31,7 +31,8 @@ from scipy import special
 
 from .errors import TrygghetError
 from .estimate import estimate
-from .weights import WeightedDesign
+from .population import for_weighting, margin_name, validate
+from .weights import Raking, Strata, WeightedDesign, kish, rake, strata_diagnostics
 
 # --- A survey year: the estimates table of the output contract -----------------
 
@@ -121,13 +122,12 @@ def estimate_survey(responses: pd.DataFrame, population: pd.DataFrame | None,
     kinds = {name: INDICATORS[name].kind for name in values.columns}
     by = group_columns(responses, eset["by"])
     est_args = {"kind": kinds, "ci_method": eset["ci_method"], "level": eset["level"]}
-    rake_args = _rake_args(wset)
     diagnostics: dict[str, Any] = {"year": year, "sampling": sampling,
                                    "respondents": len(responses)}
     frames, weights = [], None
 
     if sampling == "probability":
-        raking = _rake_probability(responses, population, rake_args, year)
+        raking = _rake_probability(responses, population, wset, year)
         frames.append(_typed(estimate(values, raking.design, by=by, **est_args),
                              "weighted", generalisable=True, model_based=False))
         diagnostics["weighting"] = raking.diagnostics
@@ -139,12 +139,11 @@ def estimate_survey(responses: pd.DataFrame, population: pd.DataFrame | None,
             diagnostics["weighting"] = None
             diagnostics["adjusted"] = "ingen befolkningsfil: ingen justerad skattning"
         else:
-            raking = _rake_or_base(responses, population, {**rake_args,
-                                                           "unrakeable": "exclude"})
+            raking = _rake_or_base(responses, population, wset, unrakeable="exclude")
             keep = raking.included
             sub_by = {k: (v[keep]) for k, v in by.items()}
             adjusted = estimate(values[keep], raking.design, by=sub_by, **est_args)
-            note = NOTES["adjusted"].format(margins=", ".join(_margin_text(m)
+            note = NOTES["adjusted"].format(margins=", ".join(margin_name(m)
                                                               for m in wset["margins"]))
             frames.append(_typed(adjusted, "adjusted", generalisable=False, model_based=True,
                                  note=note))
@@ -187,46 +186,70 @@ def primary_design(responses: pd.DataFrame, population: pd.DataFrame | None,
     if responses.attrs.get("sampling") != "probability":
         return None
     wset = {**DEFAULT_SETTINGS["weighting"], **settings.get("weighting", {})}
-    return _rake_probability(responses, population, _rake_args(wset),
-                             _survey_year(responses)).design
+    return _rake_probability(responses, population, wset, _survey_year(responses)).design
 
 
-def _rake_args(wset: dict[str, Any]) -> dict[str, Any]:
-    return {"margins": wset["margins"], "tolerance": wset["tolerance"],
-            "max_iter": wset["max_iter"], "trim": wset["trim"], "collapse": wset["collapse"]}
+def survey_strata(responses: pd.DataFrame) -> Strata | None:
+    """The year's strata (``design.strata`` of the mapping, kept in ``responses.attrs``).
+
+    ``attrs["strata"]`` is ``{"column": name, "population": {stratum: N_h}}``
+    or ``{"column": name, "fraction": f or {stratum: f_h}}``; ``None`` for an
+    unstratified sample.
+    """
+    spec = responses.attrs.get("strata")
+    if not spec:
+        return None
+    column = spec.get("column")
+    if column not in responses.columns:
+        raise TrygghetError(f"stratumkolumnen '{column}' finns inte bland svaren",
+                            column="design.strata.column",
+                            hint="ange en kolumn som mappningen läser in, t.ex. area, och kör "
+                                 "trygghet clean igen")
+    return Strata.from_column(responses[column], population=spec.get("population"),
+                              fraction=spec.get("fraction"))
 
 
 def _survey_year(responses: pd.DataFrame) -> int:
     return int(responses.attrs.get("year") or responses["year"].dropna().iloc[0])
 
 
-def _rake_probability(responses, population, rake_args, year: int):
+def _rake_probability(responses, population, wset, year: int):
     """A random sample must be weighted: rake it, or say that the population is missing."""
     if population is None:
         raise TrygghetError(f"befolkningsuppgifter saknas för {year}: ett slumpmässigt "
                             "urval måste vägas", hint=f"lägg in population_{year}.csv "
                             "(dimension,level,population) i data/reference/")
-    return _rake_or_base(responses, population, rake_args)
+    return _rake_or_base(responses, population, wset)
 
 
-def _margin_text(margin: str) -> str:
-    names = {"sex": "kön", "age_group": "ålder", "area": "område"}
-    return " × ".join(names.get(v, v) for v in margin.split(":"))
+def _rake_or_base(responses: pd.DataFrame, population: pd.DataFrame, wset: dict[str, Any],
+                  unrakeable: str = "error") -> Raking:
+    """Reconcile the margins and rake; with no margins, the base weights alone.
 
-
-def _rake_or_base(responses, population, args):
-    """Rake; with no margins configured, the base weights ``N/n`` alone."""
-    from .weights import Raking, check_population, kish, rake
-
-    if args["margins"]:
-        return rake(responses, population, **args)
-    pop = check_population(population)
+    Base weights are ``N/n``, or ``N_h/n_h`` in a stratified sample (only a
+    random sample has strata: an opt-in year's adjusted estimate never does).
+    """
+    strata = survey_strata(responses) if unrakeable == "error" else None
+    margins = wset["margins"]
+    if margins:
+        pop, reconciliation = for_weighting(population, margins, wset)
+        raking = rake(responses, pop, margins, tolerance=wset["tolerance"],
+                      max_iter=wset["max_iter"], trim=wset["trim"], collapse=wset["collapse"],
+                      unrakeable=unrakeable, strata=strata)
+        raking.diagnostics["reconciliation"] = reconciliation
+        return raking
+    pop = validate(population)
     total = float(pop.groupby("dimension")["population"].sum().iloc[0])
-    w = np.full(len(responses), total / len(responses))
+    w = np.full(len(responses), total / len(responses)) if strata is None \
+        else strata.base_weights()
+    diagnostics = {"n": len(w), "population": total, "kish_n_eff": kish(w),
+                   "deff": len(w) / kish(w) if strata is not None else 1.0, "margins": {},
+                   "excluded": 0}
+    if strata is not None:
+        diagnostics["strata"] = strata_diagnostics(strata)
     return Raking(weights=pd.Series(w, index=responses.index, name="weight"),
-                  design=WeightedDesign.weighted(w), included=np.ones(len(responses), dtype=bool),
-                  diagnostics={"n": len(w), "population": total, "kish_n_eff": kish(w),
-                               "deff": 1.0, "margins": {}, "excluded": 0})
+                  design=WeightedDesign.weighted(w, strata),
+                  included=np.ones(len(responses), dtype=bool), diagnostics=diagnostics)
 
 
 def _weights_frame(responses: pd.DataFrame, raking) -> pd.DataFrame:

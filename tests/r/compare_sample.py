@@ -25,7 +25,8 @@ import pandas as pd
 from trygghet.config import DEFAULT_SETTINGS, Project
 from trygghet.estimate import estimate
 from trygghet.indicators import INDICATORS, respondent_values
-from trygghet.pipeline import load_responses, read_population
+from trygghet.pipeline import load_responses
+from trygghet.population import read_population
 from trygghet.survey import group_columns
 from trygghet.weights import margin_variables, rake
 
