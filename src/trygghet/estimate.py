@@ -263,6 +263,8 @@ class _DesignConstants:
     cross: dict[tuple[int, int], np.ndarray]  # T[m,m'][l,l'] = Σ psw_m'/psw_m over rows in (l,l')
     prod: dict[tuple[int, int], np.ndarray]   # P[m,m'][l,l'] = Σ psw_m psw_m' (m = m': diagonal)
     psw_sum: list[np.ndarray]                 # p_m[l] = Σ psw_m
+    base1: np.ndarray                         # Σ w0 per cell
+    base2: np.ndarray                         # Σ w0² per cell
 
 
 def _design_constants(design: WeightedDesign) -> _DesignConstants:
@@ -290,7 +292,8 @@ def _design_constants(design: WeightedDesign) -> _DesignConstants:
     return _DesignConstants(
         n_level=[np.bincount(lev[m], weights=n_c, minlength=size[m]) for m in margins],
         cross=cross, prod=prod,
-        psw_sum=[np.bincount(lev[m], weights=b1 * fac[m], minlength=size[m]) for m in margins])
+        psw_sum=[np.bincount(lev[m], weights=b1 * fac[m], minlength=size[m]) for m in margins],
+        base1=b1, base2=b2)
 
 
 def _linearise(design: WeightedDesign, const: _DesignConstants, sums: dict[str, np.ndarray],
@@ -300,14 +303,10 @@ def _linearise(design: WeightedDesign, const: _DesignConstants, sums: dict[str, 
     ``sums`` holds per-(pair, variable) sums over answering rows of
     ``w0^a · y^b`` under keys ``"a,b"``.
 
-    The residualised influence values are ``x = x0 − Σ_m psw_m · adj_m[level_m]``.
-    R's update of margin ``m`` subtracts ``psw_m · ave_m(x/psw_m)``, which makes
-    ``adj_m = (a_m − Σ_{j≠m} T_mj adj_j) / n_m`` with ``a_m = Σ_level x0/psw_m``
-    and ``T_mj[l, l'] = Σ psw_j/psw_m`` over the rows in ``(l, l')``. Only
-    level-space arrays are used. The margin with most levels (the areas) is
-    never held densely: its adjustment is always ``a_L/n_L − Σ_j U_j g_j`` with
-    ``U_j = T_Lj/n_L`` and ``g_j`` the other margins' adjustments when it was
-    last updated — sparse plus low rank — so thousands of areas cost little.
+    The residualised influence values are ``x = x0 − Σ_m psw_m · adj_m[level_m]``
+    (see :func:`_backfit`). Without strata ``V = n/(n−1) (Σx² − (Σx)²/n)``,
+    with both sums taken in level space (:func:`_residualise`); a stratified
+    design goes through :func:`_stratified_variance`.
     """
     f = design.factor[pair_cell][:, None]
     w_sum = _scatter(pair_dom, n_dom, f * sums["1,0"])
@@ -316,6 +315,10 @@ def _linearise(design: WeightedDesign, const: _DesignConstants, sums: dict[str, 
         mean = wy_sum / w_sum
     ybar = np.nan_to_num(mean)[pair_dom]                     # (pairs, K)
     inv_w = np.where(w_sum > 0, 1 / np.where(w_sum > 0, w_sum, 1), 0.0)[pair_dom]
+    if design.stratified:
+        var = _stratified_variance(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar,
+                                   inv_w)
+        return mean, np.maximum(var, 0.0), w_sum
     # Σ x0 and Σ x0² per domain, x0 = w (y − ȳ)/W over answering rows.
     sum_x = _scatter(pair_dom, n_dom, f * (sums["1,1"] - ybar * sums["1,0"]) * inv_w)
     sum_x2 = _scatter(pair_dom, n_dom, f ** 2 * (sums["2,2"] - 2 * ybar * sums["2,1"]
@@ -328,45 +331,83 @@ def _linearise(design: WeightedDesign, const: _DesignConstants, sums: dict[str, 
     return mean, np.maximum(var, 0.0), w_sum
 
 
-def _residualise(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w, sum_x,
-                 sum_x2):
-    """Σx and Σx² after R's ten rounds of backfitting on the raking margins."""
-    k = sum_x.shape[1]
+def _pair_values(design, sums, pair_cell, f, ybar, inv_w, m: int, kind: str) -> np.ndarray:
+    """Per pair: Σ x0/psw_m (``"a"``, what ave() needs) or Σ x0·psw_m (``"b"``, for Σx²)."""
+    fm = design.margin_factor[m][pair_cell][:, None]
+    if kind == "a":
+        return f / fm * (sums["0,1"] - ybar * sums["0,0"]) * inv_w
+    return f * fm * (sums["2,1"] - ybar * sums["2,0"]) * inv_w
+
+
+@dataclass
+class _Backfit:
+    """The adjustments of R's ten backfitting rounds, in level space.
+
+    ``x = x0 − Σ_m psw_m · adj_m[level_m]``. R's update of margin ``m``
+    subtracts ``psw_m · ave_m(x/psw_m)``, which makes
+    ``adj_m = (a_m − Σ_{j≠m} T_mj adj_j) / n_m`` with ``a_m = Σ_level x0/psw_m``
+    and ``T_mj[l, l'] = Σ psw_j/psw_m`` over the rows in ``(l, l')``. The
+    margin with most levels (the areas, ``big``) is never held densely: its
+    adjustment is always ``a_L/n_L − Σ_j U_j g_j`` with ``U_j = T_Lj/n_L`` and
+    ``g_j`` the other margins' adjustments when it was last updated — sparse
+    plus low rank — so thousands of areas cost little. ``a_L/n_L`` is kept
+    at the observed (level, domain) combinations only (``s_big``).
+    """
+
+    n_dom: int
+    k: int
+    big: int
+    others: list[int]
+    ld_lev: np.ndarray           # combination → level of the big margin
+    ld_dom: np.ndarray           # combination → domain
+    inverse: np.ndarray          # pair → combination
+    s_big: np.ndarray            # (combinations, K): a_L/n_L
+    u: dict[int, np.ndarray]     # U_j
+    adj: dict[int, np.ndarray]   # adj_m of the other margins, (levels, domains × K)
+    g: dict[int, np.ndarray]
+
+    def apply(self, mat: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``mat @ values`` for a (rows × big levels) matrix and the sparse big-margin values."""
+        r, k, n_dom = mat.shape[0], self.k, self.n_dom
+        prod = mat[:, self.ld_lev].T[:, :, None] * values[:, None, :]       # (combos, r, K)
+        out = _scatter(self.ld_dom, n_dom, prod.reshape(len(self.ld_lev), r * k))
+        return out.reshape(n_dom, r, k).transpose(1, 0, 2).reshape(r, n_dom * k)
+
+    def big_adjustment(self, n_levels: int) -> np.ndarray:
+        """``adj_L`` densely, (levels, domains × K): for a block of few domains only."""
+        key = self.ld_lev.astype(np.int64) * self.n_dom + self.ld_dom
+        dense = _scatter(key, n_levels * self.n_dom, self.s_big).reshape(n_levels,
+                                                                          self.n_dom * self.k)
+        for j in self.others:
+            dense -= self.u[j] @ self.g[j]
+        return dense
+
+
+def _backfit(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w) -> _Backfit:
+    """Solve R's ten rounds of backfitting on the raking margins (see :class:`_Backfit`)."""
+    k = ybar.shape[1]
     cols = n_dom * k
     sizes = [len(lab) for lab in design.margin_labels]
     big = int(np.argmax(sizes))
     others = [m for m in range(len(sizes)) if m != big]
 
-    def pair_values(m: int, kind: str) -> np.ndarray:
-        # Per pair: Σ x0/psw_m ("a", what ave() needs) or Σ x0·psw_m ("b", for Σx²).
-        fm = design.margin_factor[m][pair_cell][:, None]
-        if kind == "a":
-            return f / fm * (sums["0,1"] - ybar * sums["0,0"]) * inv_w
-        return f * fm * (sums["2,1"] - ybar * sums["2,0"]) * inv_w
-
-    a, b = {}, {}
+    a = {}
     for m in others:  # dense (level, domain × variable)
         idx = design.margin_level[m][pair_cell] * n_dom + pair_dom
-        a[m] = _scatter(idx, sizes[m] * n_dom, pair_values(m, "a")).reshape(sizes[m], cols)
-        b[m] = _scatter(idx, sizes[m] * n_dom, pair_values(m, "b")).reshape(sizes[m], cols)
+        a[m] = _scatter(idx, sizes[m] * n_dom, _pair_values(
+            design, sums, pair_cell, f, ybar, inv_w, m, "a")).reshape(sizes[m], cols)
     # The big margin: only its observed (level, domain) combinations.
     key = design.margin_level[big][pair_cell].astype(np.int64) * n_dom + pair_dom
     combos, inverse = np.unique(key, return_inverse=True)
     inverse = inverse.reshape(-1)
     ld_lev, ld_dom = (combos // n_dom).astype(np.intp), (combos % n_dom).astype(np.intp)
     n_big = const.n_level[big]
-    s_big = _scatter(inverse, len(combos), pair_values(big, "a")) / n_big[ld_lev][:, None]
-    b_big = _scatter(inverse, len(combos), pair_values(big, "b"))
-
-    def apply(mat: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """``mat @ values`` for a (rows × big levels) matrix and the sparse big-margin values."""
-        r = mat.shape[0]
-        prod = mat[:, ld_lev].T[:, :, None] * values[:, None, :]       # (combos, r, K)
-        out = _scatter(ld_dom, n_dom, prod.reshape(len(combos), r * k))
-        return out.reshape(n_dom, r, k).transpose(1, 0, 2).reshape(r, cols)
-
+    s_big = _scatter(inverse, len(combos), _pair_values(
+        design, sums, pair_cell, f, ybar, inv_w, big, "a")) / n_big[ld_lev][:, None]
     u = {j: const.cross[big, j] / n_big[:, None] for j in others}     # U_j
-    c = {m: apply(const.cross[m, big], s_big) for m in others}          # T_mL a_L/n_L
+    bf = _Backfit(n_dom, k, big, others, ld_lev, ld_dom, inverse, s_big, u, {}, {})
+
+    c = {m: bf.apply(const.cross[m, big], s_big) for m in others}       # T_mL a_L/n_L
     r_mat = {(m, j): const.cross[m, big] @ u[j] for m in others for j in others}
     adj = {m: np.zeros((sizes[m], cols)) for m in others}
     g = None  # the others' adjustments when the big margin was last updated
@@ -382,6 +423,24 @@ def _residualise(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w
             if g is not None:
                 resid -= c[m] - sum(r_mat[m, j] @ g[j] for j in others)
             adj[m] = resid / const.n_level[m][:, None]
+    bf.adj, bf.g = adj, g
+    return bf
+
+
+def _residualise(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w, sum_x,
+                 sum_x2):
+    """Σx and Σx² after R's ten rounds of backfitting on the raking margins."""
+    bf = _backfit(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w)
+    big, others, adj, g, u, s_big = bf.big, bf.others, bf.adj, bf.g, bf.u, bf.s_big
+    ld_lev, ld_dom, apply = bf.ld_lev, bf.ld_dom, bf.apply
+    sizes = [len(lab) for lab in design.margin_labels]
+    b = {}
+    for m in others:
+        idx = design.margin_level[m][pair_cell] * n_dom + pair_dom
+        b[m] = _scatter(idx, sizes[m] * n_dom, _pair_values(
+            design, sums, pair_cell, f, ybar, inv_w, m, "b")).reshape(sizes[m], n_dom * bf.k)
+    b_big = _scatter(bf.inverse, len(ld_lev), _pair_values(
+        design, sums, pair_cell, f, ybar, inv_w, big, "b"))
 
     sum_x = sum_x.reshape(-1).copy()
     sum_x2 = sum_x2.reshape(-1).copy()
@@ -407,15 +466,62 @@ def _residualise(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w
         p_adj_big = apply(const.prod[m, big], s_big) - sum(
             (const.prod[m, big] @ u[j]) @ g[j] for j in others)
         sum_x2 += 2 * (adj[m] * p_adj_big).sum(0)
-    return sum_x.reshape(n_dom, k), sum_x2.reshape(n_dom, k)
+    return sum_x.reshape(n_dom, bf.k), sum_x2.reshape(n_dom, bf.k)
+
+
+def _stratified_variance(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w):
+    """``V = Σ_h c_h Σ_{i∈h} (x_i − x̄_h)²``, R's ``onestage`` with strata and fpc.
+
+    ``c_h = (1 − n_h/N_h) · n_h/(n_h − 1)`` (:attr:`WeightedDesign.fpc_scale`).
+    Cells nest in strata, and within a cell ``x_i = x0_i − w0_i · G_c`` with
+    ``G_c = Σ_m F_m[c] · adj_m[level_m(c)]`` (the backfitting's adjustments per
+    unit of base weight), so per cell and domain ``Σx = Σx0 − B1_c G_c`` and
+    ``Σx² = Σx0² − 2 G_c Σx0·w0 + B2_c G_c²``, with ``B1_c, B2_c`` the cell's
+    sums of ``w0`` and ``w0²`` over all its rows. Arrays are (cells, domains ×
+    variables): :func:`_linearise_chunked` gives this few domains at a time.
+    """
+    k = ybar.shape[1]
+    cols = n_dom * k
+    n_cells = design.n_cells
+    idx = pair_cell * n_dom + pair_dom
+
+    def cell_space(values: np.ndarray) -> np.ndarray:
+        return _scatter(idx, n_cells * n_dom, values).reshape(n_cells, cols)
+
+    x_c = cell_space(f * (sums["1,1"] - ybar * sums["1,0"]) * inv_w)       # Σ x0
+    q_c = cell_space(f ** 2 * (sums["2,2"] - 2 * ybar * sums["2,1"]
+                               + ybar ** 2 * sums["2,0"]) * inv_w ** 2)     # Σ x0²
+    if design.calibrated:
+        bf = _backfit(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w)
+        xb_c = cell_space(f * (sums["2,1"] - ybar * sums["2,0"]) * inv_w)  # Σ x0·w0
+        g_c = np.zeros((n_cells, cols))
+        for m in bf.others:
+            g_c += design.margin_factor[m][:, None] * bf.adj[m][design.margin_level[m]]
+        big = bf.big
+        adj_big = bf.big_adjustment(len(design.margin_labels[big]))
+        g_c += design.margin_factor[big][:, None] * adj_big[design.margin_level[big]]
+        q_c += -2 * g_c * xb_c + const.base2[:, None] * g_c ** 2
+        x_c -= const.base1[:, None] * g_c
+    stratum = design.cell_stratum
+    scale = design.fpc_scale
+    rows = design.strata.rows
+    x_h = _scatter(stratum, len(rows), x_c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_row = np.where(rows > 0, scale / rows, 0.0)
+    var = (scale[stratum][:, None] * q_c).sum(0) - (per_row[:, None] * x_h ** 2).sum(0)
+    return var.reshape(n_dom, k)
 
 
 def _linearise_chunked(design, const, sums, pair_dom, pair_cell, n_dom):
     """:func:`_linearise` over blocks of domains, bounding the level × domain × variable
     arrays (thousands of areas as both margin and domain would not fit at once)."""
     k = next(iter(sums.values())).shape[1]
-    # The widest margin is never dense (see _residualise); the next widest sets the size.
-    widest = max(sorted(len(lab) for lab in design.margin_labels)[:-1], default=1)
+    # The widest margin is never dense (see _backfit); the next widest sets the size —
+    # unless the design is stratified, whose arrays are (cells or levels) × domains.
+    sizes = sorted(len(lab) for lab in design.margin_labels)
+    widest = max(sizes[:-1], default=1)
+    if design.stratified:
+        widest = max([design.n_cells, *sizes])
     step = max(1, int(_LEVEL_SPACE_FLOATS // max(widest * k, 1)))
     if step >= n_dom:
         return _linearise(design, const, sums, pair_dom, pair_cell, n_dom)
@@ -501,7 +607,8 @@ def estimate(values: pd.DataFrame | pd.Series, design: WeightedDesign | None = N
         cell, n_cells, base = np.zeros(n, dtype=np.intp), 1, np.ones(n)
     else:
         cell, n_cells, base = design.cell, design.n_cells, design.base
-    const = _design_constants(design) if design is not None and design.calibrated else None
+    const = (_design_constants(design) if design is not None
+             and (design.calibrated or design.stratified) else None)
     constant_base = bool(np.all(base == base[0])) if n else True
 
     # One pass over the rows per variable; the rest works on atoms and pairs.
@@ -509,7 +616,7 @@ def estimate(values: pd.DataFrame | pd.Series, design: WeightedDesign | None = N
     n_atoms = len(atom_cell)
     atom_rows = np.bincount(atom, minlength=n_atoms).astype(float)
     atom_nonzero = np.bincount(atom, weights=(base > 0).astype(float), minlength=n_atoms)
-    atom_sums = _atom_sums(values, names, atom, n_atoms, base, constant_base)
+    atom_sums, ranges = _atom_sums(values, names, atom, n_atoms, base, constant_base)
 
     pieces = []
     k = len(names)
@@ -517,7 +624,7 @@ def estimate(values: pd.DataFrame | pd.Series, design: WeightedDesign | None = N
         atom_pair, pair_dom, pair_cell = _pairs(atom_dom, atom_cell, n_cells)
         n_dom = len(dom.labels)
         domain_rows = _scatter(atom_dom, n_dom, atom_rows[:, None])[:, 0]
-        df = _scatter(atom_dom, n_dom, atom_nonzero[:, None])[:, 0] - 1
+        df = _degrees_of_freedom(design, atom_dom, atom_cell, atom_nonzero, n_dom)
         sums = {key: _scatter(atom_pair, len(pair_dom), v) for key, v in atom_sums.items()}
         n_ans = _scatter(pair_dom, n_dom, sums["0,0"])
         # Unweighted Σy: for a share, the answering respondents who have the trait,
@@ -533,6 +640,11 @@ def estimate(values: pd.DataFrame | pd.Series, design: WeightedDesign | None = N
             # R's nrow() of a domain: all rows if calibrated, the domain's rows otherwise.
             rows_for_kg = np.repeat((np.full(n_dom, float(design.n)) if design.calibrated
                                      else domain_rows)[:, None], k, axis=1)
+        if ranges:
+            constant = _constant_domains(ranges, atom_dom, n_dom, k) & (n_ans > 0)
+            if design is None:  # s/√n needs two answers
+                constant &= n_ans > 1
+            var = np.where(constant, 0.0, var)
         for j, col in enumerate(names):
             pieces.append(_rows(col, kinds[col], dom, domain_rows, n_ans[:, j], count[:, j],
                                 df_k[:, j], w_sum[:, j], mean[:, j], var[:, j],
@@ -559,11 +671,13 @@ OUTPUT_COLUMNS = ["variable", "kind", "group_var", "group", "n", "count", "n_dom
 
 
 def _atom_sums(values: pd.DataFrame, names: list[str], atom: np.ndarray, n_atoms: int,
-               base: np.ndarray, constant_base: bool) -> dict[str, np.ndarray]:
+               base: np.ndarray, constant_base: bool):
     """Per (atom, variable): sums of ``w0^a · y^b`` over answering rows, keys ``"a,b"``.
 
     With a constant base weight ``b`` (simple random sampling) only the
-    unweighted sums are taken and scaled by ``b^a``.
+    unweighted sums are taken and scaled by ``b^a``. Also returns, for every
+    variable that is not 0/1, the smallest and largest answer per atom
+    (``inf``/``−inf`` where none): see :func:`_constant_domains`.
     """
     keys = ["0,0", "0,1", "0,2"] if constant_base else \
         ["0,0", "0,1", "0,2", "1,0", "1,1", "2,0", "2,1", "2,2"]
@@ -573,10 +687,17 @@ def _atom_sums(values: pd.DataFrame, names: list[str], atom: np.ndarray, n_atoms
     else:
         matrix = values.to_numpy(dtype=float, na_value=np.nan)
     atom3 = atom.astype(np.int64) * 3
+    ranges: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for j in range(len(names)):
         y = matrix[:, j]
         answered = ~np.isnan(y)
-        if constant_base and not np.any((y != 0) & (y != 1) & answered):
+        binary = not np.any((y != 0) & (y != 1) & answered)
+        if not binary:
+            lo, hi = np.full(n_atoms, np.inf), np.full(n_atoms, -np.inf)
+            np.fmin.at(lo, atom, y)  # fmin/fmax skip the NaN of a missing answer
+            np.fmax.at(hi, atom, y)
+            ranges[j] = lo, hi
+        if constant_base and binary:
             # A 0/1 indicator: one integer bincount of (atom, 0 | 1 | missing) gives
             # every sum (y² = y), exactly as the weighted bincounts would.
             code = (y == 1).view(np.int8) + 2 * (~answered).view(np.int8)
@@ -597,7 +718,44 @@ def _atom_sums(values: pd.DataFrame, names: list[str], atom: np.ndarray, n_atoms
         b = float(base[0]) if len(base) else 1.0
         out.update({"1,0": b * out["0,0"], "1,1": b * out["0,1"], "2,0": b * b * out["0,0"],
                     "2,1": b * b * out["0,1"], "2,2": b * b * out["0,2"]})
+    return out, ranges
+
+
+def _constant_domains(ranges: dict[int, tuple[np.ndarray, np.ndarray]], atom_dom: np.ndarray,
+                      n_dom: int, k: int) -> np.ndarray:
+    """(domain, variable): every answer in the domain is the same value.
+
+    There every ``y − ȳ`` and so every influence value is zero, and R's
+    variance is exactly 0 (``svymean`` centres each answer on the mean before
+    it sums). The expanded sums ``Σw²y² − 2ȳΣw²y + ȳ²Σw²`` leave rounding
+    noise of about ``1e-8 · ȳ`` in the SE there instead; a 0/1 variable never
+    does (its sums are then exactly equal), so only other variables are
+    checked.
+    """
+    out = np.zeros((n_dom, k), dtype=bool)
+    inside = atom_dom >= 0
+    for j, (lo, hi) in ranges.items():
+        d_lo, d_hi = np.full(n_dom, np.inf), np.full(n_dom, -np.inf)
+        np.fmin.at(d_lo, atom_dom[inside], lo[inside])
+        np.fmax.at(d_hi, atom_dom[inside], hi[inside])
+        out[:, j] = d_lo == d_hi
     return out
+
+
+def _degrees_of_freedom(design, atom_dom, atom_cell, atom_nonzero, n_dom) -> np.ndarray:
+    """R's ``degf()`` of each domain: rows with non-zero weight minus strata among them.
+
+    Rows with a missing answer count. A domain whose rows all have weight 0
+    has 0 (R: no rows, no strata), never −1.
+    """
+    nonzero = _scatter(atom_dom, n_dom, atom_nonzero[:, None])[:, 0]
+    if design is None or not design.stratified:
+        return nonzero - (nonzero > 0)
+    n_strata = len(design.strata.labels)
+    keep = (atom_dom >= 0) & (atom_nonzero > 0)
+    key = np.unique(atom_dom[keep].astype(np.int64) * n_strata
+                    + design.cell_stratum[atom_cell[keep]])
+    return nonzero - np.bincount(key // n_strata, minlength=n_dom)
 
 
 def _unweighted(sums, pair_dom, n_dom, n_ans, kinds, cols):
@@ -609,7 +767,7 @@ def _unweighted(sums, pair_dom, n_dom, n_ans, kinds, cols):
         share = np.array([kinds[c] == "share" for c in cols])[None, :]
         ss = np.maximum(syy - n_ans * mean ** 2, 0.0)  # Σ(y − ȳ)²
         var = np.where(share, mean * (1 - mean) / n_ans, ss / (n_ans - 1) / n_ans)
-    return mean, var, n_ans.copy(), n_ans - 1
+    return mean, var, n_ans.copy(), np.maximum(n_ans - 1, 0)
 
 
 def _rows(col, kind, dom, domain_rows, n_ans, count, df, w_sum, mean, var, rows_for_kg,
@@ -629,7 +787,7 @@ def _rows(col, kind, dom, domain_rows, n_ans, count, df, w_sum, mean, var, rows_
     else:
         method = "beta"
         low, high = korn_graubard_interval(mean, var, n_ans, df, rows_for_kg, level)
-    empty = n_ans == 0
+    empty = (n_ans == 0) | np.isnan(mean)  # no answers, or only answers of weight 0
     rows = int(keep.sum())
 
     def nan(a):
