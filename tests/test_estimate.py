@@ -334,6 +334,25 @@ def test_stratified_mean_closed_form():
     assert a["se"] == pytest.approx(b["se"], rel=1e-12) and a["df"] == b["df"]
 
 
+def test_domains_in_blocks_give_the_same_figures(monkeypatch):
+    """Thousands of areas are estimated a block of domains at a time; blocks of one or two
+    domains must give what one block gives, stratified or not."""
+    import trygghet.estimate as engine
+
+    df, pop = canonical(n=500, seed=3), population()
+    strata = area_strata(df, pop)
+    values = pd.DataFrame({"y": np.random.default_rng(1).integers(0, 2, len(df)) * 1.0,
+                           "m": np.random.default_rng(2).uniform(0, 6, len(df))})
+    by = {"area": df["area"], "age_group": df["age_group"]}
+    for design in (rake(df, pop).design, rake(df, pop, strata=strata).design):
+        whole = estimate(values, design, by=by)
+        monkeypatch.setattr(engine, "_LEVEL_SPACE_FLOATS", 30.0)
+        blocks = estimate(values, design, by=by)
+        monkeypatch.undo()
+        assert np.allclose(blocks["se"], whole["se"], rtol=1e-12, atol=0)
+        assert blocks["estimate"].equals(whole["estimate"])
+
+
 def test_strata_refusals():
     col = pd.Series(["a", "a", "b", "b", "c"], name="område")
     with pytest.raises(TrygghetError, match="stratumet 'c' har bara en svarande"):
@@ -353,6 +372,18 @@ def test_strata_refusals():
     # A census stratum of one respondent is no lonely stratum: it adds nothing.
     s = Strata.from_column(col, population={"a": 10, "b": 10, "c": 1})
     assert WeightedDesign.weighted(s.base_weights(), s).fpc_scale[2] == 0
+
+
+def run_reference(dirs: list[Path]) -> None:
+    """``Rscript tests/r/reference.R`` on the folders; the test is skipped without R."""
+    if shutil.which("Rscript") is None:
+        pytest.skip("Rscript saknas")
+    run = subprocess.run(["Rscript", str(R_SCRIPT), *map(str, dirs)], capture_output=True,
+                         text=True)
+    if run.returncode != 0:
+        if "survey" in run.stderr and "no package" in run.stderr:
+            pytest.skip("R-paketet survey saknas")
+        raise AssertionError(run.stderr)
 
 
 def _apistrat() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Strata]:
@@ -417,8 +448,6 @@ def test_apistrat_equals_r_figures_in_the_fixture(name):
 
 def test_apistrat_equals_r_run_live(tmp_path):
     """The same comparison with R run now on the committed data (skipped without R)."""
-    if shutil.which("Rscript") is None:
-        pytest.skip("Rscript saknas")
     data, _, pop, _ = _apistrat()
     dirs = {}
     for name, margins in (("strat", ""), ("strat_raked", "sch.wide;comp.imp")):
@@ -433,12 +462,7 @@ def test_apistrat_equals_r_run_live(tmp_path):
                 "strata": "stype", "fpc": "fpc"}
         pd.DataFrame({"key": list(spec), "value": list(spec.values())}).to_csv(
             d / "spec.csv", index=False)
-    run = subprocess.run(["Rscript", str(R_SCRIPT), *map(str, dirs.values())],
-                         capture_output=True, text=True)
-    if run.returncode != 0:
-        if "survey" in run.stderr and "no package" in run.stderr:
-            pytest.skip("R-paketet survey saknas")
-        raise AssertionError(run.stderr)
+    run_reference(list(dirs.values()))
     for name, d in dirs.items():
         live = pd.read_csv(d / "estimates.csv", keep_default_na=False, na_values=["NA"])
         _compare_with_r(_apistrat_ours(name)[0], live)
@@ -525,12 +549,7 @@ def r_reference(tmp_path_factory):
                                         strata=strata)}
     empty = df[~((df["sex"] == "Man") & (df["age_group"] == "80+"))].reset_index(drop=True)
     dirs["empty"] = _r_case(root, "empty", empty, values.iloc[: len(empty)], margins, pop)
-    run = subprocess.run(["Rscript", str(R_SCRIPT), *map(str, dirs.values())],
-                         capture_output=True, text=True)
-    if run.returncode != 0:
-        if "survey" in run.stderr and "no package" in run.stderr:
-            pytest.skip("R-paketet survey saknas")
-        raise AssertionError(run.stderr)
+    run_reference(list(dirs.values()))
     by = {"sex": df["sex"], "area": df["area"],
           "relation": pd.DataFrame({"bor": df["relation_bor"]})}
     kinds = {"y1": "share", "y2": "share", "m": "mean"}

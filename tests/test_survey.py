@@ -15,16 +15,25 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from test_estimate import Z, canonical, population
+from test_estimate import AREAS, Z, canonical, population
 
 from trygghet import cli, pipeline
 from trygghet.config import DEFAULT_SETTINGS, Project
 from trygghet.errors import TrygghetError
-from trygghet.estimate import t_quantile, wilson_interval
-from trygghet.indicators import INDICATORS
+from trygghet.estimate import estimate, t_quantile, wilson_interval
+from trygghet.indicators import INDICATORS, respondent_values
 from trygghet.schema import OTHER_AREA
 from trygghet.suppress import protect
-from trygghet.survey import CHANGE_COLUMNS, ESTIMATE_COLUMNS, changes, estimate_survey
+from trygghet.survey import (
+    CHANGE_COLUMNS,
+    ESTIMATE_COLUMNS,
+    changes,
+    differ,
+    estimate_survey,
+    group_columns,
+    normal_quantile,
+)
+from trygghet.weights import Strata, rake
 from trygghet.writers import write_appendix, write_parquet
 
 # --- The survey year --------------------------------------------------------------
@@ -244,11 +253,18 @@ def test_opt_in_year_and_missing_years(project: Project):
 
 
 def test_cli_reports_input_errors(project: Project, capsys):
-    (project.reference / "population_2020.csv").write_text(
-        "dimension,level,population\narea,Centrum,10\nsex,Kvinna,11\n", encoding="utf-8")
+    pop = population()
+    pop.loc[pop["dimension"] == "area", "population"] *= 0.95  # an area missing, as it were
+    pop.to_csv(project.reference / "population_2020.csv", index=False)
     assert cli.main(["--root", str(project.root), "estimate", "--year", "2020"]) == 2
     err = capsys.readouterr().err
-    assert "population_2020.csv" in err and "samma total" in err
+    assert "population_2020.csv" in err and "kön × ålder 18\u00a0150" in err
+    assert "område 17\u00a0242 (−5,0\u00a0%)" in err and "saknas ett område" in err
+    assert "Traceback" not in err and err.count("fel:") == 1
+    (project.reference / "population_2020.csv").write_text("", encoding="utf-8")
+    assert cli.main(["--root", str(project.root), "estimate", "--year", "2020"]) == 2
+    err = capsys.readouterr().err
+    assert "population_2020.csv" in err and "tom" in err and "Traceback" not in err
 
 
 def test_appendix_neutralises_and_marks_symbols(tmp_path: Path):
@@ -264,3 +280,168 @@ def test_appendix_neutralises_and_marks_symbols(tmp_path: Path):
     values = [c.value for row in ws.iter_rows(min_row=4) for c in row[5:7]]
     assert (".." in values) == (len(sup) > 0)
     assert 0 not in [v for v in values if v == ".."]
+
+
+# --- Significance ---------------------------------------------------------------------
+
+
+def test_differ_at_the_configured_level():
+    """|diff| > z·√(SE₁² + SE₂²) with the normal z of the level: 1,645 at 0,90, 1,960 at 0,95."""
+    a, b = {"estimate": 0.30, "se": 0.02}, {"estimate": 0.25, "se": 0.015}
+    se = math.hypot(0.02, 0.015)  # 0.025: the difference 0.05 is 2.0 SE
+    assert differ(a, b) and differ(a, b, level=0.90) and not differ(a, b, level=0.99)
+    near = {"estimate": 0.25 + 1.8 * se, "se": 0.02}  # between z(0,90) and z(0,95)
+    assert differ(near, b, 0.90) and not differ(near, b, 0.95)
+    assert normal_quantile(0.95) == Z and normal_quantile(0.90) == pytest.approx(1.6448536)
+    assert not differ(a, {"estimate": 0.1, "se": np.nan})  # no SE (opt-in, suppressed)
+    assert not differ(a, {"estimate": pd.NA, "se": pd.NA})
+    assert not differ({"estimate": 1.0, "se": 0.0}, {"estimate": 0.0, "se": 0.0})
+    with pytest.raises(TrygghetError, match="konfidensnivån"):
+        differ(a, b, level=95)
+
+
+# --- Reconciled population margins ------------------------------------------------------
+
+
+def ckm_noise(pop: pd.DataFrame, seed: int = 0, persons: int = 3) -> pd.DataFrame:
+    """SCB's Cell Key Method as it looks to us: every figure moved by a few persons."""
+    rng = np.random.default_rng(seed)
+    out = pop.copy()
+    out["population"] = (out["population"].round()
+                         + rng.integers(-persons, persons + 1, len(out))).astype(float)
+    return out
+
+
+def test_noisy_margins_are_reconciled_and_said():
+    pop = ckm_noise(population())
+    totals = pop.groupby("dimension")["population"].sum()
+    assert totals["area"] != totals["sex:age_group"]
+    res = estimate_survey(canonical(), pop)
+    w = res.diagnostics["weighting"]
+    rec = w["reconciliation"]
+    assert rec["reconciled"] and rec["control"] == "sex:age_group"  # the most levels
+    assert rec["totals"] == {"sex:age_group": totals["sex:age_group"], "area": totals["area"]}
+    assert rec["factors"]["area"] == totals["sex:age_group"] / totals["area"]
+    assert rec["factors"]["sex:age_group"] == 1.0
+    assert "kön × ålder" in rec["text"] and "skalades de proportionellt" in rec["text"]
+    assert rec["text"].count(".") == 1  # one sentence
+    assert res.weights["weight"].sum() == pytest.approx(totals["sex:age_group"], rel=1e-12)
+    # The same as raking on the area margin scaled by hand.
+    by_hand = pop.copy()
+    area = by_hand["dimension"] == "area"
+    by_hand.loc[area, "population"] *= totals["sex:age_group"] / totals["area"]
+    ref = estimate_survey(canonical(), by_hand)
+    assert not ref.diagnostics["weighting"]["reconciliation"]["reconciled"]
+    assert np.allclose(res.estimates["se"], ref.estimates["se"], rtol=1e-12, equal_nan=True)
+    # Margins the weighting does not use are neither checked nor changed.
+    odd = pop.copy()
+    odd.loc[odd["dimension"] == "sex", "population"] *= 2
+    assert estimate_survey(canonical(), odd).estimates.equals(res.estimates)
+
+
+def test_margins_too_far_apart_name_the_likely_cause():
+    def message(pop, settings=None) -> str:
+        with pytest.raises(TrygghetError) as err:
+            estimate_survey(canonical(), pop, settings)
+        return err.value.message
+
+    pop = population()
+    fewer = pop.copy()
+    fewer.loc[fewer["dimension"] == "area", "population"] *= 0.95
+    text = message(fewer)
+    assert "kön × ålder 18\u00a0150, område 17\u00a0242 (−5,0\u00a0%)" in text
+    assert "saknas ett område" in text and "toleransen (91 personer)" in text
+    later = pop.copy()
+    later.loc[later["dimension"] == "area", "population"] *= 1.02
+    assert "olika datum" in message(later)
+    wider = pop.copy()
+    wider.loc[wider["dimension"] == "area", "population"] *= 1.12
+    assert "olika åldersintervall" in message(wider)
+    # A wider tolerance in the settings lets 2 % through; the control total can be named.
+    settings = {"weighting": {"reconcile": {"relative": 0.03, "control": "area"}}}
+    rec = estimate_survey(canonical(), later, settings).diagnostics["weighting"][
+        "reconciliation"]
+    assert rec["control"] == "area" and rec["factors"]["sex:age_group"] == pytest.approx(1.02)
+    settings = {"weighting": {"reconcile": {"relative": 0.03, "control": 18300}}}
+    rec = estimate_survey(canonical(), later, settings).diagnostics["weighting"][
+        "reconciliation"]
+    assert rec["control_total"] == 18300
+    assert rec["factors"]["area"] == pytest.approx(18300 / (18150 * 1.02), rel=1e-12)
+    with pytest.raises(TrygghetError, match="okänd nyckel 'tolerans'"):
+        estimate_survey(canonical(), later, {"weighting": {"reconcile": {"tolerans": 1}}})
+
+
+# --- Stratified samples -----------------------------------------------------------------
+
+
+def area_populations(pop: pd.DataFrame) -> dict[str, float]:
+    rows = pop[pop["dimension"] == "area"]
+    return dict(zip(rows["level"], rows["population"], strict=True))
+
+
+def test_stratified_year_uses_strata_and_fpc():
+    pop = population(scale=1.0)  # N ≈ 3 600 for 600 respondents: fractions of 10–40 %
+    resp = canonical()
+    plain = estimate_survey(resp, pop).estimates
+    resp.attrs["strata"] = {"column": "area", "population": area_populations(pop)}
+    res = estimate_survey(resp, pop)
+    strata = Strata.from_column(resp["area"], population=area_populations(pop))
+    design = rake(resp, pop, strata=strata).design
+    values = respondent_values(resp)
+    direct = estimate(values, design, by=group_columns(resp, DEFAULT_SETTINGS["estimation"]["by"]),
+                      kind={c: INDICATORS[c].kind for c in values.columns})
+    got = res.estimates.set_index(["indicator", "group_var", "group"])
+    ref = direct.set_index(["variable", "group_var", "group"]).reindex(got.index)
+    assert np.allclose(got["se"], ref["se"], rtol=1e-13, equal_nan=True)
+    assert (got["df"].to_numpy() == ref["df"].to_numpy()).all()
+    tot = got.loc[("otrygg_kvall", "total", "Totalt")]
+    before = plain.set_index(["indicator", "group_var", "group"]).loc[
+        ("otrygg_kvall", "total", "Totalt")]
+    assert tot["estimate"] == pytest.approx(before["estimate"], rel=1e-9)  # same weights
+    assert tot["se"] < 0.95 * before["se"]  # the finite population correction
+    assert tot["df"] == len(resp) - len(AREAS)
+    strata_diag = res.diagnostics["weighting"]["strata"]
+    assert set(strata_diag) == set(AREAS)
+    n_c = int((resp["area"] == "Centrum").sum())
+    assert strata_diag["Centrum"]["respondents"] == n_c
+    assert strata_diag["Centrum"]["fraction"] == pytest.approx(n_c / area_populations(pop)[
+        "Centrum"])
+    # The sampling fraction, read as R reads fpc ≤ 1, gives the same design.
+    resp.attrs["strata"] = {"column": "area", "fraction": {
+        a: int((resp["area"] == a).sum()) / n for a, n in area_populations(pop).items()}}
+    again = estimate_survey(resp, pop).estimates
+    assert np.allclose(again["se"], res.estimates["se"], rtol=1e-12, equal_nan=True)
+
+
+def test_stratified_sample_from_the_mapping_to_weighting_json(tmp_path, monkeypatch):
+    """design.strata in the sample's 2020 mapping: clean keeps it, estimate uses it."""
+    import yaml
+    from conftest import copy_sample
+
+    root = copy_sample(tmp_path)
+    monkeypatch.setenv("TRYGGHET_ROOT", str(root))
+    path = root / "config" / "surveys" / "2020.yml"
+    mapping = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pop = pd.read_csv(root / "data" / "reference" / "population_2020.csv")
+    mapping["design"]["strata"] = {"column": "area", "population": {
+        k: int(v) for k, v in area_populations(pop).items()}}
+    path.write_text(yaml.safe_dump(mapping, allow_unicode=True), encoding="utf-8")
+    base = ["--root", str(root)]
+    assert cli.main([*base, "clean", "--year", "2020"]) == 0
+    assert cli.main([*base, "estimate", "--year", "2020"]) == 0
+    diag = json.loads((root / "data" / "processed" / "2020" / "weighting.json").read_text(
+        encoding="utf-8"))
+    assert set(diag["weighting"]["strata"]) == set(area_populations(pop))
+    est = pd.read_parquet(root / "data" / "processed" / "2020" / "estimates.parquet")
+    tot = est[(est["indicator"] == "otrygg_kvall") & (est["group_var"] == "total")].iloc[0]
+    assert tot["df"] == diag["respondents"] - 12
+
+
+def test_strata_only_for_columns_the_survey_has():
+    resp = canonical()
+    resp.attrs["strata"] = {"column": "deso", "population": {"x": 100}}
+    with pytest.raises(TrygghetError, match="stratumkolumnen 'deso'"):
+        estimate_survey(resp, population())
+    resp.attrs["strata"] = {"column": "area", "population": {"Centrum": 100}}
+    with pytest.raises(TrygghetError, match="'Sylte' har .* svarande men ingen befolkning"):
+        estimate_survey(resp, population())

@@ -12,7 +12,7 @@ import pytest
 from trygghet.config import DEFAULT_SETTINGS
 from trygghet.errors import TrygghetError
 from trygghet.population import validate
-from trygghet.weights import WeightedDesign, ipf, kish, rake
+from trygghet.weights import Strata, WeightedDesign, ipf, kish, rake
 
 SEXES = ["Kvinna", "Man"]
 AGES = ["16–24", "25–44", "45–64", "65–79", "80+"]
@@ -131,6 +131,31 @@ def test_empty_level_is_a_clear_error():
     msg = str(err.value)
     assert "Man:80+" in msg and "sex:age_group" in msg and "inga svarande" in msg
     assert "collapse" in msg  # the hint says how to get round it
+    # The comma survives, and the thousands get a (non-breaking) space of their own.
+    assert "har inga svarande, men befolkningen har 2\u00a0400 personer där" in msg
+
+
+def test_strata_give_base_weights_and_cells_inside_strata():
+    """Cells never cross a stratum; strata that are a raking margin leave the weights as
+    they are (raking absorbs a per-level factor of the base weights) but keep N_h."""
+    df, pop = frame(), population()
+    n_h = pop[pop["dimension"] == "area"].set_index("level")["population"].to_dict()
+    strata = Strata.from_column(df["area"], population=n_h)
+    r = rake(df, pop, strata=strata)
+    plain = rake(df, pop)
+    assert np.allclose(r.weights, plain.weights, rtol=1e-9)
+    assert r.design.stratified and not plain.design.stratified
+    assert np.array_equal(r.design.cell_stratum[r.design.cell], strata.codes)
+    counts = df["area"].value_counts()
+    assert r.diagnostics["strata"]["Centrum"] == {
+        "respondents": int(counts["Centrum"]), "population": n_h["Centrum"],
+        "fraction": counts["Centrum"] / n_h["Centrum"]}
+    base = strata.base_weights()
+    assert base[0] == n_h[df["area"].iloc[0]] / counts[df["area"].iloc[0]]
+    # Strata that cut across the margins (here: by sex) split the cells.
+    by_sex = Strata.from_column(df["sex"], population={"Kvinna": 9000, "Man": 8000})
+    d = rake(df, pop, ["area"], strata=by_sex).design
+    assert d.n_cells == 2 * len(AREAS)
 
 
 def test_documented_collapse_merges_an_empty_level():

@@ -1,4 +1,8 @@
-"""Estimates: weighted shares and means with design-based standard errors and CIs.
+"""The estimation engine: weighted shares and means with design-based SEs and CIs.
+
+Any per-respondent values, any design (:class:`~trygghet.weights.WeightedDesign`:
+raked or not, stratified or not), any groups. What a survey year publishes —
+which design, which indicators, the output contract — is :mod:`trygghet.survey`.
 
 Point estimates
     The weighted mean ``ȳ_d = Σ_{i∈d} w_i y_i / Σ_{i∈d} w_i`` over the
@@ -17,7 +21,15 @@ Variance: Taylor linearisation of the calibrated estimator, exactly as R's
    raking pass and ``ave_m`` is the *unweighted* mean within the row's level
    of ``m`` over all rows.
 3. ``V = n/(n−1) · Σ_i (x_i − x̄)²`` over all ``n`` rows of the design (one
-   stage, no strata, with-replacement approximation, no fpc).
+   stage, with-replacement approximation, no fpc). A **stratified** design
+   (``svydesign(ids = ~1, strata = ~s, fpc = ~N)``) centres within each
+   stratum and applies the finite population correction:
+   ``V = Σ_h (1 − n_h/N_h) · n_h/(n_h−1) · Σ_{i∈h} (x_i − x̄_h)²``.
+
+Where every answer in a domain is the same value (one answer, say) each
+``y − ȳ`` is zero and so is the variance, exactly as R computes it; the
+engine's expanded sums would leave rounding noise of about ``1e-8 · ȳ`` in
+the SE there, so such domains get ``V = 0`` outright.
 
 The implementation never builds ``x``: weights are constant within a raking
 cell up to the base weight, so all sums in steps 2–3 reduce to per-(domain,
@@ -27,8 +39,10 @@ levels is carried as sparse plus low rank (see :func:`_residualise`). That
 is R's arithmetic reorganised: a million rows, 33 variables, by 2,900 areas
 raked on those areas, take under two seconds.
 
-Degrees of freedom ``df = (rows of the domain with non-zero weight) − 1``,
-rows with a missing answer included — R's ``degf()`` of the domain design.
+Degrees of freedom ``df = (rows of the domain with non-zero weight) − (strata
+among them)``, rows with a missing answer included — R's ``degf()`` of the
+domain design: ``n − 1`` unstratified, and 0 (not −1) for a domain whose rows
+all have weight 0, which has no estimate.
 
 Confidence intervals (level ``1 − α``; ``q = t_{1−α/2, df}``)
 
@@ -263,8 +277,24 @@ class _DesignConstants:
     cross: dict[tuple[int, int], np.ndarray]  # T[m,m'][l,l'] = Σ psw_m'/psw_m over rows in (l,l')
     prod: dict[tuple[int, int], np.ndarray]   # P[m,m'][l,l'] = Σ psw_m psw_m' (m = m': diagonal)
     psw_sum: list[np.ndarray]                 # p_m[l] = Σ psw_m
-    base1: np.ndarray                         # Σ w0 per cell
-    base2: np.ndarray                         # Σ w0² per cell
+    strata: _StrataConstants | None = None
+
+
+@dataclass
+class _StrataConstants:
+    """The pieces of a stratified design's variance that do not depend on ``y``.
+
+    ``c_h = (1 − n_h/N_h) · n_h/(n_h − 1)`` weighs each row's square by its
+    stratum; ``kprod`` are the prod tables with that weight,
+    ``Σ c · psw_m psw_j`` over the rows in ``(l, l')``; ``psw[m][h, l]`` sums
+    ``psw_m`` over the rows of stratum ``h`` in level ``l`` (sparse).
+    """
+
+    scale: np.ndarray
+    rows: np.ndarray
+    cell_scale: np.ndarray
+    kprod: dict[tuple[int, int], np.ndarray]
+    psw: list[sparse.csr_matrix]
 
 
 def _design_constants(design: WeightedDesign) -> _DesignConstants:
@@ -289,11 +319,23 @@ def _design_constants(design: WeightedDesign) -> _DesignConstants:
                 prod[m, j] = table(m, j, b2 * fac[m] * fac[j])
             else:  # one level per row: the (m, m) tables are diagonal, kept as vectors
                 prod[m, m] = np.bincount(lev[m], weights=b2 * fac[m] ** 2, minlength=size[m])
+    strata = None
+    if design.stratified:
+        scale, stratum = design.fpc_scale, design.cell_stratum
+        cell_scale = scale[stratum]
+        kb2 = cell_scale * b2
+        kprod = {(m, j): table(m, j, kb2 * fac[m] * fac[j]) for m in margins for j in margins
+                 if m != j}
+        kprod |= {(m, m): np.bincount(lev[m], weights=kb2 * fac[m] ** 2, minlength=size[m])
+                  for m in margins}
+        psw = [sparse.csr_matrix((b1 * fac[m], (stratum, lev[m])),
+                                 shape=(len(scale), size[m])) for m in margins]
+        strata = _StrataConstants(scale, design.strata.rows, cell_scale, kprod, psw)
     return _DesignConstants(
         n_level=[np.bincount(lev[m], weights=n_c, minlength=size[m]) for m in margins],
         cross=cross, prod=prod,
         psw_sum=[np.bincount(lev[m], weights=b1 * fac[m], minlength=size[m]) for m in margins],
-        base1=b1, base2=b2)
+        strata=strata)
 
 
 def _linearise(design: WeightedDesign, const: _DesignConstants, sums: dict[str, np.ndarray],
@@ -472,44 +514,53 @@ def _residualise(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w
 def _stratified_variance(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w):
     """``V = Σ_h c_h Σ_{i∈h} (x_i − x̄_h)²``, R's ``onestage`` with strata and fpc.
 
-    ``c_h = (1 − n_h/N_h) · n_h/(n_h − 1)`` (:attr:`WeightedDesign.fpc_scale`).
-    Cells nest in strata, and within a cell ``x_i = x0_i − w0_i · G_c`` with
-    ``G_c = Σ_m F_m[c] · adj_m[level_m(c)]`` (the backfitting's adjustments per
-    unit of base weight), so per cell and domain ``Σx = Σx0 − B1_c G_c`` and
-    ``Σx² = Σx0² − 2 G_c Σx0·w0 + B2_c G_c²``, with ``B1_c, B2_c`` the cell's
-    sums of ``w0`` and ``w0²`` over all its rows. Arrays are (cells, domains ×
-    variables): :func:`_linearise_chunked` gives this few domains at a time.
+    With ``c_h = (1 − n_h/N_h) · n_h/(n_h − 1)`` (:attr:`WeightedDesign.fpc_scale`)
+    that is ``Σ_i c_h(i) x_i² − Σ_h (c_h/n_h) X_h²``, ``X_h = Σ_{i∈h} x_i``. Cells
+    nest in strata and within a cell ``x_i = x0_i − w0_i · G_c`` with ``G_c =
+    Σ_m F_m[c] · adj_m[level_m(c)]`` (:func:`_backfit`), so
+
+    * ``Σ c x² = Σ c x0² − 2 Σ c G · x0 w0 + Σ_{m,j} adj_m' K_mj adj_j``: the
+      first two over the observed (domain, cell) pairs, the last with the
+      ``c``-weighted prod tables ``K_mj`` in level space;
+    * ``X_h = Σ_{i∈h} x0_i − Σ_m Q_m[h, ·] adj_m`` with ``Q_m`` the strata ×
+      levels sums of ``psw_m``.
+
+    Arrays are (levels or strata, domains × variables): :func:`_linearise_chunked`
+    passes few enough domains at a time.
     """
+    st = const.strata
     k = ybar.shape[1]
     cols = n_dom * k
-    n_cells = design.n_cells
-    idx = pair_cell * n_dom + pair_dom
-
-    def cell_space(values: np.ndarray) -> np.ndarray:
-        return _scatter(idx, n_cells * n_dom, values).reshape(n_cells, cols)
-
-    x_c = cell_space(f * (sums["1,1"] - ybar * sums["1,0"]) * inv_w)       # Σ x0
-    q_c = cell_space(f ** 2 * (sums["2,2"] - 2 * ybar * sums["2,1"]
-                               + ybar ** 2 * sums["2,0"]) * inv_w ** 2)     # Σ x0²
+    n_strata = len(st.rows)
+    kc = st.cell_scale[pair_cell][:, None]
+    x0 = f * (sums["1,1"] - ybar * sums["1,0"]) * inv_w                            # Σ x0
+    x0_sq = f ** 2 * (sums["2,2"] - 2 * ybar * sums["2,1"] + ybar ** 2 * sums["2,0"]) \
+        * inv_w ** 2                                                                 # Σ x0²
+    var = _scatter(pair_dom, n_dom, kc * x0_sq)
+    x_h = _scatter(design.cell_stratum[pair_cell] * n_dom + pair_dom, n_strata * n_dom,
+                   x0).reshape(n_strata, cols)
     if design.calibrated:
         bf = _backfit(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w)
-        xb_c = cell_space(f * (sums["2,1"] - ybar * sums["2,0"]) * inv_w)  # Σ x0·w0
-        g_c = np.zeros((n_cells, cols))
-        for m in bf.others:
-            g_c += design.margin_factor[m][:, None] * bf.adj[m][design.margin_level[m]]
-        big = bf.big
-        adj_big = bf.big_adjustment(len(design.margin_labels[big]))
-        g_c += design.margin_factor[big][:, None] * adj_big[design.margin_level[big]]
-        q_c += -2 * g_c * xb_c + const.base2[:, None] * g_c ** 2
-        x_c -= const.base1[:, None] * g_c
-    stratum = design.cell_stratum
-    scale = design.fpc_scale
-    rows = design.strata.rows
-    x_h = _scatter(stratum, len(rows), x_c)
+        adj = dict(bf.adj)
+        adj[bf.big] = bf.big_adjustment(len(design.margin_labels[bf.big]))
+        g = np.zeros_like(x0)                                                       # G at pairs
+        for m, a in adj.items():
+            g += design.margin_factor[m][pair_cell][:, None] * a.reshape(-1, n_dom, k)[
+                design.margin_level[m][pair_cell], pair_dom]
+        x0_w0 = f * (sums["2,1"] - ybar * sums["2,0"]) * inv_w                      # Σ x0·w0
+        var -= 2 * _scatter(pair_dom, n_dom, kc * g * x0_w0)
+        quad = np.zeros(cols)
+        for m, a in adj.items():
+            quad += (st.kprod[m, m][:, None] * a ** 2).sum(0)
+            for j, b in adj.items():
+                if j != m:
+                    quad += (a * (st.kprod[m, j] @ b)).sum(0)
+            x_h -= st.psw[m] @ a
+        var += quad.reshape(n_dom, k)
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_row = np.where(rows > 0, scale / rows, 0.0)
-    var = (scale[stratum][:, None] * q_c).sum(0) - (per_row[:, None] * x_h ** 2).sum(0)
-    return var.reshape(n_dom, k)
+        per_row = np.where(st.rows > 0, st.scale / st.rows, 0.0)
+    var -= (per_row[:, None] * x_h ** 2).sum(0).reshape(n_dom, k)
+    return var
 
 
 def _linearise_chunked(design, const, sums, pair_dom, pair_cell, n_dom):
@@ -517,11 +568,11 @@ def _linearise_chunked(design, const, sums, pair_dom, pair_cell, n_dom):
     arrays (thousands of areas as both margin and domain would not fit at once)."""
     k = next(iter(sums.values())).shape[1]
     # The widest margin is never dense (see _backfit); the next widest sets the size —
-    # unless the design is stratified, whose arrays are (cells or levels) × domains.
+    # unless the design is stratified, whose arrays are (levels or strata) × domains.
     sizes = sorted(len(lab) for lab in design.margin_labels)
     widest = max(sizes[:-1], default=1)
     if design.stratified:
-        widest = max([design.n_cells, *sizes])
+        widest = max([len(design.strata.labels), *sizes])
     step = max(1, int(_LEVEL_SPACE_FLOATS // max(widest * k, 1)))
     if step >= n_dom:
         return _linearise(design, const, sums, pair_dom, pair_cell, n_dom)

@@ -279,9 +279,9 @@ def reconcile(population: pd.DataFrame, margins: list[str] | tuple[str, ...], *,
     if off:
         raise TrygghetError(
             "befolkningstalen för viktningsmarginalerna skiljer sig mer än toleransen "
-            f"({persons(tolerance)} personer) från kontrolltotalen {persons(target)}"
-            f" ({name}): {_listing(totals, target)}. {_likely_cause(off, target)}",
-            column="weighting.margins",
+            f"({persons_text(tolerance)} personer) från kontrolltotalen {persons_text(target)}"
+            f" ({margin_name(name)}): {_listing(totals, target)}. "
+            f"{_likely_cause(off, name, target)}",
             hint="alla marginaler ska avse samma befolkning (samma åldrar, samma datum, alla "
                  "områden); rätta befolkningsfilen, eller ändra weighting.reconcile "
                  "(relative, persons, control) om skillnaden är väntad")
@@ -296,7 +296,7 @@ def reconcile(population: pd.DataFrame, margins: list[str] | tuple[str, ...], *,
     info["text"] = (
         "Befolkningsuppgifternas marginaler summerade till något olika totaler ("
         + _listing(totals) + "), som väntat när SCB skyddar statistiken med slumpmässigt brus;"
-        f" före vägningen skalades de proportionellt till samma total, {persons(target)} "
+        f" före vägningen skalades de proportionellt till samma total, {persons_text(target)} "
         "personer.")
     return out, info
 
@@ -318,14 +318,22 @@ def _control(population: pd.DataFrame, totals: dict[str, float],
     return "angiven total", float(control)
 
 
-def _likely_cause(off: dict[str, float], target: float) -> str:
-    """The likeliest reason why a margin's total is far from the control total."""
+def _likely_cause(off: dict[str, float], control: str, target: float) -> str:
+    """The likeliest reason why a margin's total is far from the control total.
+
+    A few per cent is what a year's change does (another date); an area
+    margin with clearly fewer people than the others misses an area; any other
+    large difference is most often another age range (16–84 against 16+).
+    """
     causes = []
     for margin, total in off.items():
         rel = (total - target) / target
-        if "area" in margin.split(":") and rel < -DATE_LIKE:
-            causes.append(f"{margin_name(margin)} har {_percent(-rel)} färre personer: troligen "
-                          "saknas ett område (eller områdena täcker inte hela kommunen)")
+        area_lower = (("area" in margin.split(":") and rel < 0)
+                      or ("area" in str(control).split(":") and rel > 0))
+        if abs(rel) > DATE_LIKE and area_lower:
+            causes.append(f"{margin_name(margin)} skiljer sig {_percent(abs(rel))} och "
+                          "områdena har färre personer: troligen saknas ett område (eller "
+                          "områdena täcker inte hela kommunen)")
         elif abs(rel) <= DATE_LIKE:
             causes.append(f"{margin_name(margin)} skiljer sig {_percent(abs(rel))}: troligen "
                           "avser marginalerna olika datum")
@@ -341,7 +349,7 @@ def margin_name(margin: str) -> str:
     return " × ".join(MARGIN_NAMES.get(v.strip(), v.strip()) for v in margin.split(":"))
 
 
-def persons(value: float) -> str:
+def persons_text(value: float) -> str:
     """A number of persons with a space between thousands: ``2\u00a0400``."""
     return f"{value:,.0f}".replace(",", "\u00a0")
 
@@ -355,5 +363,5 @@ def _listing(totals: dict[str, float], target: float | None = None) -> str:
     for margin, total in totals.items():
         diff = "" if target is None or total == target else \
             f" ({'+' if total > target else '−'}{_percent(abs(total - target) / target)})"
-        parts.append(f"{margin_name(margin)} {persons(total)}{diff}")
+        parts.append(f"{margin_name(margin)} {persons_text(total)}{diff}")
     return ", ".join(parts)

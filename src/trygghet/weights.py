@@ -51,7 +51,7 @@ import pandas as pd
 
 from .errors import TrygghetError
 from .mapping import normalise
-from .population import check_totals, persons, validate
+from .population import check_totals, persons_text, validate
 
 DEFAULT_MARGINS = ("sex:age_group", "area")
 TRIM_MAX_ROUNDS = 50
@@ -183,7 +183,7 @@ class WeightedDesign:
         if over.any():
             h = int(np.flatnonzero(over)[0])
             raise TrygghetError(f"stratumet '{s.labels[h]}' har {int(n_h[h])} svarande men en "
-                                f"befolkning på bara {persons(s.population[h])}",
+                                f"befolkning på bara {persons_text(s.population[h])}",
                                 column="design.strata", hint="kontrollera design.strata")
         lonely = (n_h == 1) & (self.fpc_scale > 0)
         if lonely.any():
@@ -510,7 +510,7 @@ def rake(frame: pd.DataFrame, population: pd.DataFrame,
             if count == 0 and target > 0:
                 raise TrygghetError(
                     f"nivån '{label}' i viktningsmarginalen '{mg.name}' har inga svarande, men "
-                    f"befolkningen har {persons(target)} personer där: den kan inte få någon "
+                    f"befolkningen har {persons_text(target)} personer där: den kan inte få någon "
                     "vikt",
                     column=mg.name,
                     hint=f"slå ihop nivån med en närliggande i config/trygghet.yml, t.ex. "
