@@ -31,7 +31,7 @@ from scipy import special
 
 from .errors import TrygghetError
 from .estimate import estimate
-from .population import for_weighting, margin_name, validate
+from .population import for_weighting, margin_name
 from .weights import Raking, Strata, WeightedDesign, kish, rake, strata_diagnostics
 
 # --- A survey year: the estimates table of the output contract -----------------
@@ -231,14 +231,13 @@ def _rake_or_base(responses: pd.DataFrame, population: pd.DataFrame, wset: dict[
     """
     strata = survey_strata(responses) if unrakeable == "error" else None
     margins = wset["margins"]
+    pop, reconciliation = for_weighting(population, margins, wset)
     if margins:
-        pop, reconciliation = for_weighting(population, margins, wset)
         raking = rake(responses, pop, margins, tolerance=wset["tolerance"],
                       max_iter=wset["max_iter"], trim=wset["trim"], collapse=wset["collapse"],
                       unrakeable=unrakeable, strata=strata)
         raking.diagnostics["reconciliation"] = reconciliation
         return raking
-    pop = validate(population)
     total = float(pop.groupby("dimension")["population"].sum().iloc[0])
     w = np.full(len(responses), total / len(responses)) if strata is None \
         else strata.base_weights()
