@@ -492,8 +492,9 @@ def _rake(responses, folder: Path):
 
 
 def _estimates(responses, design, ci_method: str = "wilson"):
-    from trygghet.estimate import estimate, group_columns
+    from trygghet.estimate import estimate
     from trygghet.indicators import INDICATORS, respondent_values
+    from trygghet.survey import group_columns
 
     t0 = time.perf_counter()
     values = respondent_values(responses)

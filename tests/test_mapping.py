@@ -137,3 +137,34 @@ def test_missing_mapping_file_has_a_hint(tmp_path):
     with pytest.raises(TrygghetError, match="finns inte") as err:
         load_mapping(tmp_path / "saknas.yml")
     assert "--mapping" in err.value.hint
+
+
+def test_stratified_design(tmp_path):
+    design = {"sampling": "probability", "sent": 100,
+              "strata": {"column": "area", "population": {"Norr": 900, "Söder": 1200}}}
+    m = load_mapping(write(tmp_path, mini_mapping(design=design)))
+    assert m.design.strata == {"column": "area", "population": {"Norr": 900.0, "Söder": 1200.0}}
+    design["strata"] = {"column": "area", "fraction": 0.05}
+    assert load_mapping(write(tmp_path, mini_mapping(design=design))).design.strata == {
+        "column": "area", "fraction": 0.05}
+
+
+@pytest.mark.parametrize("strata, where", [
+    ({"column": "area"}, "design.strata"),
+    ({"column": "area", "population": {"Norr": 9}, "fraction": 0.1}, "design.strata"),
+    ({"column": "area", "fraction": 1.5}, "design.strata.fraction"),
+    ({"column": "area", "population": {"Norr": -3}}, "design.strata.population.Norr"),
+    ({"column": "stadsdel", "fraction": 0.1}, "design.strata.column"),
+    ({"column": "area", "fraktion": 0.1}, "design.strata.fraktion"),
+])
+def test_stratified_design_errors(tmp_path, strata, where):
+    design = {"sampling": "probability", "sent": 100, "strata": strata}
+    with pytest.raises(TrygghetError) as err:
+        load_mapping(write(tmp_path, mini_mapping(design=design)))
+    assert err.value.column == where
+
+
+def test_strata_only_for_a_random_sample(tmp_path):
+    design = {"sampling": "opt_in", "strata": {"column": "area", "fraction": 0.1}}
+    with pytest.raises(TrygghetError, match="bara för slumpmässiga urval"):
+        load_mapping(write(tmp_path, mini_mapping(design=design)))

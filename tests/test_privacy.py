@@ -426,7 +426,8 @@ def test_an_answer_in_a_chart_is_found(tmp_path):
 def test_common_words_an_answer_shares_with_the_report_do_not_block_it(tmp_path):
     """Four words in a row are common Swedish: an answer that says "… när bussen är sen"
     must not stop a report whose notebook says "Många väntar vid hållplatsen när bussen är
-    sen". (The words must not be the toolkit's own, which are always public.) Text the analyst or the toolkit wrote is public; a leak is still found by the
+    sen". (The words must not be the toolkit's own, which are always public.) Text the
+    analyst or the toolkit wrote is public; a leak is still found by the
     answer's own words, and a quote of eight words is refused even if every four-word
     run of it is public."""
     answer = "Äldre känner sig otrygga att gå till affären när bussen är sen."

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from trygghet import report_survey as report
-from trygghet.mapping import Design
+from trygghet.mapping import SamplingDesign
 from trygghet.suppress import Rules
 
 NB = "\u00a0"
@@ -26,7 +26,7 @@ def make_report(rows, *, sampling="probability", changes=None, years=(2020,), le
                 language="sv", mode=None):
     est = pd.DataFrame(rows)
     est["n"] = est["n"].astype("Int64")
-    design = Design(sampling=sampling, sent=2000 if sampling == "probability" else None,
+    design = SamplingDesign(sampling=sampling, sent=2000 if sampling == "probability" else None,
                     mode=mode)
     return report.SurveyReport(
         year=2020, years=list(years), municipality="Exempelby", police_area="LPO Test",
@@ -36,7 +36,7 @@ def make_report(rows, *, sampling="probability", changes=None, years=(2020,), le
         weighting={"weighting": {"kish_n_eff": 900.0, "deff": 1.2}},
         cleaning={"rows_in": 1100, "rows_clean": 1000, "rows_quarantined": 80,
                   "duplicates_removed": 20},
-        designs={2019: Design(sampling="opt_in"), 2020: design}, level=level)
+        designs={2019: SamplingDesign(sampling="opt_in"), 2020: design}, level=level)
 
 
 BASE = [
@@ -195,7 +195,8 @@ def test_names_keep_their_capitals_inside_a_sentence():
     assert cover["subtitle"] == "Resultat från trygghetsmätning 2020"
     rep.title = "Exempelbys trygghetsmätning 2020"
     assert report.cover(rep)["subtitle"] == "Resultat från Exempelbys trygghetsmätning 2020"
-    rep.design = Design(sampling="probability", sent=2000, population="Norr och Söder, 16–84 år")
+    rep.design = SamplingDesign(sampling="probability", sent=2000,
+                                population="Norr och Söder, 16–84 år")
     assert "(Norr och Söder, 16–84 år)" in report.method_text(rep)
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from trygghet.errors import TrygghetError
-from trygghet.estimate import changes
 from trygghet.suppress import Rules, protect
+from trygghet.survey import changes
 
 
 def table(ns, group_var="area", estimates=None, indicator="otrygg_kvall", kind="share",

@@ -11,7 +11,8 @@ import pytest
 
 from trygghet.config import DEFAULT_SETTINGS
 from trygghet.errors import TrygghetError
-from trygghet.weights import Design, check_population, ipf, kish, rake
+from trygghet.population import validate
+from trygghet.weights import Strata, WeightedDesign, ipf, kish, rake
 
 SEXES = ["Kvinna", "Man"]
 AGES = ["16–24", "25–44", "45–64", "65–79", "80+"]
@@ -130,6 +131,31 @@ def test_empty_level_is_a_clear_error():
     msg = str(err.value)
     assert "Man:80+" in msg and "sex:age_group" in msg and "inga svarande" in msg
     assert "collapse" in msg  # the hint says how to get round it
+    # The comma survives, and the thousands get a (non-breaking) space of their own.
+    assert "har inga svarande, men befolkningen har 2\u00a0400 personer där" in msg
+
+
+def test_strata_give_base_weights_and_cells_inside_strata():
+    """Cells never cross a stratum; strata that are a raking margin leave the weights as
+    they are (raking absorbs a per-level factor of the base weights) but keep N_h."""
+    df, pop = frame(), population()
+    n_h = pop[pop["dimension"] == "area"].set_index("level")["population"].to_dict()
+    strata = Strata.from_column(df["area"], population=n_h)
+    r = rake(df, pop, strata=strata)
+    plain = rake(df, pop)
+    assert np.allclose(r.weights, plain.weights, rtol=1e-9)
+    assert r.design.stratified and not plain.design.stratified
+    assert np.array_equal(r.design.cell_stratum[r.design.cell], strata.codes)
+    counts = df["area"].value_counts()
+    assert r.diagnostics["strata"]["Centrum"] == {
+        "respondents": int(counts["Centrum"]), "population": n_h["Centrum"],
+        "fraction": counts["Centrum"] / n_h["Centrum"]}
+    base = strata.base_weights()
+    assert base[0] == n_h[df["area"].iloc[0]] / counts[df["area"].iloc[0]]
+    # Strata that cut across the margins (here: by sex) split the cells.
+    by_sex = Strata.from_column(df["sex"], population={"Kvinna": 9000, "Man": 8000})
+    d = rake(df, pop, ["area"], strata=by_sex).design
+    assert d.n_cells == 2 * len(AREAS)
 
 
 def test_documented_collapse_merges_an_empty_level():
@@ -169,10 +195,10 @@ def test_population_errors_name_the_problem():
     neg = pop.copy()
     neg.loc[0, "population"] = -5
     with pytest.raises(TrygghetError, match="befolkningstal") as err:
-        check_population(neg)
+        validate(neg)
     assert err.value.row == 2
     with pytest.raises(TrygghetError, match="kolumnerna"):
-        check_population(pop.rename(columns={"population": "antal"}))
+        validate(pop.rename(columns={"population": "antal"}))
     dup = pd.concat([pop, pop.iloc[[2]]], ignore_index=True)
     dup.loc[dup.index[-1], "population"] = 0  # keep the totals equal: the duplicate is the fault
     dup.loc[dup.index[-2], "population"] = pop.iloc[2]["population"]
@@ -247,9 +273,9 @@ def test_settings_defaults_match_r_reference():
 
 
 def test_design_helpers():
-    d = Design.weighted([1.0, 2.0, 3.0])
+    d = WeightedDesign.weighted([1.0, 2.0, 3.0])
     assert d.n == 3 and not d.calibrated and np.array_equal(d.weights, [1, 2, 3])
     assert kish(np.array([1.0, 1.0, 1.0, 1.0])) == 4
     assert kish(np.array([1.0, 3.0])) == pytest.approx(16 / 10)
     with pytest.raises(TrygghetError):
-        Design.weighted([1.0, np.nan])
+        WeightedDesign.weighted([1.0, np.nan])

@@ -502,6 +502,7 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
     responses.attrs = {
         "year": year, "title": mapping.title, "sampling": mapping.design.sampling,
         "sent": mapping.design.sent, "areas": mapping.area_names, "not_asked": mapping.not_asked,
+        "strata": mapping.design.strata,
         "period": [d.isoformat() for d in mapping.design.period] if mapping.design.period
         else None,
     }

@@ -125,7 +125,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "police_area": None,
     "synthetic_data": False,
     "weighting": {"margins": ["sex:age_group", "area"], "tolerance": 1e-12, "max_iter": 1000,
-                  "trim": None, "collapse": {}},
+                  "trim": None, "collapse": {},
+                  # margins within max(relative · total, persons) are scaled to one total
+                  "reconcile": {"relative": 0.005, "persons": 50, "control": None}},
     "estimation": {"ci_method": "wilson", "level": 0.95,
                    "by": ["sex", "age_group", "area", "relation"]},
     "disclosure": {"min_cell": 5, "min_n": 30},

@@ -1,4 +1,8 @@
-"""Estimates: weighted shares and means with design-based standard errors and CIs.
+"""The estimation engine: weighted shares and means with design-based SEs and CIs.
+
+Any per-respondent values, any design (:class:`~trygghet.weights.WeightedDesign`:
+raked or not, stratified or not), any groups. What a survey year publishes —
+which design, which indicators, the output contract — is :mod:`trygghet.survey`.
 
 Point estimates
     The weighted mean ``ȳ_d = Σ_{i∈d} w_i y_i / Σ_{i∈d} w_i`` over the
@@ -17,7 +21,15 @@ Variance: Taylor linearisation of the calibrated estimator, exactly as R's
    raking pass and ``ave_m`` is the *unweighted* mean within the row's level
    of ``m`` over all rows.
 3. ``V = n/(n−1) · Σ_i (x_i − x̄)²`` over all ``n`` rows of the design (one
-   stage, no strata, with-replacement approximation, no fpc).
+   stage, with-replacement approximation, no fpc). A **stratified** design
+   (``svydesign(ids = ~1, strata = ~s, fpc = ~N)``) centres within each
+   stratum and applies the finite population correction:
+   ``V = Σ_h (1 − n_h/N_h) · n_h/(n_h−1) · Σ_{i∈h} (x_i − x̄_h)²``.
+
+Where every answer in a domain is the same value (one answer, say) each
+``y − ȳ`` is zero and so is the variance, exactly as R computes it; the
+engine's expanded sums would leave rounding noise of about ``1e-8 · ȳ`` in
+the SE there, so such domains get ``V = 0`` outright.
 
 The implementation never builds ``x``: weights are constant within a raking
 cell up to the base weight, so all sums in steps 2–3 reduce to per-(domain,
@@ -27,8 +39,10 @@ levels is carried as sparse plus low rank (see :func:`_residualise`). That
 is R's arithmetic reorganised: a million rows, 33 variables, by 2,900 areas
 raked on those areas, take under two seconds.
 
-Degrees of freedom ``df = (rows of the domain with non-zero weight) − 1``,
-rows with a missing answer included — R's ``degf()`` of the domain design.
+Degrees of freedom ``df = (rows of the domain with non-zero weight) − (strata
+among them)``, rows with a missing answer included — R's ``degf()`` of the
+domain design: ``n − 1`` unstratified, and 0 (not −1) for a domain whose rows
+all have weight 0, which has no estimate.
 
 Confidence intervals (level ``1 − α``; ``q = t_{1−α/2, df}``)
 
@@ -69,7 +83,7 @@ import pandas as pd
 from scipy import sparse, special
 
 from .errors import TrygghetError
-from .weights import Design
+from .weights import WeightedDesign
 
 CI_METHODS = ("wilson", "logit", "beta")
 BACKFIT_ROUNDS = 10  # fixed in R's svyrecvar for "raking" post-strata
@@ -263,9 +277,27 @@ class _DesignConstants:
     cross: dict[tuple[int, int], np.ndarray]  # T[m,m'][l,l'] = Σ psw_m'/psw_m over rows in (l,l')
     prod: dict[tuple[int, int], np.ndarray]   # P[m,m'][l,l'] = Σ psw_m psw_m' (m = m': diagonal)
     psw_sum: list[np.ndarray]                 # p_m[l] = Σ psw_m
+    strata: _StrataConstants | None = None
 
 
-def _design_constants(design: Design) -> _DesignConstants:
+@dataclass
+class _StrataConstants:
+    """The pieces of a stratified design's variance that do not depend on ``y``.
+
+    ``c_h = (1 − n_h/N_h) · n_h/(n_h − 1)`` weighs each row's square by its
+    stratum; ``kprod`` are the prod tables with that weight,
+    ``Σ c · psw_m psw_j`` over the rows in ``(l, l')``; ``psw[m][h, l]`` sums
+    ``psw_m`` over the rows of stratum ``h`` in level ``l`` (sparse).
+    """
+
+    scale: np.ndarray
+    rows: np.ndarray
+    cell_scale: np.ndarray
+    kprod: dict[tuple[int, int], np.ndarray]
+    psw: list[sparse.csr_matrix]
+
+
+def _design_constants(design: WeightedDesign) -> _DesignConstants:
     """Cell sums aggregated to (level, level') tables with ``bincount`` (no dense one-hots)."""
     n_c = np.bincount(design.cell, minlength=design.n_cells).astype(float)
     b1 = np.bincount(design.cell, weights=design.base, minlength=design.n_cells)
@@ -287,27 +319,36 @@ def _design_constants(design: Design) -> _DesignConstants:
                 prod[m, j] = table(m, j, b2 * fac[m] * fac[j])
             else:  # one level per row: the (m, m) tables are diagonal, kept as vectors
                 prod[m, m] = np.bincount(lev[m], weights=b2 * fac[m] ** 2, minlength=size[m])
+    strata = None
+    if design.stratified:
+        scale, stratum = design.fpc_scale, design.cell_stratum
+        cell_scale = scale[stratum]
+        kb2 = cell_scale * b2
+        kprod = {(m, j): table(m, j, kb2 * fac[m] * fac[j]) for m in margins for j in margins
+                 if m != j}
+        kprod |= {(m, m): np.bincount(lev[m], weights=kb2 * fac[m] ** 2, minlength=size[m])
+                  for m in margins}
+        psw = [sparse.csr_matrix((b1 * fac[m], (stratum, lev[m])),
+                                 shape=(len(scale), size[m])) for m in margins]
+        strata = _StrataConstants(scale, design.strata.rows, cell_scale, kprod, psw)
     return _DesignConstants(
         n_level=[np.bincount(lev[m], weights=n_c, minlength=size[m]) for m in margins],
         cross=cross, prod=prod,
-        psw_sum=[np.bincount(lev[m], weights=b1 * fac[m], minlength=size[m]) for m in margins])
+        psw_sum=[np.bincount(lev[m], weights=b1 * fac[m], minlength=size[m]) for m in margins],
+        strata=strata)
 
 
-def _linearise(design: Design, const: _DesignConstants, sums: dict[str, np.ndarray],
+def _linearise(design: WeightedDesign, const: _DesignConstants, sums: dict[str, np.ndarray],
                pair_dom: np.ndarray, pair_cell: np.ndarray, n_dom: int):
     """Weighted means and their variances for every (domain, variable).
 
     ``sums`` holds per-(pair, variable) sums over answering rows of
     ``w0^a · y^b`` under keys ``"a,b"``.
 
-    The residualised influence values are ``x = x0 − Σ_m psw_m · adj_m[level_m]``.
-    R's update of margin ``m`` subtracts ``psw_m · ave_m(x/psw_m)``, which makes
-    ``adj_m = (a_m − Σ_{j≠m} T_mj adj_j) / n_m`` with ``a_m = Σ_level x0/psw_m``
-    and ``T_mj[l, l'] = Σ psw_j/psw_m`` over the rows in ``(l, l')``. Only
-    level-space arrays are used. The margin with most levels (the areas) is
-    never held densely: its adjustment is always ``a_L/n_L − Σ_j U_j g_j`` with
-    ``U_j = T_Lj/n_L`` and ``g_j`` the other margins' adjustments when it was
-    last updated — sparse plus low rank — so thousands of areas cost little.
+    The residualised influence values are ``x = x0 − Σ_m psw_m · adj_m[level_m]``
+    (see :func:`_backfit`). Without strata ``V = n/(n−1) (Σx² − (Σx)²/n)``,
+    with both sums taken in level space (:func:`_residualise`); a stratified
+    design goes through :func:`_stratified_variance`.
     """
     f = design.factor[pair_cell][:, None]
     w_sum = _scatter(pair_dom, n_dom, f * sums["1,0"])
@@ -316,6 +357,10 @@ def _linearise(design: Design, const: _DesignConstants, sums: dict[str, np.ndarr
         mean = wy_sum / w_sum
     ybar = np.nan_to_num(mean)[pair_dom]                     # (pairs, K)
     inv_w = np.where(w_sum > 0, 1 / np.where(w_sum > 0, w_sum, 1), 0.0)[pair_dom]
+    if design.stratified:
+        var = _stratified_variance(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar,
+                                   inv_w)
+        return mean, np.maximum(var, 0.0), w_sum
     # Σ x0 and Σ x0² per domain, x0 = w (y − ȳ)/W over answering rows.
     sum_x = _scatter(pair_dom, n_dom, f * (sums["1,1"] - ybar * sums["1,0"]) * inv_w)
     sum_x2 = _scatter(pair_dom, n_dom, f ** 2 * (sums["2,2"] - 2 * ybar * sums["2,1"]
@@ -328,45 +373,83 @@ def _linearise(design: Design, const: _DesignConstants, sums: dict[str, np.ndarr
     return mean, np.maximum(var, 0.0), w_sum
 
 
-def _residualise(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w, sum_x,
-                 sum_x2):
-    """Σx and Σx² after R's ten rounds of backfitting on the raking margins."""
-    k = sum_x.shape[1]
+def _pair_values(design, sums, pair_cell, f, ybar, inv_w, m: int, kind: str) -> np.ndarray:
+    """Per pair: Σ x0/psw_m (``"a"``, what ave() needs) or Σ x0·psw_m (``"b"``, for Σx²)."""
+    fm = design.margin_factor[m][pair_cell][:, None]
+    if kind == "a":
+        return f / fm * (sums["0,1"] - ybar * sums["0,0"]) * inv_w
+    return f * fm * (sums["2,1"] - ybar * sums["2,0"]) * inv_w
+
+
+@dataclass
+class _Backfit:
+    """The adjustments of R's ten backfitting rounds, in level space.
+
+    ``x = x0 − Σ_m psw_m · adj_m[level_m]``. R's update of margin ``m``
+    subtracts ``psw_m · ave_m(x/psw_m)``, which makes
+    ``adj_m = (a_m − Σ_{j≠m} T_mj adj_j) / n_m`` with ``a_m = Σ_level x0/psw_m``
+    and ``T_mj[l, l'] = Σ psw_j/psw_m`` over the rows in ``(l, l')``. The
+    margin with most levels (the areas, ``big``) is never held densely: its
+    adjustment is always ``a_L/n_L − Σ_j U_j g_j`` with ``U_j = T_Lj/n_L`` and
+    ``g_j`` the other margins' adjustments when it was last updated — sparse
+    plus low rank — so thousands of areas cost little. ``a_L/n_L`` is kept
+    at the observed (level, domain) combinations only (``s_big``).
+    """
+
+    n_dom: int
+    k: int
+    big: int
+    others: list[int]
+    ld_lev: np.ndarray           # combination → level of the big margin
+    ld_dom: np.ndarray           # combination → domain
+    inverse: np.ndarray          # pair → combination
+    s_big: np.ndarray            # (combinations, K): a_L/n_L
+    u: dict[int, np.ndarray]     # U_j
+    adj: dict[int, np.ndarray]   # adj_m of the other margins, (levels, domains × K)
+    g: dict[int, np.ndarray]
+
+    def apply(self, mat: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``mat @ values`` for a (rows × big levels) matrix and the sparse big-margin values."""
+        r, k, n_dom = mat.shape[0], self.k, self.n_dom
+        prod = mat[:, self.ld_lev].T[:, :, None] * values[:, None, :]       # (combos, r, K)
+        out = _scatter(self.ld_dom, n_dom, prod.reshape(len(self.ld_lev), r * k))
+        return out.reshape(n_dom, r, k).transpose(1, 0, 2).reshape(r, n_dom * k)
+
+    def big_adjustment(self, n_levels: int) -> np.ndarray:
+        """``adj_L`` densely, (levels, domains × K): for a block of few domains only."""
+        key = self.ld_lev.astype(np.int64) * self.n_dom + self.ld_dom
+        dense = _scatter(key, n_levels * self.n_dom, self.s_big).reshape(n_levels,
+                                                                          self.n_dom * self.k)
+        for j in self.others:
+            dense -= self.u[j] @ self.g[j]
+        return dense
+
+
+def _backfit(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w) -> _Backfit:
+    """Solve R's ten rounds of backfitting on the raking margins (see :class:`_Backfit`)."""
+    k = ybar.shape[1]
     cols = n_dom * k
     sizes = [len(lab) for lab in design.margin_labels]
     big = int(np.argmax(sizes))
     others = [m for m in range(len(sizes)) if m != big]
 
-    def pair_values(m: int, kind: str) -> np.ndarray:
-        # Per pair: Σ x0/psw_m ("a", what ave() needs) or Σ x0·psw_m ("b", for Σx²).
-        fm = design.margin_factor[m][pair_cell][:, None]
-        if kind == "a":
-            return f / fm * (sums["0,1"] - ybar * sums["0,0"]) * inv_w
-        return f * fm * (sums["2,1"] - ybar * sums["2,0"]) * inv_w
-
-    a, b = {}, {}
+    a = {}
     for m in others:  # dense (level, domain × variable)
         idx = design.margin_level[m][pair_cell] * n_dom + pair_dom
-        a[m] = _scatter(idx, sizes[m] * n_dom, pair_values(m, "a")).reshape(sizes[m], cols)
-        b[m] = _scatter(idx, sizes[m] * n_dom, pair_values(m, "b")).reshape(sizes[m], cols)
+        a[m] = _scatter(idx, sizes[m] * n_dom, _pair_values(
+            design, sums, pair_cell, f, ybar, inv_w, m, "a")).reshape(sizes[m], cols)
     # The big margin: only its observed (level, domain) combinations.
     key = design.margin_level[big][pair_cell].astype(np.int64) * n_dom + pair_dom
     combos, inverse = np.unique(key, return_inverse=True)
     inverse = inverse.reshape(-1)
     ld_lev, ld_dom = (combos // n_dom).astype(np.intp), (combos % n_dom).astype(np.intp)
     n_big = const.n_level[big]
-    s_big = _scatter(inverse, len(combos), pair_values(big, "a")) / n_big[ld_lev][:, None]
-    b_big = _scatter(inverse, len(combos), pair_values(big, "b"))
-
-    def apply(mat: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """``mat @ values`` for a (rows × big levels) matrix and the sparse big-margin values."""
-        r = mat.shape[0]
-        prod = mat[:, ld_lev].T[:, :, None] * values[:, None, :]       # (combos, r, K)
-        out = _scatter(ld_dom, n_dom, prod.reshape(len(combos), r * k))
-        return out.reshape(n_dom, r, k).transpose(1, 0, 2).reshape(r, cols)
-
+    s_big = _scatter(inverse, len(combos), _pair_values(
+        design, sums, pair_cell, f, ybar, inv_w, big, "a")) / n_big[ld_lev][:, None]
     u = {j: const.cross[big, j] / n_big[:, None] for j in others}     # U_j
-    c = {m: apply(const.cross[m, big], s_big) for m in others}          # T_mL a_L/n_L
+    bf = _Backfit(n_dom, k, big, others, ld_lev, ld_dom, inverse, s_big, u, {}, {})
+
+    c = {m: bf.apply(const.cross[m, big], s_big) for m in others}       # T_mL a_L/n_L
     r_mat = {(m, j): const.cross[m, big] @ u[j] for m in others for j in others}
     adj = {m: np.zeros((sizes[m], cols)) for m in others}
     g = None  # the others' adjustments when the big margin was last updated
@@ -382,6 +465,24 @@ def _residualise(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w
             if g is not None:
                 resid -= c[m] - sum(r_mat[m, j] @ g[j] for j in others)
             adj[m] = resid / const.n_level[m][:, None]
+    bf.adj, bf.g = adj, g
+    return bf
+
+
+def _residualise(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w, sum_x,
+                 sum_x2):
+    """Σx and Σx² after R's ten rounds of backfitting on the raking margins."""
+    bf = _backfit(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w)
+    big, others, adj, g, u, s_big = bf.big, bf.others, bf.adj, bf.g, bf.u, bf.s_big
+    ld_lev, ld_dom, apply = bf.ld_lev, bf.ld_dom, bf.apply
+    sizes = [len(lab) for lab in design.margin_labels]
+    b = {}
+    for m in others:
+        idx = design.margin_level[m][pair_cell] * n_dom + pair_dom
+        b[m] = _scatter(idx, sizes[m] * n_dom, _pair_values(
+            design, sums, pair_cell, f, ybar, inv_w, m, "b")).reshape(sizes[m], n_dom * bf.k)
+    b_big = _scatter(bf.inverse, len(ld_lev), _pair_values(
+        design, sums, pair_cell, f, ybar, inv_w, big, "b"))
 
     sum_x = sum_x.reshape(-1).copy()
     sum_x2 = sum_x2.reshape(-1).copy()
@@ -407,15 +508,71 @@ def _residualise(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w
         p_adj_big = apply(const.prod[m, big], s_big) - sum(
             (const.prod[m, big] @ u[j]) @ g[j] for j in others)
         sum_x2 += 2 * (adj[m] * p_adj_big).sum(0)
-    return sum_x.reshape(n_dom, k), sum_x2.reshape(n_dom, k)
+    return sum_x.reshape(n_dom, bf.k), sum_x2.reshape(n_dom, bf.k)
+
+
+def _stratified_variance(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w):
+    """``V = Σ_h c_h Σ_{i∈h} (x_i − x̄_h)²``, R's ``onestage`` with strata and fpc.
+
+    With ``c_h = (1 − n_h/N_h) · n_h/(n_h − 1)`` (:attr:`WeightedDesign.fpc_scale`)
+    that is ``Σ_i c_h(i) x_i² − Σ_h (c_h/n_h) X_h²``, ``X_h = Σ_{i∈h} x_i``. Cells
+    nest in strata and within a cell ``x_i = x0_i − w0_i · G_c`` with ``G_c =
+    Σ_m F_m[c] · adj_m[level_m(c)]`` (:func:`_backfit`), so
+
+    * ``Σ c x² = Σ c x0² − 2 Σ c G · x0 w0 + Σ_{m,j} adj_m' K_mj adj_j``: the
+      first two over the observed (domain, cell) pairs, the last with the
+      ``c``-weighted prod tables ``K_mj`` in level space;
+    * ``X_h = Σ_{i∈h} x0_i − Σ_m Q_m[h, ·] adj_m`` with ``Q_m`` the strata ×
+      levels sums of ``psw_m``.
+
+    Arrays are (levels or strata, domains × variables): :func:`_linearise_chunked`
+    passes few enough domains at a time.
+    """
+    st = const.strata
+    k = ybar.shape[1]
+    cols = n_dom * k
+    n_strata = len(st.rows)
+    kc = st.cell_scale[pair_cell][:, None]
+    x0 = f * (sums["1,1"] - ybar * sums["1,0"]) * inv_w                            # Σ x0
+    x0_sq = f ** 2 * (sums["2,2"] - 2 * ybar * sums["2,1"] + ybar ** 2 * sums["2,0"]) \
+        * inv_w ** 2                                                                 # Σ x0²
+    var = _scatter(pair_dom, n_dom, kc * x0_sq)
+    x_h = _scatter(design.cell_stratum[pair_cell] * n_dom + pair_dom, n_strata * n_dom,
+                   x0).reshape(n_strata, cols)
+    if design.calibrated:
+        bf = _backfit(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w)
+        adj = dict(bf.adj)
+        adj[bf.big] = bf.big_adjustment(len(design.margin_labels[bf.big]))
+        g = np.zeros_like(x0)                                                       # G at pairs
+        for m, a in adj.items():
+            g += design.margin_factor[m][pair_cell][:, None] * a.reshape(-1, n_dom, k)[
+                design.margin_level[m][pair_cell], pair_dom]
+        x0_w0 = f * (sums["2,1"] - ybar * sums["2,0"]) * inv_w                      # Σ x0·w0
+        var -= 2 * _scatter(pair_dom, n_dom, kc * g * x0_w0)
+        quad = np.zeros(cols)
+        for m, a in adj.items():
+            quad += (st.kprod[m, m][:, None] * a ** 2).sum(0)
+            for j, b in adj.items():
+                if j != m:
+                    quad += (a * (st.kprod[m, j] @ b)).sum(0)
+            x_h -= st.psw[m] @ a
+        var += quad.reshape(n_dom, k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_row = np.where(st.rows > 0, st.scale / st.rows, 0.0)
+    var -= (per_row[:, None] * x_h ** 2).sum(0).reshape(n_dom, k)
+    return var
 
 
 def _linearise_chunked(design, const, sums, pair_dom, pair_cell, n_dom):
     """:func:`_linearise` over blocks of domains, bounding the level × domain × variable
     arrays (thousands of areas as both margin and domain would not fit at once)."""
     k = next(iter(sums.values())).shape[1]
-    # The widest margin is never dense (see _residualise); the next widest sets the size.
-    widest = max(sorted(len(lab) for lab in design.margin_labels)[:-1], default=1)
+    # The widest margin is never dense (see _backfit); the next widest sets the size —
+    # unless the design is stratified, whose arrays are (levels or strata) × domains.
+    sizes = sorted(len(lab) for lab in design.margin_labels)
+    widest = max(sizes[:-1], default=1)
+    if design.stratified:
+        widest = max([len(design.strata.labels), *sizes])
     step = max(1, int(_LEVEL_SPACE_FLOATS // max(widest * k, 1)))
     if step >= n_dom:
         return _linearise(design, const, sums, pair_dom, pair_cell, n_dom)
@@ -448,7 +605,7 @@ def _kinds(values: pd.DataFrame, kind: Any) -> dict[str, str]:
     return out
 
 
-def estimate(values: pd.DataFrame | pd.Series, design: Design | None = None, *,
+def estimate(values: pd.DataFrame | pd.Series, design: WeightedDesign | None = None, *,
              weights: Any = None, by: Any = None, kind: Any = None, total: bool = True,
              ci_method: str = "wilson", level: float = 0.95) -> pd.DataFrame:
     """Shares and means of any columns, overall and by any groups, with SE and CI.
@@ -459,7 +616,7 @@ def estimate(values: pd.DataFrame | pd.Series, design: Design | None = None, *,
         One column per variable, one row per respondent (aligned by position
         with the design). Missing = not in the variable's base.
     design
-        A (raked) :class:`~trygghet.weights.Design`; or give ``weights`` for an
+        A (raked) :class:`~trygghet.weights.WeightedDesign`; or give ``weights`` for an
         uncalibrated weighted design; with neither, unweighted estimates.
     by
         A Series (its name is the ``group_var``), or a dict
@@ -491,7 +648,7 @@ def estimate(values: pd.DataFrame | pd.Series, design: Design | None = None, *,
         values = values.to_frame(values.name or "value")
     n = len(values)
     if design is None and weights is not None:
-        design = Design.weighted(weights)
+        design = WeightedDesign.weighted(weights)
     if design is not None and design.n != n:
         raise ValueError(f"design has {design.n} rows, values have {n}")
     kinds = _kinds(values, kind)
@@ -501,7 +658,8 @@ def estimate(values: pd.DataFrame | pd.Series, design: Design | None = None, *,
         cell, n_cells, base = np.zeros(n, dtype=np.intp), 1, np.ones(n)
     else:
         cell, n_cells, base = design.cell, design.n_cells, design.base
-    const = _design_constants(design) if design is not None and design.calibrated else None
+    const = (_design_constants(design) if design is not None
+             and (design.calibrated or design.stratified) else None)
     constant_base = bool(np.all(base == base[0])) if n else True
 
     # One pass over the rows per variable; the rest works on atoms and pairs.
@@ -509,7 +667,7 @@ def estimate(values: pd.DataFrame | pd.Series, design: Design | None = None, *,
     n_atoms = len(atom_cell)
     atom_rows = np.bincount(atom, minlength=n_atoms).astype(float)
     atom_nonzero = np.bincount(atom, weights=(base > 0).astype(float), minlength=n_atoms)
-    atom_sums = _atom_sums(values, names, atom, n_atoms, base, constant_base)
+    atom_sums, ranges = _atom_sums(values, names, atom, n_atoms, base, constant_base)
 
     pieces = []
     k = len(names)
@@ -517,7 +675,7 @@ def estimate(values: pd.DataFrame | pd.Series, design: Design | None = None, *,
         atom_pair, pair_dom, pair_cell = _pairs(atom_dom, atom_cell, n_cells)
         n_dom = len(dom.labels)
         domain_rows = _scatter(atom_dom, n_dom, atom_rows[:, None])[:, 0]
-        df = _scatter(atom_dom, n_dom, atom_nonzero[:, None])[:, 0] - 1
+        df = _degrees_of_freedom(design, atom_dom, atom_cell, atom_nonzero, n_dom)
         sums = {key: _scatter(atom_pair, len(pair_dom), v) for key, v in atom_sums.items()}
         n_ans = _scatter(pair_dom, n_dom, sums["0,0"])
         # Unweighted Σy: for a share, the answering respondents who have the trait,
@@ -533,6 +691,11 @@ def estimate(values: pd.DataFrame | pd.Series, design: Design | None = None, *,
             # R's nrow() of a domain: all rows if calibrated, the domain's rows otherwise.
             rows_for_kg = np.repeat((np.full(n_dom, float(design.n)) if design.calibrated
                                      else domain_rows)[:, None], k, axis=1)
+        if ranges:
+            constant = _constant_domains(ranges, atom_dom, n_dom, k) & (n_ans > 0)
+            if design is None:  # s/√n needs two answers
+                constant &= n_ans > 1
+            var = np.where(constant, 0.0, var)
         for j, col in enumerate(names):
             pieces.append(_rows(col, kinds[col], dom, domain_rows, n_ans[:, j], count[:, j],
                                 df_k[:, j], w_sum[:, j], mean[:, j], var[:, j],
@@ -559,11 +722,13 @@ OUTPUT_COLUMNS = ["variable", "kind", "group_var", "group", "n", "count", "n_dom
 
 
 def _atom_sums(values: pd.DataFrame, names: list[str], atom: np.ndarray, n_atoms: int,
-               base: np.ndarray, constant_base: bool) -> dict[str, np.ndarray]:
+               base: np.ndarray, constant_base: bool):
     """Per (atom, variable): sums of ``w0^a · y^b`` over answering rows, keys ``"a,b"``.
 
     With a constant base weight ``b`` (simple random sampling) only the
-    unweighted sums are taken and scaled by ``b^a``.
+    unweighted sums are taken and scaled by ``b^a``. Also returns, for every
+    variable that is not 0/1, the smallest and largest answer per atom
+    (``inf``/``−inf`` where none): see :func:`_constant_domains`.
     """
     keys = ["0,0", "0,1", "0,2"] if constant_base else \
         ["0,0", "0,1", "0,2", "1,0", "1,1", "2,0", "2,1", "2,2"]
@@ -573,10 +738,17 @@ def _atom_sums(values: pd.DataFrame, names: list[str], atom: np.ndarray, n_atoms
     else:
         matrix = values.to_numpy(dtype=float, na_value=np.nan)
     atom3 = atom.astype(np.int64) * 3
+    ranges: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for j in range(len(names)):
         y = matrix[:, j]
         answered = ~np.isnan(y)
-        if constant_base and not np.any((y != 0) & (y != 1) & answered):
+        binary = not np.any((y != 0) & (y != 1) & answered)
+        if not binary:
+            lo, hi = np.full(n_atoms, np.inf), np.full(n_atoms, -np.inf)
+            np.fmin.at(lo, atom, y)  # fmin/fmax skip the NaN of a missing answer
+            np.fmax.at(hi, atom, y)
+            ranges[j] = lo, hi
+        if constant_base and binary:
             # A 0/1 indicator: one integer bincount of (atom, 0 | 1 | missing) gives
             # every sum (y² = y), exactly as the weighted bincounts would.
             code = (y == 1).view(np.int8) + 2 * (~answered).view(np.int8)
@@ -597,7 +769,44 @@ def _atom_sums(values: pd.DataFrame, names: list[str], atom: np.ndarray, n_atoms
         b = float(base[0]) if len(base) else 1.0
         out.update({"1,0": b * out["0,0"], "1,1": b * out["0,1"], "2,0": b * b * out["0,0"],
                     "2,1": b * b * out["0,1"], "2,2": b * b * out["0,2"]})
+    return out, ranges
+
+
+def _constant_domains(ranges: dict[int, tuple[np.ndarray, np.ndarray]], atom_dom: np.ndarray,
+                      n_dom: int, k: int) -> np.ndarray:
+    """(domain, variable): every answer in the domain is the same value.
+
+    There every ``y − ȳ`` and so every influence value is zero, and R's
+    variance is exactly 0 (``svymean`` centres each answer on the mean before
+    it sums). The expanded sums ``Σw²y² − 2ȳΣw²y + ȳ²Σw²`` leave rounding
+    noise of about ``1e-8 · ȳ`` in the SE there instead; a 0/1 variable never
+    does (its sums are then exactly equal), so only other variables are
+    checked.
+    """
+    out = np.zeros((n_dom, k), dtype=bool)
+    inside = atom_dom >= 0
+    for j, (lo, hi) in ranges.items():
+        d_lo, d_hi = np.full(n_dom, np.inf), np.full(n_dom, -np.inf)
+        np.fmin.at(d_lo, atom_dom[inside], lo[inside])
+        np.fmax.at(d_hi, atom_dom[inside], hi[inside])
+        out[:, j] = d_lo == d_hi
     return out
+
+
+def _degrees_of_freedom(design, atom_dom, atom_cell, atom_nonzero, n_dom) -> np.ndarray:
+    """R's ``degf()`` of each domain: rows with non-zero weight minus strata among them.
+
+    Rows with a missing answer count. A domain whose rows all have weight 0
+    has 0 (R: no rows, no strata), never −1.
+    """
+    nonzero = _scatter(atom_dom, n_dom, atom_nonzero[:, None])[:, 0]
+    if design is None or not design.stratified:
+        return nonzero - (nonzero > 0)
+    n_strata = len(design.strata.labels)
+    keep = (atom_dom >= 0) & (atom_nonzero > 0)
+    key = np.unique(atom_dom[keep].astype(np.int64) * n_strata
+                    + design.cell_stratum[atom_cell[keep]])
+    return nonzero - np.bincount(key // n_strata, minlength=n_dom)
 
 
 def _unweighted(sums, pair_dom, n_dom, n_ans, kinds, cols):
@@ -609,7 +818,7 @@ def _unweighted(sums, pair_dom, n_dom, n_ans, kinds, cols):
         share = np.array([kinds[c] == "share" for c in cols])[None, :]
         ss = np.maximum(syy - n_ans * mean ** 2, 0.0)  # Σ(y − ȳ)²
         var = np.where(share, mean * (1 - mean) / n_ans, ss / (n_ans - 1) / n_ans)
-    return mean, var, n_ans.copy(), n_ans - 1
+    return mean, var, n_ans.copy(), np.maximum(n_ans - 1, 0)
 
 
 def _rows(col, kind, dom, domain_rows, n_ans, count, df, w_sum, mean, var, rows_for_kg,
@@ -629,7 +838,7 @@ def _rows(col, kind, dom, domain_rows, n_ans, count, df, w_sum, mean, var, rows_
     else:
         method = "beta"
         low, high = korn_graubard_interval(mean, var, n_ans, df, rows_for_kg, level)
-    empty = n_ans == 0
+    empty = (n_ans == 0) | np.isnan(mean)  # no answers, or only answers of weight 0
     rows = int(keep.sum())
 
     def nan(a):
@@ -652,320 +861,3 @@ def _rows(col, kind, dom, domain_rows, n_ans, count, df, w_sum, mean, var, rows_
         "ci_high": nan(high),
         "ci_method": np.full(rows, method, dtype=object),
     }
-
-
-# --- A survey year: the estimates table of the output contract -----------------
-
-ESTIMATE_COLUMNS = ["year", "indicator", "kind", "group_var", "group", "estimate_type", "n",
-                    "count", "estimate", "se", "ci_low", "ci_high", "ci_method", "df",
-                    "generalisable", "model_based", "sampling", "questions", "suppressed",
-                    "suppression_reason", "symbol", "band", "note"]
-NOTES = {
-    "unweighted": "Andel av de svarande (ovägd). Ej slumpmässigt urval – resultaten kan inte "
-                  "generaliseras till befolkningen.",
-    "adjusted": "Modellbaserad justering: de svarande kalibrerade mot befolkningens fördelning "
-                "({margins}). Intervallet är indikativt, inte en felmarginal.",
-    "weighted": "",
-}
-
-
-@dataclass
-class SurveyEstimates:
-    """Everything the estimation stage computes for one survey year.
-
-    ``estimates`` follows the output contract but is *not yet* through
-    disclosure control (:func:`trygghet.suppress.protect`); ``weights`` has
-    ``respondent_id, weight`` for the raked respondents; ``diagnostics`` is
-    what ``weighting.json`` holds.
-    """
-
-    estimates: pd.DataFrame
-    weights: pd.DataFrame | None
-    diagnostics: dict[str, Any]
-
-
-def group_columns(responses: pd.DataFrame, names: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    """Groupings for :func:`estimate` from canonical columns.
-
-    A single-choice column (sex, area, …) is a partition; a multi-select
-    question (relation) gives overlapping groups, one per option, labelled
-    by the option (``bor``, ``arbetar``, ``vistas``).
-    """
-    from .schema import QUESTIONS, option_column
-
-    out: dict[str, Any] = {}
-    for name in names:
-        q = QUESTIONS.get(name)
-        if q is not None and q.kind == "multi":
-            out[name] = pd.DataFrame({lev: responses[option_column(name, lev)]
-                                      for lev in q.scale.levels}, index=responses.index)
-        elif name in responses.columns and (q is None or q.kind == "single"):
-            out[name] = responses[name]
-        else:
-            raise TrygghetError(f"kan inte redovisa efter '{name}': ingen sådan "
-                                "bakgrundsfråga", column="estimation.by")
-    return out
-
-
-def estimate_survey(responses: pd.DataFrame, population: pd.DataFrame | None,
-                    settings: dict[str, Any] | None = None) -> SurveyEstimates:
-    """Weights and estimates of every indicator × group for one survey year.
-
-    The year's design (``responses.attrs["sampling"]``) decides the method:
-
-    * ``probability`` — rake all respondents to the population margins
-      (a respondent who cannot be raked is an error) and publish weighted
-      estimates with design-based CIs (``estimate_type = "weighted"``).
-    * ``opt_in`` — the primary figures are unweighted shares *of the
-      respondents* (``"unweighted"``, not generalisable). Beside them sits a
-      raked, model-based ``"adjusted"`` estimate with an indicative interval;
-      respondents who cannot be raked (no sex/age/area, "Annat område") are
-      left out of that one only, and counted in the diagnostics.
-
-    Indicators whose questions were not asked that year get rows with
-    ``suppression_reason = "not_asked"`` (symbol ``.``).
-    """
-    from .config import DEFAULT_SETTINGS
-    from .indicators import INDICATORS, respondent_values
-
-    settings = settings or DEFAULT_SETTINGS
-    wset = {**DEFAULT_SETTINGS["weighting"], **settings.get("weighting", {})}
-    eset = {**DEFAULT_SETTINGS["estimation"], **settings.get("estimation", {})}
-    attrs = responses.attrs
-    sampling = attrs.get("sampling")
-    if sampling not in ("opt_in", "probability"):
-        raise TrygghetError("okänd urvalsdesign för året (attrs['sampling'])",
-                            hint="mappningens design.sampling ska vara opt_in eller probability")
-    year = _survey_year(responses)
-    not_asked = set(attrs.get("not_asked", []))
-    values = respondent_values(responses)
-    kinds = {name: INDICATORS[name].kind for name in values.columns}
-    by = group_columns(responses, eset["by"])
-    est_args = {"kind": kinds, "ci_method": eset["ci_method"], "level": eset["level"]}
-    rake_args = _rake_args(wset)
-    diagnostics: dict[str, Any] = {"year": year, "sampling": sampling,
-                                   "respondents": len(responses)}
-    frames, weights = [], None
-
-    if sampling == "probability":
-        raking = _rake_probability(responses, population, rake_args, year)
-        frames.append(_typed(estimate(values, raking.design, by=by, **est_args),
-                             "weighted", generalisable=True, model_based=False))
-        diagnostics["weighting"] = raking.diagnostics
-        weights = _weights_frame(responses, raking)
-    else:
-        frames.append(_typed(estimate(values, None, by=by, **est_args), "unweighted",
-                             generalisable=False, model_based=False))
-        if population is None:
-            diagnostics["weighting"] = None
-            diagnostics["adjusted"] = "ingen befolkningsfil: ingen justerad skattning"
-        else:
-            raking = _rake_or_base(responses, population, {**rake_args,
-                                                           "unrakeable": "exclude"})
-            keep = raking.included
-            sub_by = {k: (v[keep]) for k, v in by.items()}
-            adjusted = estimate(values[keep], raking.design, by=sub_by, **est_args)
-            note = NOTES["adjusted"].format(margins=", ".join(_margin_text(m)
-                                                              for m in wset["margins"]))
-            frames.append(_typed(adjusted, "adjusted", generalisable=False, model_based=True,
-                                 note=note))
-            diagnostics["weighting"] = raking.diagnostics
-            weights = _weights_frame(responses, raking)
-
-    table = pd.concat(frames, ignore_index=True)
-    table.insert(0, "year", year)
-    table = table.rename(columns={"variable": "indicator"})
-    table["sampling"] = sampling
-    asked = {name: ",".join(q for q in ind.questions if q not in not_asked)
-             for name, ind in INDICATORS.items()}
-    table["questions"] = table["indicator"].map(asked).fillna("")
-    unavailable = table["questions"].eq("")
-    table["suppressed"] = unavailable.to_numpy()
-    table["suppression_reason"] = np.where(unavailable, "not_asked", "")
-    table["symbol"] = ""
-    table["band"] = ""
-    # Keep the first estimate type of each indicator × group first (primary, then adjusted).
-    order = {t: i for i, t in enumerate(("weighted", "unweighted", "adjusted"))}
-    ind_order = {name: i for i, name in enumerate(INDICATORS)}
-    table = table.assign(_i=table["indicator"].map(ind_order),
-                         _t=table["estimate_type"].map(order))
-    table = table.sort_values(["_i", "_t"], kind="stable").drop(columns=["_i", "_t"])
-    return SurveyEstimates(estimates=table[ESTIMATE_COLUMNS].reset_index(drop=True),
-                           weights=weights, diagnostics=diagnostics)
-
-
-def primary_design(responses: pd.DataFrame, population: pd.DataFrame | None,
-                   settings: dict[str, Any] | None = None) -> Design | None:
-    """The design of the year's primary estimates, for an analyst's own breakdowns.
-
-    A random sample is raked exactly as :func:`estimate_survey` rakes it; an
-    opt-in survey has no design (``None``): its primary figures are the plain
-    shares of the respondents. Pass the result to :func:`estimate`.
-    """
-    from .config import DEFAULT_SETTINGS
-
-    settings = settings or DEFAULT_SETTINGS
-    if responses.attrs.get("sampling") != "probability":
-        return None
-    wset = {**DEFAULT_SETTINGS["weighting"], **settings.get("weighting", {})}
-    return _rake_probability(responses, population, _rake_args(wset),
-                             _survey_year(responses)).design
-
-
-def _rake_args(wset: dict[str, Any]) -> dict[str, Any]:
-    return {"margins": wset["margins"], "tolerance": wset["tolerance"],
-            "max_iter": wset["max_iter"], "trim": wset["trim"], "collapse": wset["collapse"]}
-
-
-def _survey_year(responses: pd.DataFrame) -> int:
-    return int(responses.attrs.get("year") or responses["year"].dropna().iloc[0])
-
-
-def _rake_probability(responses, population, rake_args, year: int):
-    """A random sample must be weighted: rake it, or say that the population is missing."""
-    if population is None:
-        raise TrygghetError(f"befolkningsuppgifter saknas för {year}: ett slumpmässigt "
-                            "urval måste vägas", hint=f"lägg in population_{year}.csv "
-                            "(dimension,level,population) i data/reference/")
-    return _rake_or_base(responses, population, rake_args)
-
-
-def _margin_text(margin: str) -> str:
-    names = {"sex": "kön", "age_group": "ålder", "area": "område"}
-    return " × ".join(names.get(v, v) for v in margin.split(":"))
-
-
-def _rake_or_base(responses, population, args):
-    """Rake; with no margins configured, the base weights ``N/n`` alone."""
-    from .weights import Raking, check_population, kish, rake
-
-    if args["margins"]:
-        return rake(responses, population, **args)
-    pop = check_population(population)
-    total = float(pop.groupby("dimension")["population"].sum().iloc[0])
-    w = np.full(len(responses), total / len(responses))
-    return Raking(weights=pd.Series(w, index=responses.index, name="weight"),
-                  design=Design.weighted(w), included=np.ones(len(responses), dtype=bool),
-                  diagnostics={"n": len(w), "population": total, "kish_n_eff": kish(w),
-                               "deff": 1.0, "margins": {}, "excluded": 0})
-
-
-def _weights_frame(responses: pd.DataFrame, raking) -> pd.DataFrame:
-    ids = (responses["respondent_id"] if "respondent_id" in responses.columns
-           else pd.Series(responses.index.astype(str), index=responses.index))
-    return pd.DataFrame({"respondent_id": ids[raking.included].astype(str).to_numpy(),
-                         "weight": raking.weights.to_numpy()})
-
-
-def _typed(frame: pd.DataFrame, estimate_type: str, *, generalisable: bool, model_based: bool,
-           note: str | None = None) -> pd.DataFrame:
-    out = frame.drop(columns=["n_domain", "weight_sum"])
-    out["estimate_type"] = estimate_type
-    out["generalisable"] = generalisable
-    out["model_based"] = model_based
-    out["note"] = NOTES[estimate_type] if note is None else note
-    if estimate_type == "unweighted":
-        out.loc[out["kind"] == "mean", "note"] = out["note"].str.replace(
-            "Andel av de svarande", "Medelvärde för de svarande", regex=False)
-    return out
-
-
-def add_bands(table: pd.DataFrame) -> pd.DataFrame:
-    """Fill ``band`` with the text label of an index value (``indices.yml``); "" otherwise."""
-    from .indicators import band
-
-    out = table.copy()
-    is_mean = out["kind"].eq("mean") & out["estimate"].notna()
-    out["band"] = [band(v) or "" if m else ""
-                   for v, m in zip(out["estimate"].to_numpy(dtype=float, na_value=np.nan),
-                                   is_mean, strict=True)]
-    return out
-
-
-# --- Change between years -------------------------------------------------------
-
-CHANGE_COLUMNS = ["year_from", "year_to", "indicator", "kind", "group_var", "group",
-                  "estimate_type_from", "estimate_type_to", "estimate_from", "estimate_to",
-                  "n_from", "n_to", "n", "diff", "se", "ci_low", "ci_high", "significant",
-                  "series_break", "note", "suppressed", "suppression_reason", "symbol"]
-PRIMARY = ("weighted", "unweighted")
-
-
-def changes(earlier: pd.DataFrame, later: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Change of every indicator × group between two years' *published* estimates.
-
-    ``diff = later − earlier`` (for shares a difference of proportions, i.e.
-    procentenheter / 100). Between two probability samples asking the same
-    questions, the two estimates are independent: ``SE = √(SE₁² + SE₂²)``,
-    CI ``diff ± z·SE`` (normal ``z``), *significant* when the CI excludes 0.
-
-    A **series break** — a change of design (opt-in ↔ probability sample)
-    or of the questions behind the indicator — gets ``series_break = True``,
-    no SE, CI or significance (NA), and a Swedish note saying why. Two opt-in
-    years are no break but allow no inference either. A side that is
-    suppressed suppresses the change (``secondary``; ``not_asked`` if the
-    question was not asked).
-    """
-    keys = ["indicator", "kind", "group_var", "group"]
-    cols = keys + ["year", "estimate_type", "estimate", "se", "n", "sampling", "questions",
-                   "suppressed", "suppression_reason"]
-    a = earlier[earlier["estimate_type"].isin(PRIMARY)][cols]
-    b = later[later["estimate_type"].isin(PRIMARY)][cols]
-    m = a.merge(b, on=keys, suffixes=("_from", "_to"), how="inner")
-    if m.empty:
-        return pd.DataFrame(columns=CHANGE_COLUMNS)
-    y0, y1 = int(m["year_from"].iloc[0]), int(m["year_to"].iloc[0])
-    s0, s1 = m["sampling_from"].iloc[0], m["sampling_to"].iloc[0]
-    design_break = s0 != s1
-    both_opt_in = s0 == s1 == "opt_in"
-    question_break = (m["questions_from"] != m["questions_to"]) & (m["questions_from"] != "") \
-        & (m["questions_to"] != "")
-    brk = design_break | question_break.to_numpy()
-    inference = ~brk & (not both_opt_in)
-
-    est0 = m["estimate_from"].to_numpy(dtype=float, na_value=np.nan)
-    est1 = m["estimate_to"].to_numpy(dtype=float, na_value=np.nan)
-    se0 = m["se_from"].to_numpy(dtype=float, na_value=np.nan)
-    se1 = m["se_to"].to_numpy(dtype=float, na_value=np.nan)
-    diff = est1 - est0
-    se = np.where(inference, np.sqrt(se0 ** 2 + se1 ** 2), np.nan)
-    z = special.ndtri(0.5 + level / 2)
-    low, high = diff - z * se, diff + z * se
-    significant = pd.array(np.where(np.isnan(se), None, (low > 0) | (high < 0)),
-                           dtype="boolean")
-
-    design_names = {"opt_in": "en självselekterad webbenkät", "probability":
-                    "ett slumpmässigt urval"}
-    notes = np.full(len(m), "", dtype=object)
-    if both_opt_in:
-        notes[:] = (f"Både {y0} och {y1} är självselekterade webbenkäter: förändringen kan "
-                    "inte signifikansprövas.")
-    notes[question_break.to_numpy()] = (f"Seriebrott: frågorna bakom indikatorn skiljer sig "
-                                        f"mellan {y0} och {y1}. Ingen slutsats om förändring "
-                                        "kan dras.")
-    if design_break:
-        notes[:] = (f"Seriebrott: {y0} var {design_names.get(s0, s0)}, {y1} "
-                    f"{design_names.get(s1, s1)}. Åren visas var för sig; ingen slutsats om "
-                    "förändring kan dras.")
-    not_asked = (m["suppression_reason_from"].eq("not_asked")
-                 | m["suppression_reason_to"].eq("not_asked")).to_numpy()
-    hidden = (m["suppressed_from"].astype(bool) | m["suppressed_to"].astype(bool)).to_numpy()
-    reason = np.where(not_asked, "not_asked", np.where(hidden, "secondary", ""))
-    for col, y in (("suppression_reason_from", y0), ("suppression_reason_to", y1)):
-        notes[m[col].eq("not_asked").to_numpy()] = f"Frågan ställdes inte {y}."
-    notes[(reason == "secondary")] = ("Minst ett av åren redovisas inte (för få svarande "
-                                      "eller röjanderisk): förändringen redovisas inte heller.")
-    n0 = m["n_from"].astype("Int64")
-    n1 = m["n_to"].astype("Int64")
-    out = pd.DataFrame({
-        "year_from": y0, "year_to": y1,
-        "indicator": m["indicator"], "kind": m["kind"], "group_var": m["group_var"],
-        "group": m["group"],
-        "estimate_type_from": m["estimate_type_from"], "estimate_type_to": m["estimate_type_to"],
-        "estimate_from": est0, "estimate_to": est1, "n_from": n0, "n_to": n1,
-        "n": pd.concat([n0, n1], axis=1).min(axis=1, skipna=False).astype("Int64"),
-        "diff": diff, "se": se, "ci_low": low, "ci_high": high, "significant": significant,
-        "series_break": brk, "note": notes.astype(str),
-        "suppressed": reason != "", "suppression_reason": reason, "symbol": "",
-    })
-    return out[CHANGE_COLUMNS].reset_index(drop=True)

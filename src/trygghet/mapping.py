@@ -29,7 +29,8 @@ SAMPLING = ("opt_in", "probability")
 TOP_KEYS = {"year", "title", "source", "design", "required", "duplicates", "columns", "ignore",
             "labels", "checked", "unchecked", "areas", "other_area_aliases"}
 SOURCE_KEYS = {"file", "encoding", "delimiter", "sheet", "header_row"}
-DESIGN_KEYS = {"sampling", "sent", "population", "period", "mode", "note"}
+DESIGN_KEYS = {"sampling", "sent", "population", "period", "mode", "note", "strata"}
+STRATA_KEYS = {"column", "population", "fraction"}
 MULTI_KEYS = {"header", "separator", "options"}
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp1252")
 
@@ -70,7 +71,7 @@ class Source:
 
 
 @dataclass(frozen=True)
-class Design:
+class SamplingDesign:
     """How the sample was drawn; it decides what the report may claim."""
 
     sampling: str  # "opt_in" or "probability"
@@ -79,6 +80,9 @@ class Design:
     period: tuple[date, date] | None = None
     mode: str | None = None
     note: str | None = None
+    # A stratified sample: {"column": canonical column, "population": {stratum: N_h}}
+    # or {"column": …, "fraction": f or {stratum: f_h}}; see weights.Strata.
+    strata: dict[str, Any] | None = None
 
     @property
     def is_probability(self) -> bool:
@@ -109,7 +113,7 @@ class SurveyMapping:
     year: int
     title: str
     source: Source
-    design: Design
+    design: SamplingDesign
     columns: dict[str, str | Multi]
     areas: dict[str, Area]
     labels: dict[str, dict[str, str | None]] = field(default_factory=dict)
@@ -191,7 +195,7 @@ def _parse_date(path: Path, where: str, value: Any) -> date:
         raise _fail(path, where, f"ogiltigt datum '{value}'", "skriv datum som ÅÅÅÅ-MM-DD") from err
 
 
-def _design(path: Path, raw: Any) -> Design:
+def _design(path: Path, raw: Any) -> SamplingDesign:
     d = _as_dict(path, "design", raw)
     _unknown_keys(path, "design.", d, DESIGN_KEYS)
     sampling = d.get("sampling")
@@ -214,8 +218,47 @@ def _design(path: Path, raw: Any) -> Design:
         period = tuple(_parse_date(path, "design.period", v) for v in p)
         if period[1] < period[0]:
             raise _fail(path, "design.period", "slutdatum före startdatum")
-    return Design(sampling=sampling, sent=sent, population=d.get("population"), period=period,
-                  mode=d.get("mode"), note=d.get("note"))
+    strata = _strata(path, d.get("strata"))
+    if strata is not None and sampling != "probability":
+        raise _fail(path, "design.strata", "strata anges bara för slumpmässiga urval")
+    return SamplingDesign(sampling=sampling, sent=sent, population=d.get("population"),
+                          period=period, mode=d.get("mode"), note=d.get("note"), strata=strata)
+
+
+def _strata(path: Path, raw: Any) -> dict[str, Any] | None:
+    """``design.strata``: the stratum column and ``N_h`` per stratum, or the sampling fraction."""
+    if raw is None:
+        return None
+    d = _as_dict(path, "design.strata", raw)
+    _unknown_keys(path, "design.strata.", d, STRATA_KEYS)
+    column = d.get("column")
+    if not isinstance(column, str) or not column.strip():
+        raise _fail(path, "design.strata.column", "ange kolumnen som anger stratum, t.ex. area")
+    if ("population" in d) == ("fraction" in d):
+        raise _fail(path, "design.strata", "ange antingen population (antal per stratum) eller "
+                    "fraction (urvalsandel)", "population: {Centrum: 12000, Sylte: 8000}")
+
+    def number(where: str, v: Any, high: float | None) -> float:
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and v > 0 \
+            and (high is None or v <= high)
+        if not ok:
+            raise _fail(path, where, f"ogiltigt värde '{v}'",
+                        "ett tal > 0" + ("" if high is None else " och ≤ 1"))
+        return float(v)
+
+    if "population" in d:
+        pop = _as_dict(path, "design.strata.population", d["population"])
+        if not pop:
+            raise _fail(path, "design.strata.population", "ange befolkningen i varje stratum")
+        values = {str(k): number(f"design.strata.population.{k}", v, None)
+                  for k, v in pop.items()}
+        return {"column": column.strip(), "population": values}
+    frac = d["fraction"]
+    if isinstance(frac, dict):
+        values = {str(k): number(f"design.strata.fraction.{k}", v, 1.0)
+                  for k, v in frac.items()}
+        return {"column": column.strip(), "fraction": values}
+    return {"column": column.strip(), "fraction": number("design.strata.fraction", frac, 1.0)}
 
 
 def _source(path: Path, raw: Any) -> Source:
@@ -376,6 +419,15 @@ def load_mapping(path: str | Path) -> SurveyMapping:
         derived = name == "age_group" and {"age", "birth_year"} & set(columns)
         if name not in columns and not derived:
             raise _fail(path, "required", f"'{name}' krävs men är inte mappat under columns")
+    design = _design(path, m.get("design"))
+    if design.strata is not None:
+        name = design.strata["column"]
+        mapped = name in columns or (name == "age_group" and {"age", "birth_year"} & set(columns))
+        question = QUESTIONS.get(name)
+        if not mapped or question is None or question.kind != "single":
+            raise _fail(path, "design.strata.column",
+                        f"'{name}' är ingen inläst fråga med ett svar per person",
+                        "ange en kolumn som mappas under columns, t.ex. area")
     window = _as_dict(path, "duplicates", m.get("duplicates")).get("window_minutes", 10)
     if not isinstance(window, int | float) or window < 0:
         raise _fail(path, "duplicates.window_minutes", "ska vara ett antal minuter (≥ 0)")
@@ -389,7 +441,7 @@ def load_mapping(path: str | Path) -> SurveyMapping:
         year=year,
         title=str(m.get("title") or f"Trygghetsmätning {year}"),
         source=_source(path, m.get("source")),
-        design=_design(path, m.get("design")),
+        design=design,
         columns=columns,
         areas=_areas(path, m.get("areas")),
         labels=_labels(path, m.get("labels")),

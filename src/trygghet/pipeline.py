@@ -279,24 +279,6 @@ def _promise_survey_tables(project: Project, year: int, bases: set[int], outcome
 
 # --- Estimation stage (issue 3) ----------------------------------------------------
 
-def read_population(project: Project, year: int) -> pd.DataFrame | None:
-    """``data/reference/population_<year>.csv`` (long: dimension, level, population), or None."""
-    from .weights import check_population
-
-    path = project.reference / f"population_{year}.csv"
-    if not path.exists():
-        return None
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        return check_population(frame)
-    except TrygghetError as err:
-        err.file = err.file or str(path)
-        raise
-    except (UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise TrygghetError(f"kan inte läsa befolkningsfilen ({err})", file=path,
-                            hint="UTF-8 CSV med kolumnerna dimension,level,population") from err
-
-
 def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     """Weights, estimates, changes and the Excel appendix of one survey year.
 
@@ -312,9 +294,10 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     open in Excel leaves the previous tables as they were. Returns the
     Swedish summary it prints.
     """
-    from . import estimate as est
+    from . import survey as est
     from .appendix import write_appendix
     from .config import load_settings
+    from .population import read_population
     from .provenance import provenance
     from .suppress import Rules, protect
 

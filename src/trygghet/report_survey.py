@@ -33,13 +33,13 @@ from . import fmt
 from .config import Project, load_settings
 from .errors import TrygghetError
 from .indicators import TIME_INDICATORS
-from .mapping import Design, load_mapping
+from .mapping import SamplingDesign, load_mapping
 from .suppress import Rules, protect
+from .survey import differ
 from .tables import short_label
 from .vocabulary import Translator, check_language, translator
 
 PRIMARY = ("weighted", "unweighted")  # the estimate a report leads with, by design
-Z95 = 1.959963984540054
 
 
 @dataclass
@@ -72,14 +72,14 @@ class SurveyReport:
     area: str | None
     rules: Rules
     synthetic: bool
-    design: Design
+    design: SamplingDesign
     title: str
     estimates: pd.DataFrame
     changes: pd.DataFrame
     weighting: dict
     cleaning: dict
     crimes: pd.DataFrame | None = None
-    designs: dict[int, Design] = field(default_factory=dict)
+    designs: dict[int, SamplingDesign] = field(default_factory=dict)
     level: float = 0.95
 
     @property
@@ -199,16 +199,6 @@ def _published(row) -> bool:
     return row is not None and not row["suppressed"] and pd.notna(row["estimate"])
 
 
-def _differ(a, b) -> bool:
-    """Whether two disjoint groups' estimates differ at the 5 % level.
-
-    Treats the groups as independent (SE = √(SE₁² + SE₂²)); for disjoint
-    domains of one sample the covariance is close to zero.
-    """
-    se = np.hypot(a["se"], b["se"])
-    return bool(np.isfinite(se) and se > 0 and abs(a["estimate"] - b["estimate"]) > Z95 * se)
-
-
 def _areas(rep: SurveyReport) -> pd.DataFrame:
     """The published headline per named area (not *Annat område*)."""
     p = rep.primary()
@@ -241,7 +231,8 @@ def key_messages(rep: SurveyReport) -> list[str]:
     if _published(women) and _published(men) and women["estimate"] > men["estimate"]:
         sure = ""
         if rep.probability:
-            sure = " " + t("msg.significant" if _differ(women, men) else "msg.not_significant")
+            significant = differ(women, men, rep.level)
+            sure = " " + t("msg.significant" if significant else "msg.not_significant")
         msgs.append(t("msg.women_more", women=_share(women, lang), men=_share(men, lang),
                       sure=sure))
 

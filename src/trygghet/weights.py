@@ -21,10 +21,18 @@ Raking only ever multiplies weights by per-level factors, so every weight is
 the row's margin levels). The passes therefore run on the small cell table
 (e.g. 10 × 13 cells), not on the rows: a million rows rake in milliseconds.
 
-For the variance, :class:`Design` keeps what R's ``svyrecvar`` uses after
+For the variance, :class:`WeightedDesign` keeps what R's ``svyrecvar`` uses after
 ``rake()``: for every margin, the weights stored when that margin was
 post-stratified in the last pass (``attr(margin, "weights")`` in R). See
 ``estimate.py`` for how they enter the linearised variance.
+
+**Stratified samples.** A sample drawn separately in each stratum (often per
+area, with large sampling fractions) is described by :class:`Strata`: the
+stratum of every respondent and the population ``N_h`` of every stratum. It
+gives the base weights ``N_h / n_h`` and, kept in the design, the strata and
+finite population correction of the variance — R's
+``rake(svydesign(ids = ~1, strata = ~s, fpc = ~N), ...)``. Raking cells then
+never cross a stratum boundary.
 
 Empty cells are refused. R stops with "Some strata absent from sample" when a
 population level has no respondents; so do we, naming the margin and level
@@ -43,26 +51,113 @@ import pandas as pd
 
 from .errors import TrygghetError
 from .mapping import normalise
+from .population import check_totals, persons_text, validate
 
 DEFAULT_MARGINS = ("sex:age_group", "area")
-# Population totals of the margins must agree to this relative precision.
-TOTAL_RTOL = 1e-9
 TRIM_MAX_ROUNDS = 50
+# R's onestrat(): a stratum whose sampling fraction leaves (N − n)/N below this is
+# self-representing and adds nothing to the variance.
+SELF_REPRESENTING = 1e-7
 
 
 # --- The calibrated design -----------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Design:
-    """A single-stage design (no clusters, no strata), possibly raked.
+class Strata:
+    """The strata of a stratified sample and their populations.
+
+    ``codes[i]`` is respondent ``i``'s stratum, ``labels`` name the strata
+    and ``population[h]`` is ``N_h`` (``inf``: no finite population
+    correction). Build it with :meth:`from_column`.
+    """
+
+    codes: np.ndarray
+    labels: tuple[str, ...]
+    population: np.ndarray
+
+    @classmethod
+    def from_column(cls, column: pd.Series, population: dict[str, float] | None = None,
+                    fraction: dict[str, float] | float | None = None) -> Strata:
+        """Strata from a column of stratum labels and ``N_h`` or the sampling fraction.
+
+        ``population`` gives ``N_h`` per stratum label. ``fraction`` gives
+        ``f_h`` (one number for every stratum, or one per label), read as R
+        reads ``fpc`` values ≤ 1: ``N_h = n_h / f_h`` with ``n_h`` the stratum's
+        rows — the respondents — so with non-response give ``population``.
+        With neither, the strata have no finite population correction.
+        """
+        codes, labels = _categories(column)
+        if np.any(codes < 0):
+            i = int(np.flatnonzero(codes < 0)[0])
+            raise TrygghetError(f"{int((codes < 0).sum())} svarande saknar stratum "
+                                f"('{column.name}')", row=i + 1, column=str(column.name),
+                                hint="i ett stratifierat urval kommer stratumet från registret: "
+                                     "kontrollera exporten")
+        rows = np.bincount(codes, minlength=len(labels)).astype(float)
+        if population is not None and fraction is not None:
+            raise ValueError("give population or fraction, not both")
+        given = population if population is not None else fraction
+        if given is None:
+            return cls(codes, tuple(labels), np.full(len(labels), np.inf))
+        key = {normalise(k): float(v) for k, v in given.items()} if isinstance(given, dict) \
+            else None
+        unknown = sorted(set(key or {}) - {normalise(lab) for lab in labels})
+        if unknown:
+            raise TrygghetError(f"design.strata nämner stratumet '{unknown[0]}', som inte finns "
+                                f"i kolumnen '{column.name}'", column="design.strata",
+                                hint="strata: " + ", ".join(labels))
+        values = np.empty(len(labels))
+        for h, label in enumerate(labels):
+            v = float(given) if key is None else key.get(normalise(label))
+            if v is None:
+                if rows[h] == 0:  # an unused category of the column
+                    v = np.inf
+                else:
+                    what = "befolkning" if population is not None else "urvalsandel"
+                    raise TrygghetError(f"stratumet '{label}' har {int(rows[h])} svarande men "
+                                        f"ingen {what} i design.strata", column="design.strata",
+                                        hint="ange en siffra för varje stratum")
+            values[h] = v
+        if fraction is not None:
+            if np.any(~((values > 0) & (values <= 1)) & (rows > 0)):
+                raise TrygghetError("design.strata.fraction ska ligga i (0, 1]",
+                                    column="design.strata.fraction")
+            values = np.where(rows > 0, rows / values, np.inf)
+        return cls(codes, tuple(labels), values)
+
+    @property
+    def rows(self) -> np.ndarray:
+        """``n_h``: rows (respondents) per stratum."""
+        return np.bincount(self.codes, minlength=len(self.labels)).astype(float)
+
+    def base_weights(self) -> np.ndarray:
+        """``N_h / n_h`` for every row: the weights of a stratified simple random sample."""
+        n_h = self.rows
+        if np.any(~np.isfinite(self.population[n_h > 0])):
+            raise TrygghetError("basvikter kräver befolkningen i varje stratum",
+                                column="design.strata")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (self.population / n_h)[self.codes]
+
+    def subset(self, keep: np.ndarray) -> Strata:
+        """The strata of the rows ``keep`` (a boolean mask)."""
+        return Strata(self.codes[keep], self.labels, self.population)
+
+
+@dataclass(frozen=True)
+class WeightedDesign:
+    """A single-stage design without clusters, possibly stratified, possibly raked.
 
     Weights are ``base[i] * factor[cell[i]]``. For a raked design
     ``margin_level[m][c]`` is the level of margin ``m`` in cell ``c`` and
     ``margin_factor[m][c]`` the cell's factor as it stood right after margin
     ``m`` was post-stratified in the final pass (R's ``attr(, "weights")``
-    divided by the base weight). An uncalibrated design has one cell, factor 1
-    and no margins.
+    divided by the base weight). An uncalibrated design has one cell per
+    stratum, factor 1 and no margins.
+
+    ``strata`` (``None``: one stratum, with replacement, no fpc) gives each
+    row's stratum and ``N_h``; every cell lies inside one stratum.
     """
 
     base: np.ndarray
@@ -72,14 +167,46 @@ class Design:
     margin_level: tuple[np.ndarray, ...] = ()
     margin_factor: tuple[np.ndarray, ...] = ()
     margin_labels: tuple[tuple[str, ...], ...] = ()
+    strata: Strata | None = None
+
+    def __post_init__(self) -> None:
+        if self.strata is None:
+            return
+        s = self.strata
+        if len(s.codes) != len(self.base):
+            raise ValueError(f"strata have {len(s.codes)} rows, the design {len(self.base)}")
+        first = self.cell_stratum
+        if np.any(first[self.cell] != s.codes):
+            raise ValueError("a cell of the design crosses a stratum boundary")
+        n_h = s.rows
+        over = (n_h > s.population) & (n_h > 0)
+        if over.any():
+            h = int(np.flatnonzero(over)[0])
+            raise TrygghetError(f"stratumet '{s.labels[h]}' har {int(n_h[h])} svarande men en "
+                                f"befolkning på bara {persons_text(s.population[h])}",
+                                column="design.strata", hint="kontrollera design.strata")
+        lonely = (n_h == 1) & (self.fpc_scale > 0)
+        if lonely.any():
+            h = int(np.flatnonzero(lonely)[0])
+            # R: "Stratum (h) has only one PSU at stage 1" (survey.lonely.psu = "fail").
+            raise TrygghetError(f"stratumet '{s.labels[h]}' har bara en svarande: variansen "
+                                "kan inte skattas inom stratumet", column="design.strata",
+                                hint="slå ihop stratumet med ett närliggande i design.strata")
 
     @classmethod
-    def weighted(cls, weights: Any) -> Design:
-        """An uncalibrated design with the given weights (R: ``svydesign(ids=~1, weights=~w)``)."""
+    def weighted(cls, weights: Any, strata: Strata | None = None) -> WeightedDesign:
+        """An uncalibrated design with the given weights.
+
+        R: ``svydesign(ids = ~1, weights = ~w)``, or with ``strata``
+        ``svydesign(ids = ~1, strata = ~s, fpc = ~N, weights = ~w)``.
+        """
         w = np.asarray(weights, dtype=float)
         if w.ndim != 1 or not np.all(np.isfinite(w)) or np.any(w < 0):
             raise TrygghetError("vikterna måste vara ändliga och icke-negativa tal")
-        return cls(base=w, cell=np.zeros(len(w), dtype=np.intp), factor=np.ones(1))
+        if strata is None:
+            return cls(base=w, cell=np.zeros(len(w), dtype=np.intp), factor=np.ones(1))
+        return cls(base=w, cell=strata.codes.astype(np.intp), factor=np.ones(len(strata.labels)),
+                   strata=strata)
 
     @property
     def n(self) -> int:
@@ -91,12 +218,41 @@ class Design:
         return bool(self.margin_names)
 
     @property
+    def stratified(self) -> bool:
+        return self.strata is not None
+
+    @property
     def n_cells(self) -> int:
         return len(self.factor)
 
     @property
     def weights(self) -> np.ndarray:
         return self.base * self.factor[self.cell]
+
+    @property
+    def cell_stratum(self) -> np.ndarray:
+        """The stratum of every cell (all 0 without strata)."""
+        out = np.zeros(self.n_cells, dtype=np.intp)
+        if self.strata is not None:
+            out[self.cell] = self.strata.codes
+        return out
+
+    @property
+    def fpc_scale(self) -> np.ndarray:
+        """Per stratum ``(1 − n_h/N_h) · n_h/(n_h − 1)``, R's ``onestrat`` scale.
+
+        Without strata: one stratum of ``n`` rows and no fpc. A stratum with
+        one row gets ``1 − n_h/N_h`` (its variance is then 0 or refused), a
+        self-representing one 0.
+        """
+        if self.strata is None:
+            n_h, pop = np.array([float(self.n)]), np.array([np.inf])
+        else:
+            n_h, pop = self.strata.rows, self.strata.population
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.where(np.isinf(pop), 1.0, (pop - n_h) / pop)
+            scale = np.where(n_h > 1, f * n_h / (n_h - 1), f)
+        return np.where((f < SELF_REPRESENTING) | (n_h == 0), 0.0, scale)
 
 
 def kish(weights: np.ndarray) -> float:
@@ -207,38 +363,6 @@ def _product(cats: tuple[list[str], ...]) -> list[tuple[str, ...]]:
     return out
 
 
-def check_population(population: pd.DataFrame) -> pd.DataFrame:
-    """Validate the long population table (``dimension, level, population``).
-
-    Every dimension must add up to the same total: margins that disagree
-    cannot all be met, and raking would silently oscillate between them.
-    """
-    need = {"dimension", "level", "population"}
-    if not need <= set(population.columns):
-        raise TrygghetError("befolkningsuppgifterna ska ha kolumnerna dimension, level, "
-                            "population", hint="se data/reference/population_<år>.csv")
-    pop = population.copy()
-    pop["dimension"] = pop["dimension"].astype(str).str.strip()
-    pop["level"] = pop["level"].astype(str).str.strip()
-    values = pd.to_numeric(pop["population"], errors="coerce")
-    bad = values.isna() | (values < 0) | ~np.isfinite(values.to_numpy(dtype=float, na_value=0))
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise TrygghetError(f"ogiltigt befolkningstal '{population['population'].iloc[i]}'",
-                            row=i + 2, column="population",
-                            hint="ange ett icke-negativt tal")
-    pop["population"] = values.astype(float)
-    totals = pop.groupby("dimension", sort=False)["population"].sum()
-    ref = totals.iloc[0]
-    off = totals[~np.isclose(totals, ref, rtol=TOTAL_RTOL, atol=0)]
-    if len(off):
-        raise TrygghetError(
-            "befolkningstalen summerar inte till samma total i alla dimensioner: "
-            + ", ".join(f"{d} = {v:,.0f}".replace(",", " ") for d, v in totals.items()),
-            hint="alla dimensioner ska avse samma befolkning (t.ex. 16–84 år)")
-    return pop
-
-
 # --- Raking ------------------------------------------------------------------
 
 
@@ -252,7 +376,7 @@ class Raking:
     """
 
     weights: pd.Series
-    design: Design
+    design: WeightedDesign
     included: np.ndarray
     diagnostics: dict[str, Any]
 
@@ -303,7 +427,7 @@ def rake(frame: pd.DataFrame, population: pd.DataFrame,
          base_weights: np.ndarray | None = None, tolerance: float = 1e-12,
          max_iter: int = 1000, trim: tuple[float, float] | None = None,
          collapse: dict[str, dict[str, str]] | None = None,
-         unrakeable: str = "error") -> Raking:
+         unrakeable: str = "error", strata: Strata | None = None) -> Raking:
     """Rake ``frame`` to the population margins.
 
     Parameters
@@ -316,7 +440,8 @@ def rake(frame: pd.DataFrame, population: pd.DataFrame,
     margins
         Dimensions to rake on, each one variable or several joined by ``:``.
     base_weights
-        Starting weights; default ``N / n`` (simple random sample).
+        Starting weights; default ``N / n`` (simple random sample), or
+        ``N_h / n_h`` with ``strata``.
     tolerance, max_iter
         Convergence as R's ``rake(control = list(epsilon, maxit))``.
     trim
@@ -331,6 +456,9 @@ def rake(frame: pd.DataFrame, population: pd.DataFrame,
         Rows lacking a margin variable, or in a level the population lacks
         (e.g. "Annat område"): ``"error"`` (probability samples) or
         ``"exclude"`` (opt-in: they leave the adjusted estimate, and are counted).
+    strata
+        A stratified sample's strata (:class:`Strata`): the design keeps them
+        for the variance (strata and finite population correction).
 
     Raises
     ------
@@ -343,7 +471,8 @@ def rake(frame: pd.DataFrame, population: pd.DataFrame,
         raise TrygghetError("inga viktningsmarginaler angivna", column="weighting.margins")
     if unrakeable not in ("error", "exclude"):
         raise ValueError(f"unrakeable must be 'error' or 'exclude', not {unrakeable!r}")
-    population = check_population(population)
+    population = validate(population)
+    check_totals(population, margins)
     collapse = {normalise(k): v for k, v in (collapse or {}).items()}
     built = [_build_margin(frame, m, population, collapse.get(normalise(m))) for m in margins]
 
@@ -381,8 +510,8 @@ def rake(frame: pd.DataFrame, population: pd.DataFrame,
             if count == 0 and target > 0:
                 raise TrygghetError(
                     f"nivån '{label}' i viktningsmarginalen '{mg.name}' har inga svarande, men "
-                    f"befolkningen har {target:,.0f} personer där: den kan inte få någon vikt"
-                    .replace(",", " "),
+                    f"befolkningen har {persons_text(target)} personer där: den kan inte få någon "
+                    "vikt",
                     column=mg.name,
                     hint=f"slå ihop nivån med en närliggande i config/trygghet.yml, t.ex. "
                          f"weighting: {{collapse: {{'{mg.name}': {{'{label}': '<annan nivå>'}}}}}}"
@@ -394,17 +523,23 @@ def rake(frame: pd.DataFrame, population: pd.DataFrame,
                     hint="kontrollera befolkningsfilen")
 
     total = float(built[0].targets.sum())
+    if strata is not None:
+        if len(strata.codes) != len(frame):
+            raise ValueError(f"strata have {len(strata.codes)} rows, the frame {len(frame)}")
+        strata = strata.subset(keep)
     if base_weights is None:
-        base = np.full(n, total / n)
+        base = np.full(n, total / n) if strata is None else strata.base_weights()
     else:
         base = np.asarray(base_weights, dtype=float)[keep]
         if not np.all(np.isfinite(base)) or np.any(base <= 0):
             raise TrygghetError("basvikterna måste vara positiva tal")
 
-    # Cells: the observed combinations of margin levels.
+    # Cells: the observed combinations of margin levels (and stratum: cells nest in strata).
     joint = np.zeros(n, dtype=np.int64)
     for mg, c in zip(built, codes, strict=True):
         joint = joint * len(mg.labels) + c
+    if strata is not None:
+        joint = joint * len(strata.labels) + strata.codes
     uniq, cell = np.unique(joint, return_inverse=True)
     cell = cell.reshape(-1).astype(np.intp)
     first = np.zeros(len(uniq), dtype=np.intp)
@@ -445,10 +580,10 @@ def rake(frame: pd.DataFrame, population: pd.DataFrame,
             hint="öka weighting.max_iter, slå ihop glesa nivåer (weighting.collapse) eller "
                  "minska antalet marginaler")
 
-    design = Design(base=base, cell=cell, factor=factor,
+    design = WeightedDesign(base=base, cell=cell, factor=factor,
                     margin_names=tuple(mg.name for mg in built),
                     margin_level=tuple(cell_levels), margin_factor=tuple(margin_factor),
-                    margin_labels=tuple(tuple(mg.labels) for mg in built))
+                    margin_labels=tuple(tuple(mg.labels) for mg in built), strata=strata)
     n_eff = kish(weights)
     diagnostics: dict[str, Any] = {
         "n": n,
@@ -474,8 +609,19 @@ def rake(frame: pd.DataFrame, population: pd.DataFrame,
         "excluded_by_margin": excluded,
         "trim": trim_info,
     }
+    if strata is not None:
+        diagnostics["strata"] = strata_diagnostics(strata)
     return Raking(weights=pd.Series(weights, index=rows, name="weight"), design=design,
                   included=keep, diagnostics=diagnostics)
+
+
+def strata_diagnostics(strata: Strata) -> dict[str, dict[str, float | None]]:
+    """Per stratum: respondents, population and sampling fraction (for ``weighting.json``)."""
+    n_h = strata.rows
+    return {label: {"respondents": int(n), "population": float(N) if np.isfinite(N) else None,
+                    "fraction": float(n / N) if np.isfinite(N) and N > 0 else None}
+            for label, n, N in zip(strata.labels, n_h, strata.population, strict=True)
+            if n > 0}
 
 
 def _rake_cells(base, cell, cell_levels, targets, tolerance, max_iter):

@@ -1,6 +1,6 @@
 """Compare trygghet's weights and estimates with R's survey package on the sample years.
 
-    .venv/bin/python tests/r/compare_sample.py [YEAR ...]      (default: 2019 2020 2021)
+    .venv/bin/python tests/r/compare_sample.py [--strata] [YEAR ...]   (default: 2019 2020 2021)
 
 Needs ``Rscript`` with the ``survey`` package and the cleaned sample
 (``trygghet clean --year Y``). For a probability year every respondent is
@@ -10,6 +10,10 @@ differences: weights, estimates, SEs, degrees of freedom and the logit,
 Korn–Graubard and t intervals. Not part of the test suite (R takes about a
 minute per year); ``tests/test_estimate.py`` runs the same reference on small
 frames.
+
+With ``--strata`` each random-sample year is treated as a sample stratified by
+area, ``N_h`` the population's area margin: ``svydesign(ids = ~1, strata =
+~area, fpc = ~N)`` raked as above, against trygghet's :class:`Strata` design.
 """
 
 from __future__ import annotations
@@ -23,21 +27,28 @@ import numpy as np
 import pandas as pd
 
 from trygghet.config import DEFAULT_SETTINGS, Project
-from trygghet.estimate import estimate, group_columns
+from trygghet.estimate import estimate
 from trygghet.indicators import INDICATORS, respondent_values
-from trygghet.pipeline import load_responses, read_population
-from trygghet.weights import margin_variables, rake
+from trygghet.pipeline import load_responses
+from trygghet.population import read_population
+from trygghet.survey import group_columns
+from trygghet.weights import Strata, margin_variables, rake
 
 HERE = Path(__file__).parent
 
 
-def compare(project: Project, year: int) -> dict[str, float]:
+def compare(project: Project, year: int, stratified: bool = False) -> dict[str, float]:
     responses = load_responses(project, year)
     population = read_population(project, year)
     margins = DEFAULT_SETTINGS["weighting"]["margins"]
     opt_in = responses.attrs.get("sampling") == "opt_in"
+    strata = None
+    if stratified:
+        areas = population[population["dimension"] == "area"]
+        strata = Strata.from_column(responses["area"], population=dict(
+            zip(areas["level"], areas["population"], strict=True)))
     raking = rake(responses, population, margins, tolerance=1e-12, max_iter=1000,
-                  unrakeable="exclude" if opt_in else "error")
+                  unrakeable="exclude" if opt_in else "error", strata=strata)
     keep = raking.included
     resp = responses[keep].reset_index(drop=True)
     values = respondent_values(responses)[keep].reset_index(drop=True)
@@ -66,6 +77,9 @@ def compare(project: Project, year: int) -> dict[str, float]:
             data[f"relation_{lev}"] = np.where(member, lev, None)
         for c in values.columns:
             data[c] = values[c].to_numpy()
+        if strata is not None:
+            data["stratum"] = np.asarray(strata.labels)[strata.codes]
+            data["fpc"] = strata.population[strata.codes]
         data.to_csv(d / "data.csv", index=False)
         shares = [c for c in values.columns if kinds[c] == "share"]
         means = [c for c in values.columns if kinds[c] == "mean"]
@@ -73,6 +87,8 @@ def compare(project: Project, year: int) -> dict[str, float]:
                 "means": ";".join(means),
                 "by": "sex;age_group;area;relation_bor;relation_arbetar;relation_vistas",
                 "epsilon": "1e-12", "maxit": "1000", "level": "0.95"}
+        if strata is not None:
+            spec |= {"strata": "stratum", "fpc": "fpc"}
         pd.DataFrame({"key": list(spec), "value": list(spec.values())}).to_csv(
             d / "spec.csv", index=False)
         subprocess.run(["Rscript", str(HERE / "reference.R"), str(d)], check=True)
@@ -127,10 +143,15 @@ def _max(s) -> float:
 
 def main(argv: list[str]) -> int:
     project = Project.find()
-    years = [int(a) for a in argv] or [2019, 2020, 2021]
+    stratified = "--strata" in argv
+    years = [int(a) for a in argv if a != "--strata"] or [2019, 2020, 2021]
     for year in years:
-        d = compare(project, year)
-        print(f"{year}: {d['rows']} rows; max |diff| weights {d['weights']:.1e}, estimate "
+        if stratified and load_responses(project, year).attrs.get("sampling") == "opt_in":
+            print(f"{year}: opt-in survey, no strata: skipped")
+            continue
+        d = compare(project, year, stratified)
+        label = f"{year} (strata: area, fpc)" if stratified else str(year)
+        print(f"{label}: {d['rows']} rows; max |diff| weights {d['weights']:.1e}, estimate "
               f"{d['estimate']:.1e}, SE {d['se']:.1e}, df {d['df']:.0f}, logit CI "
               f"{d['logit_ci']:.1e}, beta CI {d['beta_ci']:.1e}, t CI {d['t_ci']:.1e}")
         for edge in d["logit_edge"]:

@@ -5,7 +5,8 @@
 # Each DIR holds (written by the tests; base R only, no other packages):
 #   data.csv        id, optional w0, the margin columns, the grouping columns and the y columns
 #   spec.csv        key,value rows: margins (";"-separated column names, may be empty),
-#                   shares, means, by (";"-separated), epsilon, maxit, level
+#                   shares, means, by (";"-separated), epsilon, maxit, level, and optionally
+#                   strata and fpc (column names: a stratified design, fpc = N_h per row)
 #   pop_<margin>.csv  level,Freq for every margin
 # and receives
 #   weights.csv     id,weight  (the raked weights)
@@ -23,15 +24,27 @@ reference <- function(dir) {
   margins <- get("margins"); shares <- get("shares"); means <- get("means"); by <- get("by")
   epsilon <- as.numeric(get("epsilon")); maxit <- as.numeric(get("maxit"))
   level <- as.numeric(get("level"))
+  strata <- get("strata"); fpc <- get("fpc")
   d <- read.csv(file.path(dir, "data.csv"), na.strings = "", stringsAsFactors = FALSE,
                 check.names = FALSE)
-  for (m in c(margins, by)) d[[m]] <- as.character(d[[m]])
-  if (!("w0" %in% names(d))) {
-    pop <- read.csv(file.path(dir, paste0("pop_", margins[1], ".csv")), na.strings = NULL,
-                    stringsAsFactors = FALSE)
-    d$w0 <- sum(pop$Freq) / nrow(d)
+  for (m in c(margins, by, strata)) d[[m]] <- as.character(d[[m]])
+  if (length(strata)) {
+    # Stratified: weights N_h / n_h from the fpc column unless w0 is given.
+    sf <- as.formula(paste0("~`", strata, "`"))
+    ff <- if (length(fpc)) as.formula(paste0("~`", fpc, "`")) else NULL
+    des <- if ("w0" %in% names(d)) {
+      svydesign(ids = ~1, strata = sf, fpc = ff, weights = ~w0, data = d)
+    } else {
+      svydesign(ids = ~1, strata = sf, fpc = ff, data = d)
+    }
+  } else {
+    if (!("w0" %in% names(d))) {
+      pop <- read.csv(file.path(dir, paste0("pop_", margins[1], ".csv")), na.strings = NULL,
+                      stringsAsFactors = FALSE)
+      d$w0 <- sum(pop$Freq) / nrow(d)
+    }
+    des <- svydesign(ids = ~1, weights = ~w0, data = d)
   }
-  des <- svydesign(ids = ~1, weights = ~w0, data = d)
   if (length(margins)) {
     pops <- lapply(margins, function(m) {
       p <- read.csv(file.path(dir, paste0("pop_", m, ".csv")), na.strings = NULL,
@@ -91,4 +104,5 @@ reference <- function(dir) {
   write.csv(do.call(rbind, rows), file.path(dir, "estimates.csv"), row.names = FALSE)
 }
 
-for (dir in commandArgs(trailingOnly = TRUE)) reference(dir)
+# Run on the folders given, unless another script sourced this one for reference().
+if (sys.nframe() == 0) for (dir in commandArgs(trailingOnly = TRUE)) reference(dir)
