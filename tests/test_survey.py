@@ -18,6 +18,7 @@ import pytest
 from test_estimate import AREAS, Z, canonical, population
 
 from trygghet import cli, pipeline
+from trygghet.appendix import write_appendix
 from trygghet.config import DEFAULT_SETTINGS, Project
 from trygghet.errors import TrygghetError
 from trygghet.estimate import estimate, t_quantile, wilson_interval
@@ -34,7 +35,7 @@ from trygghet.survey import (
     normal_quantile,
 )
 from trygghet.weights import Strata, rake
-from trygghet.writers import write_appendix, write_parquet
+from trygghet.writers import write_parquet
 
 # --- The survey year --------------------------------------------------------------
 
