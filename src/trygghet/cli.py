@@ -101,6 +101,13 @@ def _cmd_population(args: argparse.Namespace) -> None:
     print(f"  skrev {out}")
 
 
+def _cmd_open_data(args: argparse.Namespace) -> None:
+    from .opendata_package import release_year
+
+    project = Project.find(args.root)
+    release_year(project, args.year, echo=print, required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trygghet",
@@ -148,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="gör också en trygghetsrapport för varje område")
     p.add_argument("--jobs", type=int, default=2, help="parallella processer (standard: 2)")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("open-data", help="öppna data: skattningarna som CSV med datapaket "
+                                         "och DCAT-AP-SE-beskrivning (reports/<år>/oppna-data/)")
+    p.add_argument("--year", type=_year, required=True,
+                   help="enkätår, t.ex. 2020 (kör estimate först)")
+    p.set_defaults(func=_cmd_open_data)
 
     p = sub.add_parser("population", help="befolkningsuppgifter för viktningen")
     psub = p.add_subparsers(dest="population_command", required=True, metavar="KOMMANDO")

@@ -558,10 +558,12 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
     import time
 
     from . import promise_files, render
+    from .opendata_package import release_year
     from .schema import slug
 
     start = time.perf_counter()
     _prepare(project, year, echo)
+    release_year(project, year, echo=echo)  # reports/<year>/oppna-data/ (if configured)
     nb_dir = project.root / "notebooks"
     outdir = project.reports(year)
     formats = ("ipynb", *[f for f in formats if f != "ipynb"])
