@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -360,7 +360,9 @@ def area_population(table: ScbTable, year: int, areas: dict[str, list[str]],
     result: dict[str, float] = {}
     notes: list[str] = []
     for area, labs in resolved.items():
-        cells, missing = population_cells(table, year, labs)
+        # Only the area's rows: a national DeSO table has some 300 000.
+        mine = replace(table, rows=[r for lab in labs for r in rows_by_label[lab]])
+        cells, missing = population_cells(mine, year, labs)
         if missing:
             (sex, age), row = next(iter(missing.items()))
             raise TrygghetError(

@@ -43,6 +43,7 @@ import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import TrygghetError
@@ -78,6 +79,7 @@ _CIVIL_WORDS = ("ogift", "gift", "skild", "änk", "registrerad partner", "never 
 # --- Labels -------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def is_total(label: str) -> bool:
     """A total row's label (``totalt``, ``totalt, samtliga åldrar``, ``TotSA``, ``1+2`` …)."""
     s = normalise(label)
@@ -85,6 +87,7 @@ def is_total(label: str) -> bool:
         s.startswith(_TOTAL_WORDS)
 
 
+@lru_cache(maxsize=4096)
 def parse_age(label: str) -> tuple[int, int | None] | str | None:
     """An age label as ``(low, high)`` (``high`` None: open), ``"total"``, or None.
 
@@ -113,6 +116,7 @@ def parse_age(label: str) -> tuple[int, int | None] | str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def parse_sex(label: str) -> str | None:
     """``"Man"``, ``"Kvinna"``, ``"total"`` or None for a sex label or code."""
     s = normalise(label)
@@ -123,6 +127,7 @@ def parse_sex(label: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def parse_region(label: str) -> tuple[str | None, str]:
     """``(code, name)`` of a region label; either may be missing (None / "").
 
@@ -234,22 +239,25 @@ def _decode(data: bytes, path: Path) -> str:
 
 
 def _csv_rows(text: str) -> tuple[list[list[str]], str]:
-    """The lines of ``text`` split on the delimiter that makes a table of them."""
+    """The rows of ``text``, split on the delimiter that makes a table of them.
+
+    The delimiter is chosen on the first and last lines (title, header, the
+    first data rows, any notes): the one whose most common row width (more
+    than one field) covers most of them.
+    """
     lines = text.splitlines()
-    best: tuple[int, str, list[list[str]]] | None = None
+    sample = lines[:200] + lines[-50:] if len(lines) > 250 else lines
+    best: tuple[int, str] | None = None
     for delim in (";", "\t", ","):
-        rows = [next(csv.reader([line], delimiter=delim), []) for line in lines]
-        width = [len(r) for r in rows]
-        # The delimiter whose most common row width (>1) covers most rows.
         counts: dict[int, int] = {}
-        for w in width:
-            if w > 1:
-                counts[w] = counts.get(w, 0) + 1
+        for row in csv.reader(sample, delimiter=delim):
+            if len(row) > 1:
+                counts[len(row)] = counts.get(len(row), 0) + 1
         score = max(counts.values(), default=0)
         if best is None or score > best[0]:
-            best = (score, delim, rows)
+            best = (score, delim)
     assert best is not None
-    return best[2], best[1]
+    return [row for row in csv.reader(lines, delimiter=best[1])], best[1]
 
 
 def _xlsx_rows(path: Path) -> tuple[list[list[str]], str]:
