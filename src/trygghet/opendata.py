@@ -130,35 +130,32 @@ class OpenDataSettings:
         if licence not in LICENCES:
             raise fail("licence", f"okänd licens '{block.get('licence')}'",
                        f"välj {' eller '.join(LICENCES)}")
-        publisher = block.get("publisher")
-        if isinstance(publisher, str):
-            publisher = {"name": publisher}
-        if not isinstance(publisher, dict) or not str(publisher.get("name") or "").strip():
-            raise fail("publisher", "utgivaren saknas",
-                       "ange organisationen som publicerar, t.ex. publisher: {name: "
-                       "Exempelkommunen, orgnr: \"212000-0000\"}")
-        extra = sorted(set(publisher) - {"name", "orgnr"})
-        if extra:
-            raise fail(f"publisher.{extra[0]}", f"okänd nyckel '{extra[0]}'",
-                       "tillåtna: name, orgnr")
+        def part(key: str, main: str, other: str, missing: str, example: str) -> dict:
+            """A sub-block such as ``publisher``: a mapping, or just its main value."""
+            value = block.get(key)
+            if isinstance(value, str):
+                value = {main: value}
+            if not isinstance(value, dict) or not str(value.get(main) or "").strip():
+                raise fail(f"{key}.{main}" if key == "contact" else key, missing,
+                           f"t.ex. {key}: {example}")
+            extra = sorted(set(value) - {main, other})
+            if extra:
+                raise fail(f"{key}.{extra[0]}", f"okänd nyckel '{extra[0]}'",
+                           f"tillåtna: {main}, {other}")
+            return value
+
+        publisher = part("publisher", "name", "orgnr", "utgivaren saknas",
+                         "{name: Exempelkommunen, orgnr: \"212000-0000\"}")
         orgnr = publisher.get("orgnr")
         if orgnr is not None:
             orgnr = re.sub(r"[\s-]", "", str(orgnr))
             if not re.fullmatch(r"\d{10}", orgnr):
                 raise fail("publisher.orgnr", f"'{publisher['orgnr']}' är inget "
                            "organisationsnummer", "tio siffror, t.ex. \"212000-0000\"")
-        contact = block.get("contact")
-        if isinstance(contact, str):
-            contact = {"email": contact}
-        if not isinstance(contact, dict) or not str(contact.get("email") or "").strip():
-            raise fail("contact.email", "kontaktadress saknas: öppna data ska ha en "
-                       "kontaktpunkt (DCAT-AP-SE)",
-                       "ange en funktionsadress, t.ex. contact: {name: Trygghetssamordnaren, "
-                       "email: trygghet@kommun.se}")
-        extra = sorted(set(contact) - {"name", "email"})
-        if extra:
-            raise fail(f"contact.{extra[0]}", f"okänd nyckel '{extra[0]}'",
-                       "tillåtna: name, email")
+        contact = part("contact", "email", "name",
+                       "kontaktadress saknas: öppna data ska ha en kontaktpunkt (DCAT-AP-SE)",
+                       "{name: Trygghetssamordnaren, email: trygghet@kommun.se} (en "
+                       "funktionsadress)")
         email = str(contact["email"]).strip()
         if not _EMAIL.fullmatch(email):
             raise fail("contact.email", f"'{email}' är ingen e-postadress",
@@ -447,23 +444,25 @@ def build_tables(estimates: pd.DataFrame, changes: pd.DataFrame, od: OpenDataSet
     estimates = estimates[estimates["year"] == year]
     group_vars = sorted({_GROUP_VARS.get(g, g) for g in
                          [*estimates["group_var"], *changes.get("group_var", [])]})
-    tables = []
-    for kind, stem, what in (("share", "andelar", "Andelar"), ("mean", "index", "Index")):
-        unit = "procent" if kind == "share" else "indexpoäng 0–6"
-        fields = estimate_fields(kind, od, group_vars, level)
-        tables.append(Table(
-            stem, f"{stem}_{year}.csv", f"{what} {year}",
-            f"{what} ({unit}) med {100 * level:g} % konfidensintervall, totalt och per grupp.",
-            fields, _csv_bytes(fields, _rows(estimates, kind)),
-            ["ar", "indikator", "redovisningsgrupp", "grupp", "skattningstyp"]))
-    for kind, stem, what in (("share", "forandringar_andelar", "Förändring av andelar"),
-                             ("mean", "forandringar_index", "Förändring av index")):
-        fields = change_fields(kind, od, group_vars, level)
-        tables.append(Table(
-            stem, f"{stem}_{year}.csv", f"{what} till {year}",
-            f"{what} från tidigare år till {year}, med konfidensintervall och test.",
-            fields, _csv_bytes(fields, _rows(changes, kind)),
-            ["ar_fran", "ar_till", "indikator", "redovisningsgrupp", "grupp"]))
+    pct = f"{100 * level:g}"
+    specs = [  # (frame, kind, file stem, fields, title, description, primary key)
+        (estimates, "share", "andelar", estimate_fields("share", od, group_vars, level),
+         f"Andelar {year}", f"Andelar (procent) med {pct} % konfidensintervall, totalt och "
+         "per grupp.", ["ar", "indikator", "redovisningsgrupp", "grupp", "skattningstyp"]),
+        (estimates, "mean", "index", estimate_fields("mean", od, group_vars, level),
+         f"Index {year}", f"Index (indexpoäng 0–6) med {pct} % konfidensintervall, totalt "
+         "och per grupp.", ["ar", "indikator", "redovisningsgrupp", "grupp", "skattningstyp"]),
+    ] + [
+        (changes, kind, stem, change_fields(kind, od, group_vars, level),
+         f"Förändring av {what} till {year}", f"Förändring av {what} från tidigare år till "
+         f"{year}, med konfidensintervall och test.",
+         ["ar_fran", "ar_till", "indikator", "redovisningsgrupp", "grupp"])
+        for kind, stem, what in (("share", "forandringar_andelar", "andelar"),
+                                 ("mean", "forandringar_index", "index"))
+    ]
+    tables = [Table(stem, f"{stem}_{year}.csv", title, text, fields,
+                    _csv_bytes(fields, _rows(frame, kind)), key)
+              for frame, kind, stem, fields, title, text, key in specs]
     used = set(estimates["indicator"]) | set(changes.get("indicator", []))
     fields = indicator_fields()
     tables.append(Table("indikatorer", "indikatorer.csv", "Indikatorer",

@@ -41,10 +41,11 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .errors import TrygghetError
 from .mapping import normalise
@@ -545,6 +546,16 @@ def match_regions(table: ScbTable, wanted: Sequence[str] | None) -> list[str]:
     return chosen
 
 
+def _label(table: ScbTable, row: Row, col: int, parse: Callable[[str], Any], what: str,
+           hint: str) -> Any:
+    """A stub label parsed, or one message naming the cell."""
+    value = parse(row.cells[col])
+    if value is None:
+        raise TrygghetError(f"{what} '{row.cells[col]}'", file=table.path, row=row.number,
+                            column=table.headers[col], hint=hint)
+    return value
+
+
 def population_cells(table: ScbTable, year: int, regions: Sequence[str] | None = None,
                      ) -> tuple[Cells, dict[tuple[str, tuple[int, int | None]], Row]]:
     """Population by sex and age interval in ``year`` for ``regions`` (summed).
@@ -585,20 +596,12 @@ def population_cells(table: ScbTable, year: int, regions: Sequence[str] | None =
             continue
         if contents_ok is not None and row.cells[kj] != contents_ok:
             continue
-        age = parse_age(row.cells[aj])
-        if age is None:
-            raise TrygghetError(f"okänd ålder '{row.cells[aj]}'", file=table.path,
-                                row=row.number, column=table.headers[aj],
-                                hint="åldrar skrivs som i SCB:s tabeller: '16 år', '100+ år', "
-                                     "'16–24 år' eller 'totalt'")
-        sex = "total"
-        if sj is not None:
-            sex = parse_sex(row.cells[sj])
-            if sex is None:
-                raise TrygghetError(f"okänt kön '{row.cells[sj]}'", file=table.path,
-                                    row=row.number, column=table.headers[sj],
-                                    hint="kön skrivs 'män', 'kvinnor' eller 'totalt' "
-                                         "(koderna 1 och 2 går också)")
+        age = _label(table, row, aj, parse_age, "okänd ålder",
+                     "åldrar skrivs som i SCB:s tabeller: '16 år', '100+ år', '16–24 år' "
+                     "eller 'totalt'")
+        sex = "total" if sj is None else _label(
+            table, row, sj, parse_sex, "okänt kön",
+            "kön skrivs 'män', 'kvinnor' eller 'totalt' (koderna 1 och 2 går också)")
         civil = row.cells[cj] if cj is not None else ""
         civil_total = cj is not None and normalise(civil).startswith(_CIVIL_TOTALS)
         if age == "total":
