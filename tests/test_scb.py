@@ -496,6 +496,10 @@ def test_regso_codes(tmp_path):
 # --- One Swedish message per problem ------------------------------------------------------
 
 
+def scb_import(path) -> pd.DataFrame:
+    return pi.import_population(path, YEAR, groups=pi.AgeGroups.make(max_age=84)).frame
+
+
 def error(func, *args, **kwargs) -> TrygghetError:
     with pytest.raises(TrygghetError) as info:
         func(*args, **kwargs)
@@ -572,6 +576,11 @@ def test_bad_numbers_and_missing_values(tmp_path):
     assert "saknas" in err.message and "'..'" in err.message and err.column == "2020"
     line = next(i for i, t in enumerate(text.splitlines(), 1) if '"40 år","män"' in t)
     assert err.row == line
+    # A missing number outside the survey's ages does not matter.
+    kept = text.replace('"40 år","män",..', f'"40 år","män",{counts[("Man", 40)]}').replace(
+        f'"3 år","män",{counts[("Man", 3)]}', '"3 år","män",..')
+    path.write_bytes(kept.encode("cp1252"))
+    check_against_sample(scb_import(path), counts)
     text = text.replace('"40 år","män",..', '"40 år","män",12,5')
     path.write_bytes(text.encode("cp1252"))
     err = error(pi.import_population, path, YEAR)

@@ -100,6 +100,11 @@ class AgeGroups:
     def high(self) -> int | None:
         return self.bounds[-1][2]
 
+    def needed(self, cells: dict[tuple[str, tuple[int, int | None]], Row]
+               ) -> dict[tuple[str, tuple[int, int | None]], Row]:
+        """The cells (sex, age interval) that overlap the survey's ages."""
+        return {k: v for k, v in cells.items() if _overlap(k[1], self.low, self.high)}
+
     def describe(self) -> str:
         return f"{self.low}–{self.high} år" if self.high is not None else f"{self.low} år och äldre"
 
@@ -210,16 +215,16 @@ def to_age_groups(cells: Cells, groups: AgeGroups, *, profile: Profile | None = 
     for sex in sexes:
         for a in use:
             key = (sex, a)
-            if key not in cells.values:
+            pieces = [(label, part) for label, lo, hi in groups.bounds
+                      if (part := _overlap(a, lo, hi)) is not None]
+            v = cells.values.get(key)
+            if v is None and pieces:
                 raise TrygghetError(
                     f"{age_text(a)} saknas för {'män' if sex == 'Man' else 'kvinnor'}"
                     f"{what}", file=table.path, column=col,
                     hint="välj alla åldrar och båda könen i SCB:s tabell")
-            v = cells.values[key]
-            pieces = [(label, part) for label, lo, hi in groups.bounds
-                      if (part := _overlap(a, lo, hi)) is not None]
             if not pieces:
-                if groups.high is not None and a[0] > groups.high:
+                if v is not None and groups.high is not None and a[0] > groups.high:
                     above += v
                 continue
             if cells.conflicts and key in cells.conflicts:
@@ -363,6 +368,7 @@ def area_population(table: ScbTable, year: int, areas: dict[str, list[str]],
         # Only the area's rows: a national DeSO table has some 300 000.
         mine = replace(table, rows=[r for lab in labs for r in rows_by_label[lab]])
         cells, missing = population_cells(mine, year, labs)
+        missing = groups.needed(missing)
         if missing:
             (sex, age), row = next(iter(missing.items()))
             raise TrygghetError(
@@ -420,6 +426,7 @@ def import_population(path: str | Path, year: int, *, regions: Sequence[str] | N
     cells, missing = population_cells(table, year, regions)
     chosen = match_regions(table, regions)
     col = table.value_column(year)
+    missing = groups.needed(missing)
     if missing:
         (sex, age), row = next(iter(missing.items()))
         raise TrygghetError(f"befolkningstalet saknas ('{row.cells[col]}') för "
