@@ -65,6 +65,49 @@ def _cmd_report(args: argparse.Namespace) -> None:
                          echo=print)
 
 
+def _cmd_population(args: argparse.Namespace) -> None:
+    from . import population_import as pi
+    from . import scb
+    from .config import load_settings
+    from .mapping import load_mapping
+
+    project = Project.find(args.root)
+    if args.areas_from_deso and not args.area_codes:
+        raise TrygghetError("--areas-from-deso kräver --area-codes FIL",
+                            hint="en fil med områdenas DeSO- eller RegSO-koder, t.ex. "
+                                 "Centrum: [1488C1010, 1488C1020]")
+    if args.area_codes and not args.areas_from_deso:
+        raise TrygghetError("--area-codes kräver --areas-from-deso FIL",
+                            hint="SCB:s tabell Folkmängd per region (DeSO/RegSO), ålder och kön")
+    max_age = args.max_age
+    if max_age is None:
+        max_age = load_settings(project)["population_import"]["max_age"]
+    groups = pi.AgeGroups.make(max_age=max_age)
+    areas = None
+    if args.area_codes:
+        areas = scb.read_area_codes(args.area_codes)
+        if project.mapping(args.year).exists():
+            known = load_mapping(project.mapping(args.year)).area_names
+            areas = pi.check_area_names(areas, known, args.area_codes)
+    result = pi.import_population(args.file, args.year, regions=args.region, groups=groups,
+                                   areas=areas, area_path=args.areas_from_deso)
+    out = args.output or project.reference / f"population_{args.year}.csv"
+    for line in pi.summary(result, args.year, groups, args.file):
+        print(line)
+    if "area" not in result.totals:
+        print("  obs: inga områden (lägg till --areas-from-deso och --area-codes om "
+              "viktningen använder area)")
+    pi.write_population(result.frame, out)
+    print(f"  skrev {out}")
+
+
+def _cmd_open_data(args: argparse.Namespace) -> None:
+    from .opendata_package import release_year
+
+    project = Project.find(args.root)
+    release_year(project, args.year, echo=print, required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trygghet",
@@ -112,6 +155,31 @@ def build_parser() -> argparse.ArgumentParser:
                        help="gör också en trygghetsrapport för varje område")
     p.add_argument("--jobs", type=int, default=2, help="parallella processer (standard: 2)")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("open-data", help="öppna data: skattningarna som CSV med datapaket "
+                                         "och DCAT-AP-SE-beskrivning (reports/<år>/oppna-data/)")
+    p.add_argument("--year", type=_year, required=True,
+                   help="enkätår, t.ex. 2020 (kör estimate först)")
+    p.set_defaults(func=_cmd_open_data)
+
+    p = sub.add_parser("population", help="befolkningsuppgifter för viktningen")
+    psub = p.add_subparsers(dest="population_command", required=True, metavar="KOMMANDO")
+    q = psub.add_parser("import", help="läs SCB:s befolkningstabell (CSV eller xlsx) och skriv "
+                                       "årets befolkningsfil")
+    q.add_argument("file", type=Path, metavar="FIL",
+                   help="tabellen från SCB:s statistikdatabas (region, ålder, kön, år)")
+    q.add_argument("--year", type=_year, required=True, help="året att läsa, t.ex. 2025")
+    q.add_argument("--region", action="append", metavar="REGION",
+                   help="kommunens kod eller namn (kan upprepas; behövs om filen har flera)")
+    q.add_argument("--areas-from-deso", type=Path, metavar="FIL",
+                   help="SCB:s tabell per DeSO/RegSO, ålder och kön: ger områdenas befolkning")
+    q.add_argument("--area-codes", type=Path, metavar="FIL",
+                   help="områdenas DeSO/RegSO-koder (YAML område: [koder] eller CSV område,kod)")
+    q.add_argument("--max-age", type=int, metavar="ÅLDER",
+                   help="enkätens högsta ålder, t.ex. 84 (standard: population_import.max_age)")
+    q.add_argument("--output", type=Path, metavar="FIL",
+                   help="befolkningsfilen (standard: data/reference/population_<år>.csv)")
+    q.set_defaults(func=_cmd_population)
 
     return parser
 

@@ -131,6 +131,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "estimation": {"ci_method": "wilson", "level": 0.95,
                    "by": ["sex", "age_group", "area", "relation"]},
     "disclosure": {"min_cell": 5, "min_n": 30},
+    # `trygghet population import` (scb.py): the survey population's oldest age.
+    "population_import": {"max_age": None},
+    # The open-data release (opendata.py validates the block; None: no release).
+    "open_data": None,
 }
 
 

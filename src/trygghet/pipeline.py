@@ -528,11 +528,13 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
     import time
 
     from . import promise_files
+    from .opendata_package import release_year
     from .render import RenderJob, render_set
     from .schema import slug
 
     start = time.perf_counter()
     prepare(project, year, echo)
+    release_year(project, year, echo=echo)  # reports/<year>/oppna-data/ (if configured)
     nb_dir = project.root / "notebooks"
     outdir = project.reports(year)
     formats = ("ipynb", *[f for f in formats if f != "ipynb"])
