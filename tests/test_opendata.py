@@ -25,7 +25,7 @@ import pytest
 import rdflib
 from conftest import SAMPLE_EPOCH, SAMPLE_REPORT_YEAR, SAMPLE_YEARS
 
-from trygghet import opendata, opendata_package
+from trygghet import free_text, opendata, opendata_package
 from trygghet.cli import main
 from trygghet.config import Project, load_settings
 from trygghet.errors import TrygghetError
@@ -147,9 +147,9 @@ def test_no_free_text_no_respondent_data(sample_run, release):
              for p in release.iterdir()}
     grams, ids = set(), set()
     for year in SAMPLE_YEARS:
-        responses = pd.read_parquet(sample_run / "data" / "processed" / str(year) /
-                                    "responses.parquet")
-        for comment in responses["comment"].dropna():
+        folder = sample_run / "data" / "processed" / str(year)
+        responses = pd.read_parquet(folder / "responses.parquet")
+        for comment in free_text.load_answers(folder):
             words = re.findall(r"\w+", str(comment).casefold())
             grams |= {" ".join(words[i:i + 4]) for i in range(len(words) - 3)}
         ids |= set(responses["respondent_id"].astype(str))

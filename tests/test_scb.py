@@ -26,7 +26,7 @@ from trygghet import population_import as pi
 from trygghet import sample, scb
 from trygghet.cli import main
 from trygghet.errors import TrygghetError
-from trygghet.weights import check_population
+from trygghet.population import check_totals, validate
 
 YEAR = 2020
 GROUPS = {"16–24": (16, 24), "25–44": (25, 44), "45–64": (45, 64), "65–79": (65, 79),
@@ -260,6 +260,12 @@ def check_against_sample(frame: pd.DataFrame, counts: dict) -> None:
     assert frame_values(frame, "age_group") == {
         a: want[("Kvinna", a)] + want[("Man", a)] for a in GROUPS}
     assert list(frame.columns) == ["dimension", "level", "population"]
+
+
+def check_population(frame: pd.DataFrame) -> None:
+    """What the weighting will read: a valid table whose margins agree exactly."""
+    frame = validate(frame)
+    check_totals(frame, sorted(frame["dimension"].unique()))
 
 
 def test_legacy_csv_equals_sample_margins(tmp_path):

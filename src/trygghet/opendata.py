@@ -43,6 +43,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import vocabulary
 from .errors import TrygghetError
 from .fmt import MISSING, SUPPRESSED, ZERO
 from .writers import neutralise
@@ -399,9 +400,10 @@ def indicator_fields() -> list[Field]:
     return [
         Field("indikator", "string", "Indikator", "Indikatorns kod.", lambda r: r.name,
               constraints={"required": True, "unique": True}),
-        Field("namn", "string", "Namn", "Indikatorns namn (svenska).", lambda r: r.label),
+        Field("namn", "string", "Namn", "Indikatorns namn (svenska).",
+              lambda r: vocabulary.label("indicator", r.name, "sv")),
         Field("namn_en", "string", "Namn (engelska)", "Indikatorns namn (engelska).",
-              lambda r: r.label_en),
+              lambda r: vocabulary.label("indicator", r.name, "en")),
         Field("tema", "string", "Tema", "Temat som indikatorn hör till.", lambda r: r.theme),
         Field("typ", "string", "Typ", "andel (procent) eller index (0–6).",
               lambda r: "andel" if r.kind == "share" else "index",
