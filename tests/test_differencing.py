@@ -23,7 +23,8 @@ count of respondents with the trait: the published ``count``, or
 4. first **recovering** what arithmetic gives away: a suppressed level that is the
    only unknown of a partition whose remainder is known — the adjusted figures
    rest only on respondents with a sex, an age group and one of the areas (the
-   method note says so), and a hidden sum of 0 means every hidden part is 0.
+   method note says so), and a hidden sum of 0 means every hidden part is 0;
+5. what an unweighted partition hides (1.) **less the adjusted cells inside it**.
 
 Every group so revealed must hold 0 or at least ``min_cell`` respondents, and
 likewise 0 or at least ``min_cell`` with and without the trait. The HTML reports
@@ -255,31 +256,41 @@ def attack(pool: Pool, k: int) -> tuple[list[str], int]:
         tables[(year, ind, etype)][(var, group)] = m
     for key, table in tables.items():
         total = table.get(("total", "Totalt"))
-        if total is None:
-            continue
-        # 1. total minus the published parts of a partition (the remainder included)
-        for var in PARTITIONS:
-            groups = pool.levels.get((*key, var), set())
-            if groups:
-                parts = sum((table[(var, g)] for g in groups if (var, g) in table), np.zeros(2))
-                check(f"{key} Totalt − published {var}", total - parts)
-        # 2. the total minus any one group nested in it
-        for (var, group), m in table.items():
-            if var != "total":
-                check(f"{key} Totalt − {var} {group}", total - m)
+        if total is not None:
+            # 1. total minus the published parts of a partition (the remainder included)
+            for var in PARTITIONS:
+                groups = pool.levels.get((*key, var), set())
+                if groups:
+                    parts = sum((table[(var, g)] for g in groups if (var, g) in table),
+                                np.zeros(2))
+                    check(f"{key} Totalt − published {var}", total - parts)
+            # 2. the total minus any one group nested in it
+            for (var, group), m in table.items():
+                if var != "total":
+                    check(f"{key} Totalt − {var} {group}", total - m)
         # 2. and 3. the unweighted figure minus the adjusted one nested in it
         year, ind, etype = key
-        if etype not in NESTED:
-            continue
-        parent = tables.get((year, ind, NESTED[etype]), {})
+        parent = tables.get((year, ind, NESTED.get(etype)), {})
         if ("total", "Totalt") not in parent:
             continue
+        whole = parent[("total", "Totalt")]
         for (var, group), m in table.items():
-            check(f"{key} {NESTED[etype]} Totalt − adjusted {var} {group}",
-                  parent[("total", "Totalt")] - m)
+            check(f"{key} {NESTED[etype]} Totalt − adjusted {var} {group}", whole - m)
             if (var, group) in parent:
                 check(f"{key} {NESTED[etype]} − adjusted {var} {group}", parent[(var, group)] - m)
-        diff_total = parent[("total", "Totalt")] - total
+        # 5. what an unweighted partition hides less the adjusted cells inside it
+        for var in PARTITIONS:
+            groups = pool.levels.get((year, ind, NESTED[etype], var), set())
+            hidden = [g for g in groups if (var, g) not in parent]
+            inside = [table[(var, g)] for g in hidden if (var, g) in table]
+            if inside:
+                shown = sum((parent[(var, g)] for g in groups if (var, g) in parent),
+                            np.zeros(2))
+                check(f"{key} {NESTED[etype]} Totalt − published {var} − adjusted inside",
+                      whole - shown - sum(inside, np.zeros(2)))
+        if total is None:
+            continue
+        diff_total = whole - total
         for var in (*PARTITIONS, *OVERLAPPING):
             both = [g for g in pool.levels.get((*key, var), set())
                     if (var, g) in table and (var, g) in parent]
@@ -346,15 +357,13 @@ def _html_value(text: str) -> float | None:
 
 
 def _tables(path: Path):
+    """Per table of an HTML report: caption, header and the body rows as dicts."""
     soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
     for table in soup.find_all("table"):
-        head = [th.get_text(" ", strip=True) for th in table.find("thead").find_all("th")]
-        body = []
-        for tr in table.find("tbody").find_all("tr"):
-            cells = [c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])]
-            if len(cells) == len(head):
-                body.append(dict(zip(head, cells, strict=True)))
-        yield table.find("caption").get_text(" ", strip=True), head, body
+        rows = [[c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])]
+                for tr in table.find_all("tr")]
+        body = [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if len(r) == len(rows[0])]
+        yield table.caption.get_text(" ", strip=True), rows[0], body
 
 
 def test_html_reports_show_only_pooled_figures(pool, sample_run):
