@@ -3,22 +3,24 @@
 Two separate rules, both configurable (``disclosure`` in ``config/trygghet.yml``):
 
 * **Disclosure** (confidentiality, offentlighets- och sekretesslagen): no
-  cell, count or estimate from fewer than ``min_cell`` respondents (5).
-  A share published with its ``n`` also publishes its cell counts: how many
-  have the trait (``count``) and how many have not (``n − count``). Each of
-  them must be 0 or at least ``min_cell``: "2 of 63 feel unsafe in daytime"
-  is a cell of two people, whatever the group's size. (A zero is published
-  as ``–``, as in official tables.)
-  *Secondary suppression*: within a grouping whose levels partition the
-  respondents (sex, age group, area — not relation, whose groups overlap),
-  the suppressed levels together must hold at least ``min_cell``
-  respondents, and likewise at least ``min_cell`` (or none) with and without
-  the trait; otherwise the total minus the published levels would reveal
-  them, and the smallest published level that adds to the short sum is
-  suppressed too, until none is short. (This also covers the textbook case
-  of exactly one suppressed level.)
+  cell, count or estimate from fewer than ``min_cell`` respondents (5;
+  refused below 3). A share published with its ``n`` also publishes its cell
+  counts: how many have the trait (``count``) and how many have not
+  (``n − count``). Each of them must be 0 or at least ``min_cell``: "2 of 63
+  feel unsafe in daytime" is a cell of two people, whatever the group's size.
+  (A zero is published as ``–``, as in official tables.)
 * **Reliability**: no estimate from fewer than ``min_n`` respondents (30;
   refused below 10).
+
+**Nothing may be revealed by subtraction either** (secondary suppression,
+:mod:`trygghet.differences`): a total less its published parts is the
+suppressed parts plus those who did not state the grouping (allowed in an
+opt-in year); a total less a group of an overlapping grouping (relation:
+"bor") is those outside it; an unweighted figure less the adjusted figure
+nested in it is the respondents who could not be calibrated; and a change
+table publishes the cells of two years. Each such group must hold 0 or at
+least ``min_cell`` respondents, with and without the trait; where one would
+not, more cells are suppressed (``secondary``).
 
 A suppressed cell is *absent*: its estimate, interval and count become
 NaN/NA, never 0. Its ``symbol`` follows Swedish official tables:
@@ -32,27 +34,33 @@ NaN/NA, never 0. Its ``symbol`` follows Swedish official tables:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .differences import few, numbers, secondary_suppression
 from .errors import TrygghetError
 from .fmt import MISSING, SUPPRESSED, ZERO
 
 REASONS = ("", "disclosure", "reliability", "secondary", "not_asked")
 HARD_MIN_N = 10  # the reliability rule may never go below this
+HARD_MIN_CELL = 3  # nor the disclosure rule below this
 # Columns blanked in a suppressed row, where present.
 VALUE_COLUMNS = ("estimate", "count", "se", "ci_low", "ci_high", "df", "estimate_from",
                  "estimate_to", "n_from", "n_to", "diff")
-PARTITION_KEYS = ("year", "year_from", "indicator", "variable", "estimate_type", "group_var")
 OVERLAPPING = ("total", "relation")
+# Child estimate type → the estimate type of the same year and indicator whose
+# respondents, group by group, include the child's (the adjusted figures rest on
+# the respondents who could be calibrated).
+NESTED = {"adjusted": "unweighted"}
 
 
 @dataclass(frozen=True)
 class Rules:
-    """The two thresholds. ``min_n`` below 10 is refused."""
+    """The two thresholds. ``min_cell`` below 3 and ``min_n`` below 10 are refused."""
 
     min_cell: int = 5
     min_n: int = 30
@@ -63,6 +71,12 @@ class Rules:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
                 raise TrygghetError(f"disclosure.{name} ska vara ett positivt heltal",
                                     column=f"disclosure.{name}")
+        if self.min_cell < HARD_MIN_CELL:
+            raise TrygghetError(
+                f"disclosure.min_cell = {self.min_cell} är för lågt: en uppgift om färre än "
+                f"{HARD_MIN_CELL} svarande röjer enskilda personer och publiceras aldrig",
+                column="disclosure.min_cell",
+                hint=f"sätt min_cell till minst {HARD_MIN_CELL} (standard 5)")
         if self.min_n < HARD_MIN_N:
             raise TrygghetError(
                 f"disclosure.min_n = {self.min_n} är för lågt: skattningar från färre än "
@@ -77,6 +91,7 @@ class Rules:
 
 def protect(table: pd.DataFrame, rules: Rules | None = None, *,
             overlapping: tuple[str, ...] = OVERLAPPING,
+            nested: Mapping[str, str] = NESTED,
             value_columns: tuple[str, ...] = VALUE_COLUMNS) -> pd.DataFrame:
     """Apply disclosure and reliability control to a table about to be published.
 
@@ -85,15 +100,23 @@ def protect(table: pd.DataFrame, rules: Rules | None = None, *,
     table
         One row per cell with an ``n`` column (respondents behind the cell)
         and, for shares, optionally ``count`` (those of them with the trait).
-        Optional ``group_var``/``group`` and key columns (``year``,
-        ``indicator``, ``estimate_type``, …) define the groupings checked for
-        secondary suppression. Rows already marked ``suppressed`` (e.g.
-        ``suppression_reason = "not_asked"``) stay so.
+        ``group_var``/``group`` and the key columns (``year``, ``indicator``,
+        ``estimate_type``) place each cell in its table: the row with
+        ``group_var == "total"`` is the table's total, every other
+        ``group_var`` a grouping of it. A change table (``n_from``, ``n_to``,
+        ``year_from``, ``year_to``, ``estimate_type_from``/``_to``,
+        ``estimate_from``/``_to``) publishes two cells per row, one per
+        year; an unweighted share's count is what ``estimate × n`` reveals.
+        Rows already marked ``suppressed`` (e.g. ``suppression_reason =
+        "not_asked"``) stay so.
     rules
         Thresholds; default 5 and 30.
     overlapping
-        ``group_var`` values whose groups do not partition the respondents
-        (no secondary suppression among them).
+        ``group_var`` values whose groups overlap (a multi-select question):
+        each group is checked against the total on its own.
+    nested
+        ``{child: parent}`` estimate types: the child's respondents are, group
+        by group, a subset of the parent's (default: adjusted ⊂ unweighted).
 
     Returns
     -------
@@ -105,7 +128,7 @@ def protect(table: pd.DataFrame, rules: Rules | None = None, *,
     out = table.copy()
     if "n" not in out.columns:
         raise ValueError("a table to protect needs an 'n' column")
-    n = pd.to_numeric(out["n"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    n = numbers(out["n"])
     reason = (out["suppression_reason"].fillna("").astype(str).to_numpy(dtype=object)
               if "suppression_reason" in out.columns else np.full(len(out), "", dtype=object))
     if "suppressed" in out.columns:
@@ -114,14 +137,14 @@ def protect(table: pd.DataFrame, rules: Rules | None = None, *,
     free = reason == ""
     # Unknown n cannot be vouched for: treat as too small.
     reason = np.where(free & ~(n >= rules.min_cell), "disclosure", reason)
-    masses = [n]
     if "count" in out.columns:
-        k = pd.to_numeric(out["count"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        masses += [k, n - k]
-        few = _few(k, rules.min_cell) | _few(n - k, rules.min_cell)
-        reason = np.where((reason == "") & few, "disclosure", reason)
+        k = numbers(out["count"])
+        small = few(k, rules.min_cell) | few(n - k, rules.min_cell)
+        reason = np.where((reason == "") & small, "disclosure", reason)
     reason = np.where((reason == "") & ~(n >= rules.min_n), "reliability", reason)
-    reason = _secondary(out, masses, reason, rules, overlapping)
+    if "group_var" in out.columns and len(out):
+        reason = secondary_suppression(out, reason, rules.min_cell, overlapping=overlapping,
+                                       nested=nested)
 
     suppressed = reason != ""
     for col in value_columns:
@@ -140,50 +163,3 @@ def protect(table: pd.DataFrame, rules: Rules | None = None, *,
                       np.where(suppressed, SUPPRESSED, np.where(zero, ZERO, "")))
     out["symbol"] = pd.Series(symbol, index=out.index, dtype=object).astype(str)
     return out
-
-
-def _few(x: np.ndarray, min_cell: int) -> np.ndarray:
-    """Between 1 and ``min_cell − 1`` (a NaN, for a mean's count, is not)."""
-    with np.errstate(invalid="ignore"):
-        return (x > 0) & (x < min_cell)
-
-
-def _secondary(table: pd.DataFrame, masses: list[np.ndarray], reason: np.ndarray,
-               rules: Rules, overlapping: tuple[str, ...]) -> np.ndarray:
-    """Suppress further levels until no hidden sum is between 1 and ``min_cell − 1``.
-
-    ``masses[0]`` is ``n``; the others (the share's ``count`` and ``n − count``)
-    are checked the same way. The sum over suppressed levels is what "total
-    minus published levels" reveals; levels with no respondents (and
-    not-asked rows) reveal nothing and do not count. A short sum is topped up
-    with the smallest published levels that add to it. One pass suffices: a
-    published level's masses are each 0 or at least ``min_cell``, so adding it
-    cannot make another mass's sum short. Loops only over the groupings that
-    need attention.
-    """
-    if "group_var" not in table.columns:
-        return reason
-    reason = reason.copy()
-    n = masses[0]
-    keys = [k for k in PARTITION_KEYS if k in table.columns]
-    part = ~table["group_var"].isin(overlapping).to_numpy()
-    group_id = table.groupby(keys, sort=False, dropna=False).ngroup().to_numpy()
-    size = int(group_id.max()) + 1 if len(group_id) else 0
-    by_n = np.argsort(np.nan_to_num(n, nan=np.inf), kind="stable")
-    for mass in masses:
-        m = np.nan_to_num(mass, nan=0.0)
-        counted = (reason != "") & (reason != "not_asked") & (n > 0) & part
-        total = np.bincount(group_id, weights=np.where(counted, m, 0.0), minlength=size)
-        is_short = _few(total, rules.min_cell)
-        if not is_short.any():
-            continue
-        # Candidates, smallest groups first: the least information lost.
-        cand = by_n[is_short[group_id[by_n]] & part[by_n] & (reason[by_n] == "")
-                    & (n[by_n] > 0) & (m[by_n] > 0)]
-        for i in cand:
-            g = group_id[i]
-            if is_short[g]:
-                reason[i] = "secondary"
-                total[g] += m[i]
-                is_short[g] = total[g] < rules.min_cell
-    return reason
