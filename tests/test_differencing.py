@@ -48,6 +48,7 @@ from bs4 import BeautifulSoup
 from conftest import SAMPLE_YEARS
 
 from trygghet.indicators import INDICATORS
+from trygghet.vocabulary import label
 
 PARTITIONS = ("sex", "age_group", "area")   # single-choice questions: disjoint levels
 OVERLAPPING = ("relation",)                 # multi-select: bor, arbetar, vistas overlap
@@ -380,10 +381,11 @@ def test_html_reports_show_only_pooled_figures(pool, sample_run):
         with_n = set(zip(shares["n"].astype(float), (100 * shares["estimate"]).round(1),
                          strict=True))
         by_group = {"share": defaultdict(set), "mean": defaultdict(set)}
+        # Tables show a group by its label ("Kvinnor" for the group "Kvinna").
         for r in shares.itertuples(index=False):
-            by_group["share"][r.group].add(round(100 * r.estimate, 1))
+            by_group["share"][label("group", r.group, "sv")].add(round(100 * r.estimate, 1))
         for r in means.itertuples(index=False):
-            by_group["mean"][r.group].add(round(r.estimate, 2))
+            by_group["mean"][label("group", r.group, "sv")].add(round(r.estimate, 2))
         for caption, head, body in _tables(path):
             if "Antal svar" in head:
                 for row in body:
