@@ -129,6 +129,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "estimation": {"ci_method": "wilson", "level": 0.95,
                    "by": ["sex", "age_group", "area", "relation"]},
     "disclosure": {"min_cell": 5, "min_n": 30},
+    "maps": None,  # boundaries for the maps: parsed and validated by geo.MapSettings
 }
 
 
