@@ -1,4 +1,5 @@
-"""Boundary files (geo.py): reading, reprojection, validation, matching to areas.
+"""Boundary files and area maps (boundary_files.py, geo.py): reading, reprojection,
+validation, matching to areas, tile maps.
 
 The boundary files here are written the way the tools that make them do,
 independently of the module under test: a GeoPackage with :mod:`sqlite3`
@@ -21,7 +22,8 @@ import shapely
 from conftest import REPO
 from pyproj import Transformer
 
-from trygghet import geo, sample
+from trygghet import boundary_files, geo, sample
+from trygghet.boundary_files import read_boundaries
 from trygghet.errors import TrygghetError
 from trygghet.geo import AreaKey, MapSettings
 
@@ -198,9 +200,9 @@ def test_geojson_in_wgs84_and_gpkg_in_sweref_give_the_same_areas(tmp_path):
     gj = write_geojson(tmp_path / "omraden.geojson",
                        [({"namn": n}, s) for n, s in NAMED.items()])
     gp = write_gpkg(tmp_path / "omraden.gpkg", named_rows())
-    a = geo.match_areas(geo.read_boundaries(gj), AREAS, REAL)
-    b = geo.match_areas(geo.read_boundaries(gp), AREAS, REAL)
-    assert geo.read_boundaries(gj).crs == "WGS 84" and geo.read_boundaries(gp).crs == "EPSG:3006"
+    a = geo.match_areas(read_boundaries(gj), AREAS, REAL)
+    b = geo.match_areas(read_boundaries(gp), AREAS, REAL)
+    assert read_boundaries(gj).crs == "WGS 84" and read_boundaries(gp).crs == "EPSG:3006"
     for name, truth in NAMED.items():
         assert same_shape(a.shapes[name], truth), name
         assert same_shape(b.shapes[name], truth), name
@@ -218,7 +220,7 @@ def test_reprojection_agrees_with_gauss_kruger(tmp_path):
         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
     path = tmp_path / "a.geojson"
     path.write_text(json.dumps(doc), encoding="utf-8")
-    shape = geo.read_boundaries(path).features[0].geometry
+    shape = read_boundaries(path).features[0].geometry
     x, y = min(shape.exterior.coords, key=lambda c: (c[0] - east) ** 2 + (c[1] - north) ** 2)
     assert x == pytest.approx(east, abs=0.01) and y == pytest.approx(north, abs=0.01)
 
@@ -227,7 +229,7 @@ def test_gpkg_in_a_local_sweref_zone_and_in_wgs84(tmp_path):
     """SWEREF 99 12 00 (EPSG:3007, Trollhättan's own zone) and lon/lat both reproject."""
     for epsg in (3007, 4326):
         path = write_gpkg(tmp_path / f"z{epsg}.gpkg", named_rows(), epsg=epsg)
-        got = geo.match_areas(geo.read_boundaries(path), AREAS, REAL)
+        got = geo.match_areas(read_boundaries(path), AREAS, REAL)
         for name, truth in NAMED.items():
             assert same_shape(got.shapes[name], truth, 0.01), (epsg, name)
 
@@ -238,14 +240,14 @@ def test_gpkg_with_only_a_wkt_definition(tmp_path):
     wkt = CRS.from_epsg(3006).to_wkt()
     path = write_gpkg(tmp_path / "wkt.gpkg", named_rows(), epsg=3006, srs_id=100000,
                       organization="NONE", definition=wkt)
-    got = geo.match_areas(geo.read_boundaries(path), AREAS, REAL)
+    got = geo.match_areas(read_boundaries(path), AREAS, REAL)
     assert same_shape(got.shapes["Norr"], NAMED["Norr"])
 
 
 def test_geojson_with_the_old_crs_member(tmp_path):
     path = write_geojson(tmp_path / "a.geojson", [({"namn": n}, s) for n, s in NAMED.items()],
                          crs="urn:ogc:def:crs:EPSG::3006")
-    got = geo.match_areas(geo.read_boundaries(path), AREAS, REAL)
+    got = geo.match_areas(read_boundaries(path), AREAS, REAL)
     assert same_shape(got.shapes["Söder"], NAMED["Söder"], 1e-6)
 
 
@@ -256,7 +258,7 @@ def test_geojson_in_metres_without_crs_is_explained(tmp_path):
     path = tmp_path / "m.geojson"
     path.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(TrygghetError, match="ser ut att vara meter") as err:
-        geo.read_boundaries(path)
+        read_boundaries(path)
     assert err.value.file == str(path) and "WGS 84" in err.value.hint
 
 
@@ -269,7 +271,7 @@ def test_swapped_lon_lat_lands_outside_sweden(tmp_path):
     path = tmp_path / "swapped.geojson"
     path.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(TrygghetError, match="utanför Sverige") as err:
-        geo.read_boundaries(path)
+        read_boundaries(path)
     assert "bytt plats" in err.value.hint and "objekt 1 ('Norr')" in err.value.message
 
 
@@ -280,14 +282,14 @@ def test_swapped_lon_lat_lands_outside_sweden(tmp_path):
 def test_unknown_or_unsupported_crs(tmp_path, crs, message):
     path = write_geojson(tmp_path / "c.geojson", [({"namn": "Norr"}, NAMED["Norr"])], crs=crs)
     with pytest.raises(TrygghetError, match=message):
-        geo.read_boundaries(path)
+        read_boundaries(path)
 
 
 @pytest.mark.parametrize("srs_id", [0, -1])
 def test_gpkg_without_a_crs(tmp_path, srs_id):
     path = write_gpkg(tmp_path / "u.gpkg", named_rows(), epsg=None, srs_id=srs_id)
     with pytest.raises(TrygghetError, match="koordinatsystem är inte angivet"):
-        geo.read_boundaries(path)
+        read_boundaries(path)
 
 
 # --- Matching ---------------------------------------------------------------------------------
@@ -295,14 +297,14 @@ def test_gpkg_without_a_crs(tmp_path, srs_id):
 def test_match_by_name_and_alias(tmp_path):
     path = write_gpkg(tmp_path / "n.gpkg", [{"name": "NORRA ", "shape": NAMED["Norr"]},
                                            {"name": "söder", "shape": NAMED["Söder"]}])
-    got = geo.match_areas(geo.read_boundaries(path), AREAS, REAL)
+    got = geo.match_areas(read_boundaries(path), AREAS, REAL)
     assert list(got.shapes) == ["Norr", "Söder"]
     assert same_shape(got.shapes["Norr"], NAMED["Norr"], 1e-9)
 
 
 def test_match_by_code_draws_the_union_of_the_codes(tmp_path):
     path = write_gpkg(tmp_path / "deso.gpkg", deso_rows())
-    got = geo.match_areas(geo.read_boundaries(path), AREAS,
+    got = geo.match_areas(read_boundaries(path), AREAS,
                           MapSettings(match="code", code_field="desokod", attribution="Källa: SCB"))
     for name, truth in NAMED.items():
         shape = got.shapes[name]
@@ -316,17 +318,17 @@ def test_national_file_filtered_to_the_municipality(tmp_path):
     path = write_gpkg(tmp_path / "sverige.gpkg", rows)
     settings = MapSettings(match="code", code_field="desokod", filter=(("kommunkod", "1488"),),
                            attribution="Källa: SCB")
-    got = geo.match_areas(geo.read_boundaries(path), AREAS, settings)
+    got = geo.match_areas(read_boundaries(path), AREAS, settings)
     assert set(got.shapes) == {"Norr", "Söder"}
     with pytest.raises(TrygghetError, match="hör inte till något område.*1480C1010"):
-        geo.match_areas(geo.read_boundaries(path), AREAS,
+        geo.match_areas(read_boundaries(path), AREAS,
                         MapSettings(match="code", code_field="desokod", attribution="x"))
 
 
 def test_area_without_a_shape(tmp_path):
     path = write_gpkg(tmp_path / "n.gpkg", [{"name": "Norr", "shape": NAMED["Norr"]}])
     with pytest.raises(TrygghetError, match="1 område saknar yta.*'Söder'") as err:
-        geo.match_areas(geo.read_boundaries(path), AREAS, REAL)
+        geo.match_areas(read_boundaries(path), AREAS, REAL)
     assert err.value.file == str(path) and err.value.column == "namn"
     assert "alias" in err.value.hint
 
@@ -336,15 +338,15 @@ def test_shape_without_an_area_and_how_to_ignore_it(tmp_path):
     path = write_gpkg(tmp_path / "n.gpkg", rows)
     with pytest.raises(TrygghetError, match="1 yta i gränsfilen hör inte till något område.*"
                                             "Stallbacka") as err:
-        geo.match_areas(geo.read_boundaries(path), AREAS, REAL)
+        geo.match_areas(read_boundaries(path), AREAS, REAL)
     assert "maps.ignore" in err.value.hint
     ok = MapSettings(ignore=("stallbacka industriområde",), attribution="x")
-    assert set(geo.match_areas(geo.read_boundaries(path), AREAS, ok).shapes) == {"Norr", "Söder"}
+    assert set(geo.match_areas(read_boundaries(path), AREAS, ok).shapes) == {"Norr", "Söder"}
 
 
 def test_code_errors(tmp_path):
     path = write_gpkg(tmp_path / "deso.gpkg", deso_rows())
-    bounds = geo.read_boundaries(path)
+    bounds = read_boundaries(path)
     by_code = MapSettings(match="code", code_field="desokod", attribution="x")
     twice = [AreaKey("Norr", codes=("1488C1010", "1488C1020")),
              AreaKey("Söder", codes=("1488C1020", "1488C1030", "1488C1040"))]
@@ -363,7 +365,7 @@ def test_code_errors(tmp_path):
 def test_real_boundaries_need_an_attribution(tmp_path):
     path = write_gpkg(tmp_path / "n.gpkg", named_rows())
     with pytest.raises(TrygghetError, match="källan för gränserna saknas") as err:
-        geo.match_areas(geo.read_boundaries(path), AREAS, MapSettings())
+        geo.match_areas(read_boundaries(path), AREAS, MapSettings())
     assert err.value.column == "maps.attribution"
 
 
@@ -376,7 +378,7 @@ def test_self_intersection_is_named_with_its_place(tmp_path):
     rows = [{"name": "Norr", "shape": NAMED["Norr"]}, {"name": "Söder", "shape": BOWTIE}]
     path = write_gpkg(tmp_path / "bad.gpkg", rows)
     with pytest.raises(TrygghetError) as err:
-        geo.read_boundaries(path)
+        read_boundaries(path)
     msg = str(err.value)
     assert "objekt 2 ('Söder')" in msg and "EPSG:3006" in msg
     assert "gränsen korsar sig själv vid (340500, 6460500)" in msg
@@ -386,7 +388,7 @@ def test_self_intersection_is_named_with_its_place(tmp_path):
 def test_make_valid_only_when_asked(tmp_path):
     rows = [{"name": "Norr", "shape": NAMED["Norr"]}, {"name": "Söder", "shape": BOWTIE}]
     path = write_gpkg(tmp_path / "bad.gpkg", rows)
-    fixed = geo.read_boundaries(path, make_valid=True).features[1].geometry
+    fixed = read_boundaries(path, make_valid=True).features[1].geometry
     assert fixed.is_valid and fixed.geom_type == "MultiPolygon" and len(fixed.geoms) == 2
     assert fixed.area == pytest.approx(500_000.0)
 
@@ -398,7 +400,7 @@ def test_points_and_lines_are_not_areas(tmp_path):
     path = tmp_path / "p.geojson"
     path.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(TrygghetError, match="objekt 1 \\('Norr'\\) är en punkt, inte en yta"):
-        geo.read_boundaries(path)
+        read_boundaries(path)
 
 
 @pytest.mark.parametrize("content, message", [
@@ -417,30 +419,30 @@ def test_bad_files_are_one_message(tmp_path, content, message):
     path = tmp_path / "b.geojson"
     path.write_bytes(content)
     with pytest.raises(TrygghetError, match=message) as err:
-        geo.read_boundaries(path)
+        read_boundaries(path)
     assert err.value.file == str(path)
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(TrygghetError, match="finns inte"):
-        geo.read_boundaries(tmp_path / "nope.gpkg")
+        read_boundaries(tmp_path / "nope.gpkg")
 
 
 def test_caps_on_size_features_and_work(tmp_path, monkeypatch):
     path = write_gpkg(tmp_path / "many.gpkg",
                       [{"name": f"R{i}", "shape": square(i % 60, i // 60, 10.0)}
                        for i in range(3000)])
-    monkeypatch.setattr(geo, "MAX_BYTES", {"gpkg": 1000, "geojson": 1000})
+    monkeypatch.setattr(boundary_files, "MAX_BYTES", {"gpkg": 1000, "geojson": 1000})
     with pytest.raises(TrygghetError, match="för stor"):
-        geo.read_boundaries(path)
-    monkeypatch.setattr(geo, "MAX_BYTES", {"gpkg": 2**30, "geojson": 2**30})
-    monkeypatch.setattr(geo, "MAX_FEATURES", 100)
+        read_boundaries(path)
+    monkeypatch.setattr(boundary_files, "MAX_BYTES", {"gpkg": 2**30, "geojson": 2**30})
+    monkeypatch.setattr(boundary_files, "MAX_FEATURES", 100)
     with pytest.raises(TrygghetError, match="för många objekt \\(3000"):
-        geo.read_boundaries(path)
-    monkeypatch.setattr(geo, "MAX_FEATURES", 10_000)
-    monkeypatch.setattr(geo, "MAX_SQLITE_SECONDS", 0.0)
+        read_boundaries(path)
+    monkeypatch.setattr(boundary_files, "MAX_FEATURES", 10_000)
+    monkeypatch.setattr(boundary_files, "MAX_SQLITE_SECONDS", 0.0)
     with pytest.raises(TrygghetError, match="för lång tid"):
-        geo.read_boundaries(path)
+        read_boundaries(path)
 
 
 def test_gpkg_layers_and_odd_names(tmp_path):
@@ -448,13 +450,13 @@ def test_gpkg_layers_and_odd_names(tmp_path):
     name = 'omr"; DROP TABLE gpkg_contents; --'
     path = write_gpkg(tmp_path / "l.gpkg", named_rows(), table=name, extra_tables=("regso",))
     with pytest.raises(TrygghetError, match="2 lager") as err:
-        geo.read_boundaries(path)
+        read_boundaries(path)
     assert "maps.layer" in err.value.hint
-    got = geo.read_boundaries(path, layer=name)
+    got = read_boundaries(path, layer=name)
     assert len(got.features) == 2 and "namn" in got.fields
     with pytest.raises(TrygghetError, match="lagret 'x' finns inte"):
-        geo.read_boundaries(path, layer="x")
-    assert geo.read_boundaries(path, layer=name).features  # the file was not changed
+        read_boundaries(path, layer="x")
+    assert read_boundaries(path, layer=name).features  # the file was not changed
 
 
 def test_gpkg_geometry_header_variants(tmp_path):
@@ -462,21 +464,21 @@ def test_gpkg_geometry_header_variants(tmp_path):
     no_envelope = b"GP\x00\x01" + struct.pack("<i", 3006) + wkb
     ok = write_gpkg(tmp_path / "ok.gpkg", [{"name": "Norr", "shape": NAMED["Norr"],
                                             "blob": no_envelope}])
-    assert same_shape(geo.read_boundaries(ok).features[0].geometry, NAMED["Norr"], 1e-9)
+    assert same_shape(read_boundaries(ok).features[0].geometry, NAMED["Norr"], 1e-9)
     empty = b"GP\x00\x11" + struct.pack("<i", 3006) + wkb
     bad = write_gpkg(tmp_path / "e.gpkg", [{"name": "Norr", "shape": NAMED["Norr"],
                                             "blob": empty}])
     with pytest.raises(TrygghetError, match="tom geometri"):
-        geo.read_boundaries(bad)
+        read_boundaries(bad)
     curve = b"GP\x00\x01" + struct.pack("<i", 3006) + struct.pack("<BI", 1, 10) + b"\x00" * 8
     bad = write_gpkg(tmp_path / "c.gpkg", [{"name": "Norr", "shape": NAMED["Norr"],
                                             "blob": curve}])
     with pytest.raises(TrygghetError, match="kurvor"):
-        geo.read_boundaries(bad)
+        read_boundaries(bad)
     junk = write_gpkg(tmp_path / "j.gpkg", [{"name": "Norr", "shape": NAMED["Norr"],
                                              "blob": b"not a geometry"}])
     with pytest.raises(TrygghetError, match="inte i GeoPackage-format"):
-        geo.read_boundaries(junk)
+        read_boundaries(junk)
 
 
 # --- Settings and tiles -----------------------------------------------------------------------
@@ -528,8 +530,8 @@ def test_bundled_schematic_map_is_generated_labelled_and_complete():
     assert "inte verkliga gränser" in doc["beskrivning"]
     names = [f["properties"]["namn"] for f in doc["features"]]
     assert names == [a.name for a in sample.TROLLHATTAN]
-    assert all(f["properties"][geo.SCHEMATIC_PROPERTY] is True for f in doc["features"])
-    bounds = geo.read_boundaries(SCHEMATIC)
+    assert all(f["properties"][boundary_files.SCHEMATIC_PROPERTY] is True for f in doc["features"])
+    bounds = read_boundaries(SCHEMATIC)
     assert bounds.schematic and bounds.crs == "WGS 84"
     shapes = [f.geometry for f in bounds.features]
     assert shapely.coverage_is_valid(shapes)  # no overlaps between areas

@@ -1,4 +1,5 @@
-"""Maps (maps.py): classes, the choropleth's SVG, the table beside it, the rounds map.
+"""Maps (maps.py, map_layout.py, rounds_map.py): classes, the choropleth's SVG, the table
+beside it, labels beside small areas, the rounds map.
 
 The SVG is read back as text: a value is on the map only if it is a ``<text>``
 in it, and a withheld value must be nowhere in it. Colours are checked with
@@ -19,7 +20,7 @@ import shapely
 from conftest import REPO
 from test_accessibility import GRAPHICS_MIN, TEXT_MIN, chart_colours
 
-from trygghet import geo, maps, theme
+from trygghet import geo, maps, rounds_map, theme
 from trygghet.charts import alt_text, to_svg
 from trygghet.config import Project
 from trygghet.errors import TrygghetError
@@ -119,7 +120,7 @@ def test_values_are_written_on_the_areas_with_alt_text():
         assert area in drawn
         assert f"{round(share * 100)}{NBSP}%" in drawn, area
     alt = alt_text(ax)
-    assert alt.startswith("Karta: Känner sig otrygg ute ensam sent en kväll, 2020 per område: "
+    assert alt.startswith("Karta: Känner sig otrygg ute ensam sent en kväll, 2020, per område: "
                           f"högst i Upphärad (73{NBSP}%) och lägst i Sylte (8{NBSP}%) av 5")
     # 8–73 %: classes of 20 points (10 would need eight).
     assert f"40–59{NBSP}%: Kronogården" in alt and "Rutkarta" in alt
@@ -180,7 +181,8 @@ def test_opt_in_year_says_so_and_english_works():
     data = estimates(SHARES, estimate_type="unweighted", generalisable=False)
     ax = maps.choropleth(data, area_map=geo.tile_map(AREAS), language="en")
     drawn = " ".join(texts(to_svg(ax.figure)))
-    assert "Not a random sample" in drawn and "Tile map" in drawn and "Share" in drawn
+    assert "Not a random sample" in drawn and "Tile map" in drawn
+    assert "Share of respondents" in drawn  # the legend's title
     assert alt_text(ax).startswith("Map: Feels unsafe out alone late in the evening, 2020")
     assert list(maps.map_table(data, area_map=geo.tile_map(AREAS), language="en").columns) == \
         ["Area", "Share of respondents", "Class"]
@@ -271,7 +273,7 @@ def test_read_round_places(tmp_path):
         "Lextorp,2020-10-13,,14,0,Lekplatsen,,,6461000,338000",
         "Sylte,2020-04-21,nej,,,,,,,",
     ])
-    places = maps.read_round_places(path)
+    places = rounds_map.read_round_places(path)
     assert list(places["row"]) == [2, 3, 5, 6]
     assert list(places["held"]) == [True, True, True, False]
     x, y = places.iloc[0][["x", "y"]]
@@ -296,7 +298,7 @@ def test_read_round_places(tmp_path):
 def test_bad_round_places_are_one_message(tmp_path, row, message, column, hint):
     path = register(tmp_path, [row])
     with pytest.raises(TrygghetError, match=message) as err:
-        maps.read_round_places(path)
+        rounds_map.read_round_places(path)
     assert (err.value.file, err.value.row, err.value.column) == (str(path), 2, column)
     if hint:
         assert hint in err.value.hint
@@ -314,7 +316,7 @@ def test_rounds_map_marks_areas_and_places(tmp_path):
         "Lextorp,2019-10-13,ja,14,0,Lekplatsen,,,,",
     ])
     area_map = schematic()
-    ax = maps.rounds_map(maps.read_round_places(path), area_map, 2020, path=path)
+    ax = rounds_map.rounds_map(rounds_map.read_round_places(path), area_map, 2020, path=path)
     drawn = texts(to_svg(ax.figure))
     assert any(t.endswith(f"9{NBSP}juni, 1{NBSP}september") for t in drawn)
     assert f"14{NBSP}maj" in drawn
@@ -325,7 +327,7 @@ def test_rounds_map_marks_areas_and_places(tmp_path):
     assert "1 plats för en iakttagelse är markerad" in alt
     assert "Lextorp" not in alt  # 2019 is another year
     tile_map = replace(geo.tile_map(area_map.areas), aliases=area_map.aliases)
-    tiles = maps.rounds_map(maps.read_round_places(path), tile_map, 2020)
+    tiles = rounds_map.rounds_map(rounds_map.read_round_places(path), tile_map, 2020)
     assert any("platserna inom områdena" in t for t in texts(to_svg(tiles.figure)))
 
 
@@ -335,17 +337,29 @@ def test_a_place_outside_its_area_or_an_unknown_area(tmp_path):
     x, y = sample.schematic_point("Upphärad")
     path = register(tmp_path, [f"Kronogården,2020-06-09,ja,20,5,Tunneln,,,{y},{x}"])
     with pytest.raises(TrygghetError, match="platsen ligger inte i Kronogården") as err:
-        maps.rounds_map(maps.read_round_places(path), schematic(), 2020, path=path)
+        rounds_map.rounds_map(rounds_map.read_round_places(path), schematic(), 2020, path=path)
     assert err.value.row == 2
     path = register(tmp_path, ["Atlantis,2020-06-09,ja,20,5,x,,,,"])
     with pytest.raises(TrygghetError, match="okänt område 'Atlantis'") as err:
-        maps.rounds_map(maps.read_round_places(path), schematic(), 2020, path=path)
+        rounds_map.rounds_map(rounds_map.read_round_places(path), schematic(), 2020, path=path)
     assert "Kronogården" in err.value.hint
 
 
 def test_bundled_register_has_places_on_the_sample_map():
     path = REPO / "data" / "reference" / "trygghetsronder.csv"
-    places = maps.read_round_places(path)
+    places = rounds_map.read_round_places(path)
     assert places["x"].notna().sum() == 3
-    ax = maps.rounds_map(places, schematic(), 2020, path=path)
+    ax = rounds_map.rounds_map(places, schematic(), 2020, path=path)
     assert "3 platser för iakttagelser är markerade" in alt_text(ax)
+
+
+def test_zero_and_nothing_to_show():
+    data = estimates({"Centrum": 0.0, "Lextorp": 0.2})
+    data.loc[data["group"] == "Centrum", "symbol"] = "–"
+    ax = maps.choropleth(data, area_map=geo.tile_map(["Centrum", "Lextorp"]))
+    drawn = texts(to_svg(ax.figure))
+    assert "–" in drawn and "– = noll." in drawn
+    hidden = estimates({"Centrum": 0.31, "Lextorp": 0.2}, suppressed=("Centrum", "Lextorp"))
+    ax = maps.choropleth(hidden, area_map=geo.tile_map(["Centrum", "Lextorp"]))
+    assert "inga områden kan redovisas" in alt_text(ax)
+    assert not any("%" in t for t in texts(to_svg(ax.figure)))

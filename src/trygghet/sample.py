@@ -1751,7 +1751,7 @@ def schematic_boundaries(seed: int = DEFAULT_SEED,
 
 def schematic_geojson(seed: int = DEFAULT_SEED) -> str:
     """The sample's schematic boundary file (GeoJSON, WGS 84), marked as schematic."""
-    from .geo import SCHEMATIC_PROPERTY, to_geojson
+    from .boundary_files import SCHEMATIC_PROPERTY, to_geojson
 
     return to_geojson(schematic_boundaries(seed), name_field="namn",
                       properties={SCHEMATIC_PROPERTY: True},
