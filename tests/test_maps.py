@@ -173,7 +173,7 @@ def test_index_map_uses_the_bands():
     ax = maps.choropleth(data, "problemindex", area_map=geo.tile_map(AREAS))
     drawn = texts(to_svg(ax.figure))
     assert {"2,58", "2,97", "1,85", "1,20", "1,05"} <= set(drawn)
-    assert "Problemindex (0–6)" in drawn and any(t.startswith("Förhöjd nivå") for t in drawn)
+    assert "Indexvärde (0–6)" in drawn and any(t.startswith("Förhöjd nivå") for t in drawn)
     assert "Förhöjd nivå 2,50–3,49: Kronogården och Centrum" in alt_text(ax).replace(NBSP, " ")
 
 

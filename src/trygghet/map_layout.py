@@ -141,9 +141,13 @@ def _place_labels(shapes: dict[str, BaseGeometry], areas: Sequence[MapArea], sca
 
 
 def draw_map(area_map: AreaMap, areas: Sequence[MapArea], *, title: str,
-          legend: Sequence[tuple[object, str]], legend_title: str, notes: Sequence[str],
-          highlight: str | None = None, points: np.ndarray | None = None) -> Axes:
+             legend: Sequence[tuple[object, str]], legend_title: str, notes: Sequence[str],
+             highlight: str | None = None, points: np.ndarray | None = None) -> Axes:
     """Lay out and draw a map: title, areas with labels, legend, leader labels, notes.
+
+    ``areas`` say how each area of ``area_map`` is drawn, ``legend`` is
+    ``(handle, label)`` pairs (see :func:`swatch`), ``highlight`` an area to
+    outline, ``points`` (SWEREF 99 TM, n × 2) dots to mark. Returns the map's Axes.
 
     Layout, left to right: leader labels of small areas on the left half, the
     map, those of the right half, the legend. Labels are fitted first at the
@@ -235,6 +239,7 @@ def _leader_labels(ax: Axes, group: Sequence[MapArea], anchors: dict, scale: flo
     if not group:
         return
     x0, y0, x1, y1 = bounds
+
     def height(area: MapArea) -> float:  # in map units, with a gap
         return (_text_inches(area.label, LABEL_SIZE)[1] + 0.08) / scale
 
@@ -258,6 +263,7 @@ def _leader_labels(ax: Axes, group: Sequence[MapArea], anchors: dict, scale: flo
 
 
 def swatch(color: str, hatch: str | None = None) -> Patch:
+    """A legend key: the class colour, or hatching on white with a grey edge."""
     return Patch(facecolor=color, edgecolor=theme.MUTED if hatch else color, hatch=hatch,
                  linewidth=0.6)
 

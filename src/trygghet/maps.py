@@ -56,8 +56,6 @@ WORDS = {
         "index": "Indexvärde (0–6)",
         "area": "Område",
         "class": "Klass",
-        "legend_share": "Andel",
-        "legend_index": "Problemindex (0–6)",
         "suppressed": "redovisas inte",
         "missing": "uppgift saknas",
         "sym_suppressed": ".. = redovisas inte: för få svar, eller så få med ett visst svar "
@@ -101,8 +99,6 @@ WORDS = {
         "index": "Index (0–6)",
         "area": "Area",
         "class": "Class",
-        "legend_share": "Share",
-        "legend_index": "Problem index (0–6)",
         "suppressed": "not shown",
         "missing": "not available",
         "sym_suppressed": ".. = not shown: too few answers, or so few with a given answer "
@@ -413,40 +409,33 @@ def choropleth(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
     cells, classes, year, kind, off_map = _cells(estimates, indicator, year, area_map,
                                                  estimate_type, language)
     drawn = [MapArea(c.area, f"{c.area}\n{c.text}", c.cls.color if c.cls else NO_VALUE,
-                   None if c.cls else HATCH, theme.BACKGROUND if c.cls else theme.MUTED)
+                     None if c.cls else HATCH, theme.BACKGROUND if c.cls else theme.MUTED)
              for c in cells]
     legend: list[tuple[object, str]] = [(swatch(k.color), k.label) for k in reversed(classes)]
     symbols = {c.symbol for c in cells if c.cls is None}
     for symbol, word in ((fmt.SUPPRESSED, "suppressed"), (fmt.MISSING, "missing")):
         if symbol in symbols:
             legend.append((swatch(NO_VALUE, HATCH), f"{symbol}{fmt.NBSP}{_t(word, language)}"))
-    label = _indicator_label(indicator, language)
+    opt_in = not all(c.generalisable for c in cells if c.cls)  # an opt-in year
     notes = [n for n in (geography_note(area_map, language),) if n]
     if highlight is not None:
         notes.append(_t("highlight", language).format(area=highlight))
     if kind != "share":
         notes.append(_t("index_note", language))
-    if not all(c.generalisable for c in cells if c.cls):  # an opt-in year: no CIs to speak of
-        notes.append(_t("opt_in", language))
-    else:
-        notes.append(_t("no_ci", language))
-    if fmt.SUPPRESSED in symbols:
-        notes.append(_t("sym_suppressed", language))
-    if fmt.MISSING in symbols:
-        notes.append(_t("sym_missing", language))
+    notes.append(_t("opt_in" if opt_in else "no_ci", language))
+    for symbol, key in ((fmt.SUPPRESSED, "sym_suppressed"), (fmt.MISSING, "sym_missing")):
+        if symbol in symbols:
+            notes.append(_t(key, language))
     if any(c.symbol == fmt.ZERO for c in cells):
         notes.append(_t("sym_zero", language))
     if off_map:
         notes.append(_t("not_on_map", language).format(areas=_join(off_map, language)))
+    label = _indicator_label(indicator, language)
     default = _t("title", language).format(label=label, year=fmt.year(year))
-    opt_in = not all(c.generalisable for c in cells if c.cls)
-    legend_title = _t("legend_index", language)
-    if kind == "share":
-        legend_title = _t("share_resp" if opt_in else "legend_share", language)
-    if kind != "share" and indicator != "problemindex":
-        legend_title = f"{label} (0–6)"
+    legend_title = _t(("share_resp" if opt_in else "share") if kind == "share" else "index",
+                      language)
     ax = draw_map(area_map, drawn, title=default if title is None else title, legend=legend,
-               legend_title=legend_title, notes=notes, highlight=highlight)
+                  legend_title=legend_title, notes=notes, highlight=highlight)
     set_alt_text(ax, _alt(cells, classes, f"{label}, {fmt.year(year)}", area_map, highlight,
                           language))
     return ax
