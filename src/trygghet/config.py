@@ -135,6 +135,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "population_import": {"max_age": None},
     # The open-data release (opendata.py validates the block; None: no release).
     "open_data": None,
+    "maps": None,  # boundaries for the maps: parsed and validated by geo.MapSettings
 }
 
 

@@ -103,6 +103,7 @@ class Area:
     name: str
     aliases: tuple[str, ...] = ()
     postcodes: tuple[str, ...] = ()
+    codes: tuple[str, ...] = ()  # DeSO/RegSO codes whose union is the area (for maps, geo.py)
 
 
 @dataclass(frozen=True)
@@ -363,7 +364,7 @@ def _areas(path: Path, raw: Any) -> dict[str, Area]:
     seen: dict[str, str] = {}
     for name, spec in areas.items():
         spec = _as_dict(path, f"areas.{name}", spec)
-        _unknown_keys(path, f"areas.{name}.", spec, {"aliases", "postcodes"})
+        _unknown_keys(path, f"areas.{name}.", spec, {"aliases", "postcodes", "codes"})
         aliases = tuple(str(a) for a in
                         _as_list(path, f"areas.{name}.aliases", spec.get("aliases")))
         postcodes = tuple(normalise_postcode(p) for p in
@@ -373,7 +374,9 @@ def _areas(path: Path, raw: Any) -> dict[str, Area]:
             if key in seen and seen[key] != name:
                 raise _fail(path, f"areas.{name}", f"'{key}' hör redan till området {seen[key]}")
             seen[key] = name
-        out[str(name)] = Area(str(name), aliases, postcodes)
+        codes = tuple(str(c).strip() for c in
+                      _as_list(path, f"areas.{name}.codes", spec.get("codes")))
+        out[str(name)] = Area(str(name), aliases, postcodes, codes)
     if OTHER_AREA in out:
         raise _fail(path, f"areas.{OTHER_AREA}", "'Annat område' läggs till automatiskt",
                     "ange varianter under other_area_aliases")

@@ -333,6 +333,12 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str
     return out
 
 
+def read_reference_csv(path: str | Path,
+                       required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """:func:`_read_csv` for other modules (the maps read the rounds' places with it)."""
+    return _read_csv(Path(path), tuple(required))
+
+
 def _cell(path: Path, row: int, column: str, text: str, parse: Callable[[str], Any],
           required: bool = True) -> Any:
     """Parse one cell; an empty optional cell is None."""

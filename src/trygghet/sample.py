@@ -1723,6 +1723,79 @@ def frame_to_csv(frame: pd.DataFrame, path: Path) -> Path:
 
 
 # ---------------------------------------------------------------------------
+# Schematic boundaries (issue 16): made-up shapes, never presented as real
+# ---------------------------------------------------------------------------
+
+#: Each area's made-up centre, in km east and north of the map's centre: the town
+#: districts in the middle, the two villages at the edges. Not the real geography.
+SCHEMATIC_ANCHORS = {
+    "Centrum": (0.0, 0.0), "Strömslund": (2.3, 2.5), "Skoftebyn": (-2.6, 2.7),
+    "Hjortmossen": (-0.2, 4.9), "Lextorp": (-3.3, -0.3), "Kronogården": (-1.6, -2.8),
+    "Sylte": (1.1, -3.2), "Halvorstorp": (3.4, -0.5), "Sandhem": (5.4, 2.0),
+    "Stavre": (5.5, -2.9), "Sjuntorp": (-0.8, -6.7), "Upphärad": (7.9, 5.2),
+}
+#: The schematic map's centre in SWEREF 99 TM (metres): near Trollhättan, so that
+#: coordinates in the sample's files look Swedish; the shapes themselves are made up.
+SCHEMATIC_CENTRE = (341_000.0, 6_463_000.0)
+#: How far (km) the seed moves each centre: small enough that a point within
+#: 600 m of an anchor is always inside its area, whatever the seed (anchors are
+#: ≥ 2.6 km apart), so the places in trygghetsronder.csv stay in their areas.
+SCHEMATIC_JITTER = 0.35
+SCHEMATIC_NOTE = "Schematisk karta, inte verkliga gränser (syntetiska exempeldata)."
+BOUNDARIES_FILE = "omraden_schematisk.geojson"
+
+
+def schematic_point(area: str, east_km: float = 0.0, north_km: float = 0.0) -> tuple[float, float]:
+    """A point (SWEREF 99 TM) ``east_km``/``north_km`` from an area's anchor."""
+    x, y = SCHEMATIC_ANCHORS[area]
+    return (SCHEMATIC_CENTRE[0] + (x + east_km) * 1000, SCHEMATIC_CENTRE[1] + (y + north_km) * 1000)
+
+
+def schematic_boundaries(seed: int = DEFAULT_SEED,
+                         areas: Sequence[AreaProfile] = TROLLHATTAN) -> dict:
+    """Made-up polygons for the sample's areas: a Voronoi partition of seeded points.
+
+    Each area's anchor (:data:`SCHEMATIC_ANCHORS`) is moved a little by the
+    seed; the points' Voronoi cells are clipped to a made-up outline (their
+    convex hull widened by 2 km, its corners moved by the seed) and rounded to
+    whole metres. The straight
+    edges look schematic on purpose. Returns ``{area: Polygon}`` in SWEREF 99 TM.
+    Its random numbers come from a stream of their own, so the survey data do
+    not change.
+    """
+    import shapely
+
+    rng = np.random.default_rng([seed, 16])
+    names = [a.name for a in areas]
+    anchors = np.array([SCHEMATIC_ANCHORS[n] for n in names])
+    sites = (anchors + rng.uniform(-SCHEMATIC_JITTER, SCHEMATIC_JITTER, anchors.shape)) * 1000
+    sites += np.array(SCHEMATIC_CENTRE)
+    # A made-up outline: the points' hull, widened by 2 km, its corners pushed in or out.
+    hull = shapely.MultiPoint(sites).convex_hull.buffer(2000.0, quad_segs=2)
+    ring = np.asarray(hull.exterior.coords)[:-1]
+    centre = ring.mean(axis=0)
+    ring = centre + (ring - centre) * rng.uniform(0.94, 1.06, (len(ring), 1))
+    outline = shapely.Polygon(ring)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(sites),
+                                                       extend_to=outline))
+    shapes = {}
+    for name, site in zip(names, sites, strict=True):
+        cell = next(c for c in cells if c.contains(shapely.Point(site)))
+        shapes[name] = shapely.normalize(shapely.set_precision(cell.intersection(outline), 1.0))
+    return shapes
+
+
+def schematic_geojson(seed: int = DEFAULT_SEED) -> str:
+    """The sample's schematic boundary file (GeoJSON, WGS 84), marked as schematic."""
+    from .boundary_files import SCHEMATIC_PROPERTY, to_geojson
+
+    return to_geojson(schematic_boundaries(seed), name_field="namn",
+                      properties={SCHEMATIC_PROPERTY: True},
+                      members={"name": "Områden (schematiska)", "beskrivning": SCHEMATIC_NOTE,
+                               "seed": seed})
+
+
+# ---------------------------------------------------------------------------
 # Everything
 # ---------------------------------------------------------------------------
 
@@ -1787,6 +1860,7 @@ def generate(root: str | Path, seed: int = DEFAULT_SEED, *, mapping_dir: str | P
         files.append(frame_to_csv(population_margins(year), ref / f"population_{year}.csv"))
         crime = crime_table(year, np.random.default_rng([seed, year, 2]))
         files.append(frame_to_csv(crime, ref / f"brott_{year}.csv"))
+    files.append(write_text(schematic_geojson(seed), root / "data" / "reference" / BOUNDARIES_FILE))
     files.append(write_text(raw_readme(seed, ledgers, root), root / "data" / "raw" / "README.md"))
     return SampleResult(seed, files, ledgers)
 
