@@ -17,7 +17,7 @@ from . import clean, load
 from .config import Project
 from .errors import TrygghetError
 from .fmt import number
-from .mapping import load_mapping, normalise
+from .mapping import check_sent, load_mapping, normalise
 from .privacy import pseudonym_key
 from .writers import write_csv, write_json, write_parquet
 
@@ -47,7 +47,7 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
         raise TrygghetError(f"mappningen gäller år {mapping.year}, inte {year}",
                             file=mapping_path, column="year",
                             hint=f"kör med --year {mapping.year} eller ange årets mappning")
-    source = Path(input_path).resolve() if input_path else mapping.source_path(project.root)
+    source = Path(input_path).absolute() if input_path else mapping.source_path(project.root)
     raw = load.read_export(source, mapping)
     result = clean.clean(raw, mapping, key=pseudonym_key(project.root))
 
@@ -164,17 +164,27 @@ def _promise_survey_tables(project: Project, year: int, bases: set[int], outcome
 
 def read_population(project: Project, year: int) -> pd.DataFrame | None:
     """``data/reference/population_<year>.csv`` (long: dimension, level, population), or None."""
+    from .inputs import MAX_TABLE_BYTES, check_input_file
     from .weights import check_population
 
     path = project.reference / f"population_{year}.csv"
     if not path.exists():
         return None
     try:
+        check_input_file(path, limit=MAX_TABLE_BYTES)  # not a folder, FIFO or device
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if frame.empty:
+            raise TrygghetError("befolkningsfilen har inga rader med befolkningstal", row=1,
+                                hint="en rad per nivå: dimension,level,population (t.ex. "
+                                     "sex,Kvinna,23 412); se data/reference/README.md")
         return check_population(frame)
     except TrygghetError as err:
         err.file = err.file or str(path)
         raise
+    except pd.errors.EmptyDataError as err:
+        raise TrygghetError("befolkningsfilen är tom", file=path,
+                            hint="första raden ska vara dimension,level,population, sedan en "
+                                 "rad per nivå; se data/reference/README.md") from err
     except (UnicodeDecodeError, pd.errors.ParserError) as err:
         raise TrygghetError(f"kan inte läsa befolkningsfilen ({err})", file=path,
                             hint="UTF-8 CSV med kolumnerna dimension,level,population") from err
@@ -205,6 +215,7 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
         echo(f"{year}: rensade svar saknas – kör clean först")
         clean_year(project, year, echo=echo)
     responses = load_responses(project, year)
+    check_sent(responses.attrs.get("sent"), len(responses), file=project.mapping(year))
     result = est.estimate_survey(responses, read_population(project, year), settings)
     published = est.add_bands(protect(result.estimates, rules))
 
