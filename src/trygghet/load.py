@@ -399,12 +399,13 @@ def _read_csv(path: Path, data: bytes, encoding: str, delimiter: str, header_row
         # One line end for every parser: CRLF (Windows) and a lone CR (old Mac
         # Excel's "CSV (Macintosh)") both end a line. On the bytes, before
         # decoding: "\r" and "\n" are the same bytes in UTF-8 and Windows-1252.
-        # "\r\r\n" is a CRLF file written again through a Windows text-mode
-        # file (each "\n" becomes "\r\n"): one line end, not a blank line.
-        if b"\r\r\n" in data:
-            data = re.sub(rb"\r+\n", b"\n", data)
         data = data.replace(b"\r\n", b"\n")
-        if b"\r" in data:
+        if b"\r" in data:  # (a fast memchr; false for LF and CRLF files)
+            if b"\r\n" in data:
+                # It was "\r\r\n": a CRLF file written again through a Windows
+                # text-mode file (each "\n" becomes "\r\n"). One line end, not a
+                # blank record after every record.
+                data = re.sub(rb"\r+\n", b"\n", data)
             data = data.replace(b"\r", b"\n")
     text, used, warnings, exact = _decode(path, data, encoding)
     if "\r" in text:  # UTF-16 (or a file with zero bytes)
@@ -428,7 +429,9 @@ def _read_csv(path: Path, data: bytes, encoding: str, delimiter: str, header_row
         raise TrygghetError(f"rubrikraden {hidx + 1} finns inte", file=path,
                             hint="kontrollera source.header_row i mappningen (auto letar själv)")
     headers = head[hidx]
-    nul = "\x00" in text
+    # A zero byte is U+0000 in the 8-bit encodings: searching the bytes is a
+    # memchr; only UTF-16/32 text (whose bytes are full of zeros) is searched.
+    nul = "\x00" in text if used in ("utf-16", "utf-32") else b"\x00" in data
     if nul:
         _refuse_nul_header(path, headers, hidx + 1)
     if hidx:
