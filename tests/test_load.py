@@ -436,6 +436,21 @@ def test_a_closed_last_field_holding_a_quote_is_not_taken_for_an_unclosed_one(tm
     assert load._arrow_records(memoryview(unclosed), ",", len(EXPORT_HEADERS)) is None
 
 
+@pytest.mark.parametrize("last", ['"', "\n", 'x"'])
+def test_arrow_reads_a_repaired_file_ending_in_a_quoted_field(tmp_path, mapping, monkeypatch,
+                                                              last):
+    # A repaired ("Ã¶" → "ö") file is handed over as text, which kept its final
+    # line break: `"\n"` + "\n" looked like an unclosed quote holding "\n".
+    import trygghet.load as load
+
+    path = tmp_path / "e.csv"
+    path.write_text(_csv([EXPORT_HEADERS, [""] * 12 + ["Ã¶", last]]), encoding="utf-8")
+    used, real = [], load._arrow_records
+    monkeypatch.setattr(load, "_arrow_records", lambda *a: used.append(real(*a)) or used[-1])
+    raw = read_export(path, mapping, delimiter=",")
+    assert used[0] is not None and raw.frame.iloc[0, -2:].tolist() == ["ö", last]
+
+
 def test_arrow_fast_path_declines_ragged_records():
     from trygghet.load import _arrow_records
 

@@ -483,8 +483,9 @@ def _csv_records(path: Path, text: str, delim: str, hidx: int, headers: list[str
         while end and exact[end - 1] in b"\n ":
             end -= 1
         body = memoryview(exact)[len(text[:offset].encode("utf-8")):end]
-    else:
-        body = text[offset:]
+    else:  # (without the final line break, as the bytes: the unclosed-quote check
+        # below compares the file's last bytes with its last value)
+        body = text[offset:len(text) - 1] if text.endswith("\n") else text[offset:]
     frame = _arrow_records(body, delim, ncol)
     if frame is None:
         try:
