@@ -1,4 +1,5 @@
 import io
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -364,3 +365,86 @@ def test_random_messy_input_never_loses_a_row(tmp_path, rows):
     seen = np.concatenate([res.quarantine["source_row"], res.duplicates["source_row"]])
     assert len(set(seen)) == len(seen)
     assert len(seen) + len(res.responses) == len(rows)
+
+
+# --- Hardening (issue 11) --------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["9999-12-31 23:59:59", "9999-12-31", "31/12/9999 23:59",
+                                  "9999-12-31T23:59:59+02:00", "0001-01-01 00:00",
+                                  "1600-01-01", "2263-01-01"])
+def test_a_date_outside_pandas_range_quarantines_its_row(tmp_path, text):
+    # pandas' nanosecond timestamps end in 2262; "9999-12-31" is many tools' "no date".
+    res = run(tmp_path, [row(respondent_id="1", submitted=text),
+                         row(respondent_id="2", submitted="2020-10-01 12:00")])
+    assert reasons(res) == {2: "ogiltigt_datum"}
+    assert res.quarantine["value"].tolist() == [text]
+    assert res.responses["submitted"].tolist() == [pd.Timestamp("2020-10-01 12:00")]
+
+
+def test_out_of_range_dates_among_mixed_utc_offsets(tmp_path):
+    # The two-part parse (offsets mixed with local times) has its own casts.
+    res = run(tmp_path, [row(respondent_id="1", submitted="2020-10-01T17:00:00+02:00"),
+                         row(respondent_id="2", submitted="9999-12-31T23:59:59+01:00"),
+                         row(respondent_id="3", submitted="9999-12-31 23:59:59"),
+                         row(respondent_id="4", submitted="2020-10-01 12:00")])
+    assert reasons(res) == {3: "ogiltigt_datum", 4: "ogiltigt_datum"}
+    assert res.responses["submitted"].tolist() == [pd.Timestamp("2020-10-01 17:00"),
+                                                   pd.Timestamp("2020-10-01 12:00")]
+
+
+def test_a_zero_byte_in_a_mapped_cell_quarantines_the_row_naming_the_column(tmp_path):
+    res = run(tmp_path, [row(respondent_id="1", comment="Bra\x00\x00"),
+                         row(respondent_id="2", area="No\x00rr", worry="Ibland"),
+                         row(respondent_id="3", extra="x\x00"),   # a column not read
+                         row(respondent_id="4", worry="Ganska ofta")])
+    assert reasons(res) == {2: "ogiltigt_tecken", 3: "ogiltigt_tecken"}
+    q = res.quarantine
+    assert q["column"].tolist() == ["Synpunkter", "Område"]
+    assert q["value"].tolist() == ["Bra\\x00\\x00", "No\\x00rr"]  # shown, not written raw
+    assert "+2 fler problem" in q["description"].iloc[1]  # the area and the unknown label
+    assert len(res.responses) == 2 and res.log["reasons"] == {"ogiltigt_tecken": 2}
+
+
+PLAIN_AREAS = {"Upphärad": {}, "Kronogården": {}, "Strömslund": {"aliases": ["Asen"]},
+               "Åby": {}, "Äby": {}, "Åsen": {}}
+
+
+@pytest.mark.parametrize(("given", "area"), [
+    ("Uppharad", "Upphärad"), ("UPPHAERAD", "Upphärad"), ("Kronogaarden", "Kronogården"),
+    ("kronogarden", "Kronogården"), ("Stroemslund", "Strömslund"),
+    ("Strömslund", "Strömslund"), ("Aaby", "Åby"), ("Aeby", "Äby"),
+    ("Asen", "Strömslund"),  # a spelling that is itself an alias keeps its meaning
+    ("Aasen", "Åsen"),
+])
+def test_area_names_without_diacritics(tmp_path, given, area):
+    res = run(tmp_path, [row(respondent_id="1", area=given)],
+              mapping=mini_mapping(areas=PLAIN_AREAS))
+    assert res.responses["area"].tolist() == [area]
+
+
+@pytest.mark.parametrize("given", ["Aby", "ABY", "Kronogardn"])
+def test_ambiguous_or_misspelt_plain_area_stays_unknown(tmp_path, given):
+    # "Aby" is Åby or Äby: guessing would put a respondent in the wrong area.
+    res = run(tmp_path, [row(respondent_id="1", area=given)],
+              mapping=mini_mapping(areas=PLAIN_AREAS))
+    assert reasons(res) == {2: "okant_omrade"}
+
+
+def test_the_sample_areas_are_found_without_diacritics(tmp_path):
+    sample = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "surveys" /
+                             "2020.yml").read_text(encoding="utf-8"))
+    given = ["Uppharad", "Kronogaarden", "Stroemslund", "stromslund", "Kronogarden"]
+    res = run(tmp_path, [row(respondent_id=str(i), area=a, submitted=f"2020-10-0{i + 1} 12:00")
+                         for i, a in enumerate(given)], mapping=mini_mapping(areas=sample["areas"]))
+    assert res.responses["area"].tolist() == ["Upphärad", "Kronogården", "Strömslund",
+                                              "Strömslund", "Kronogården"]
+
+
+@pytest.mark.parametrize("given", ["1 950", "1\u00a0950", "1\u202f950", " 1 950 ", "1 950,0"])
+def test_birth_year_with_a_thousands_separator(tmp_path, given):
+    m = mini_mapping()
+    m["columns"]["birth_year"] = m["columns"].pop("age")
+    res = run(tmp_path, [row(respondent_id="1", age=given), row(respondent_id="2", age="19 50"),
+                         row(respondent_id="3", age="1 95")], mapping=m)
+    assert res.responses["age_group"].tolist() == ["65–79"]  # 2020 − 1950 = 70
+    assert reasons(res) == {3: "ogiltig_alder", 4: "ogiltig_alder"}

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 import yaml
 from helpers import mini_mapping, row, write_export
 
@@ -59,3 +60,68 @@ def test_raw_file_is_not_modified(project):
     before = path.read_bytes()
     assert main(["--root", str(project), "clean", "--year", "2020"]) == 0
     assert path.read_bytes() == before
+
+
+# --- Hardening (issue 11) -------------------------------------------------------------------
+
+def one_message(res) -> list[str]:
+    """The lines of a refusal: exit 2, nothing on stdout, "fel: …" and its "Åtgärd"."""
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr + res.stdout and res.stdout == ""
+    lines = res.stderr.rstrip("\n").split("\n")
+    assert len(lines) == 2 and lines[0].startswith("fel: ") and lines[1].startswith("  Åtgärd: ")
+    return lines
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["report", "--year", "2020", "--jobs", "0"], "argumentet --jobs: ska vara ett heltal ≥ 1, "
+                                                  "inte '0'"),
+    (["report", "--year", "2020", "--jobs", "-2"], "ska vara ett heltal ≥ 1, inte '-2'"),
+    (["report", "--year", "2020", "--jobs", "två"], "ska vara ett heltal ≥ 1, inte 'två'"),
+    (["clean"], "följande argument krävs: --year"),
+    (["clean", "--year", "20x0"], "argumentet --year: ogiltigt år: '20x0'"),
+    (["report", "--year", "2020", "--format", "docx"], "ogiltigt val 'docx' (välj bland "),
+    (["report", "--year", "2020", "--area", "Norr", "--all-areas"], "kan inte kombineras med"),
+    (["städa"], "argumentet KOMMANDO: ogiltigt val 'städa'"),
+    (["clean", "--year", "2020", "--snabbt"], "okända argument: --snabbt"),
+])
+def test_bad_arguments_are_one_swedish_message(project, args, says):
+    lines = one_message(run_cli(project, *args))
+    assert says in lines[0]
+    assert "--help" in lines[1]
+
+
+def test_sent_below_the_respondents_is_refused_when_estimating(project):
+    (project / "config" / "surveys" / "2020.yml").write_text(yaml.safe_dump(mini_mapping(
+        design={"sampling": "probability", "sent": 2}), allow_unicode=True), encoding="utf-8")
+    write_export(project / "export.csv", [row(respondent_id=str(i), submitted=f"2020-10-0{i} 12:00")
+                                          for i in (1, 2, 3)])
+    assert run_cli(project, "clean", "--year", "2020").returncode == 0
+    lines = one_message(run_cli(project, "estimate", "--year", "2020"))
+    assert "2020.yml, kolumn 'design.sent'" in lines[0]
+    assert "design.sent är 2 utskick men 3 svar kunde användas" in lines[0]
+    assert not (project / "data" / "processed" / "2020" / "estimates.parquet").exists()
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    (b"", "befolkningsfilen är tom"),
+    (b"dimension,level,population\n", "rad 1: befolkningsfilen har inga rader"),
+    (b"\xef\xbb\xbfdimension;level;population\r\n", "befolkningsfilen har inga rader"),
+    (None, "är en mapp, inte en fil"),
+])
+def test_an_empty_population_file_is_one_message(project, content, says):
+    write_export(project / "export.csv", [row(respondent_id="1")])
+    assert run_cli(project, "clean", "--year", "2020").returncode == 0
+    path = project / "data" / "reference" / "population_2020.csv"
+    path.parent.mkdir(parents=True)
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    lines = one_message(run_cli(project, "estimate", "--year", "2020"))
+    assert str(path) in lines[0] and says in lines[0]
+
+
+def test_an_export_that_is_a_device_is_refused(project):
+    lines = one_message(run_cli(project, "clean", "--year", "2020", "--input", "/dev/zero"))
+    assert lines[0] == "fel: /dev/zero: är en enhetsfil, inte en vanlig fil"

@@ -161,9 +161,45 @@ def long_text(path: Path, n: int, *, ragged: bool) -> None:
     path.write_text("\n".join([head, *rows]) + "\n", encoding="utf-8")
 
 
+def _out_of_range_dates(responses, quarantine):
+    assert responses["submitted"].tolist() == [pd.Timestamp("2020-10-01 09:00"),
+                                               pd.Timestamp("2020-10-01 13:00")]
+    assert quarantine["value"].tolist() == ["9999-12-31 23:59:59", "31/12/9999 23:59",
+                                            "9999-12-31 23:59:59.997", "0001-01-01T00:00:00Z"]
+    assert set(quarantine["column"]) == {"Inskickad"}
+
+
+def _nul_cell(responses, quarantine):
+    assert responses["sex"].tolist() == ["Kvinna", "Man"]
+    q = quarantine.iloc[0]
+    assert (q["column"], q["value"]) == ("Synpunkter", "Bra\\x00\\x00\\x00\\x00")
+
+
+def _plain_areas(responses, quarantine):
+    assert responses["area"].tolist() == ["Söder", "Söder", "Norr"]
+    assert quarantine["value"].tolist() == ["Sodr"]
+
+
+def _spaced_birth_years(responses, quarantine):
+    # 2020 − 1980 = 40, 2020 − 1953 = 67; "19 53" is not a thousands separator.
+    assert responses["age_group"].tolist() == ["25–44", "25–44", "65–79", "65–79"]
+    assert quarantine["value"].tolist() == ["19 53"]
+
+
+def _fifo(path: Path) -> None:
+    os.mkfifo(path)  # a reader would wait for a writer for ever
+
+
+def _device(path: Path) -> None:
+    path.symlink_to("/dev/zero")  # a reader would never reach the end
+
+
 GENERATED = {
     "long_free_text.csv": lambda p: long_text(p, 100_000, ragged=False),
     "long_free_text_ragged.csv": lambda p: long_text(p, 300_000, ragged=True),
+    "named_pipe.csv": _fifo,
+    "link_to_dev_zero.csv": _device,
+    "folder.csv": lambda p: p.mkdir(),
 }
 
 Q = "fel_antal_falt"
@@ -200,6 +236,7 @@ CASES = [
     Case("embedded_newlines.csv", Cleaned(3, {3: "okant_svarsalternativ"}, check=_newlines)),
     Case("long_free_text.csv", Cleaned(3, check=_long(100_000))),
     Case("long_free_text_ragged.csv", Cleaned(3, {3: Q}, check=_long(300_000))),
+    Case("crcrlf_line_ends.csv", Cleaned(3, check=three)),
     # columns
     Case("renamed_column.csv", Refused("kolumnen saknas", column="Kön",
                                        hint="närmast finns 'Kön (man/kvinna)'")),
@@ -225,7 +262,21 @@ CASES = [
                                         9: "saknar_bakgrund", 10: "ogiltig_alder"},
                                     check=_ages)),
     Case("duplicate_submissions.csv", Cleaned(5, duplicates={3: 2, 5: 4}, check=_duplicates)),
+    Case("date_out_of_range.csv", Cleaned(6, {2: "ogiltigt_datum", 4: "ogiltigt_datum",
+                                              5: "ogiltigt_datum", 6: "ogiltigt_datum"},
+                                          check=_out_of_range_dates)),
+    Case("nul_in_cell.csv", Cleaned(3, {3: "ogiltigt_tecken"}, check=_nul_cell)),
+    Case("nul_in_header.csv", Refused("NUL-tecken", row=1, column="K\\x00n",
+                                      hint="ta bort tecknet")),
+    Case("areas_without_diacritics.csv", Cleaned(4, {4: "okant_omrade"}, check=_plain_areas)),
+    Case("birth_year_spaced.csv", Cleaned(5, {6: "ogiltig_alder"}, read={"delimiter": ";"},
+                                          check=_spaced_birth_years),
+         mapping="mapping_birth_year.yml"),
     Case("binary_image.csv", Refused("inte vara en textfil", hint="exportera som CSV")),
+    # not files at all
+    Case("named_pipe.csv", Refused("namngiven pipe (FIFO)", hint="vanlig fil")),
+    Case("link_to_dev_zero.csv", Refused("enhetsfil", hint="vanlig fil")),
+    Case("folder.csv", Refused("är en mapp", hint="kontrollera sökvägen")),
     Case("xls_renamed.csv", Refused("gamla .xls-formatet", hint="spara som .xlsx")),
     Case("zipped_export.zip", Refused("zip-arkiv", hint="packa upp")),
     # Excel
@@ -256,6 +307,13 @@ CASES = [
          mapping="mapping_cp1252.yml"),
     Case("one_row.csv", Refused("ogiltig YAML", row=14, names="mapping", hint="tabb"),
          mapping="mapping_tab_indent.yml"),
+    Case("one_row.csv", Refused("upprepar innehåll via alias", names="mapping",
+                                hint="&ankare och *alias"), mapping="mapping_yaml_bomb.yml"),
+    Case("one_row.csv", Refused("från 0 till 10080", column="duplicates.window_minutes",
+                                names="mapping", hint="standard 10"),
+         mapping="mapping_window_1e300.yml"),
+    Case("one_row.csv", Refused("nyckeln på rad 31 är tom", row=31, names="mapping",
+                                hint="skriv en text före ':'"), mapping="mapping_empty_key.yml"),
     Case("one_row.csv", Refused("ingen mappning för 2021", names="config",
                                 hint="config/surveys/2021.yml"), mapping=None, year=2021),
 ]
@@ -337,7 +395,7 @@ def test_corpus_is_complete():
     for path in CORPUS.iterdir():
         if path.name not in ("README.md", "make_corpus.py"):
             assert f"`{path.name}`" in readme, path.name
-        assert path.stat().st_size < 16_000, path.name
+            assert path.stat().st_size < 16_000, path.name
     for name in GENERATED:
         assert f"`{name}`" in readme
     assert len(CASES) >= 25

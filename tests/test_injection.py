@@ -174,7 +174,8 @@ def hostile_project(tmp_path_factory) -> Path:
     shutil.copytree(ROOT / "data" / "reference", root / "data" / "reference")
     for year, seed in ((2019, 1), (2020, 2)):
         m = mini_mapping(source=f"data/raw/{year}/export.csv", year=year,
-                         areas={a: {} for a in AREAS})
+                         areas={a: {} for a in AREAS},
+                         design={"sampling": "probability", "sent": 1000})  # ≥ respondents
         (root / "config" / "surveys" / f"{year}.yml").write_text(
             yaml.safe_dump(m, allow_unicode=True), encoding="utf-8")
         (root / "data" / "raw" / str(year)).mkdir(parents=True)

@@ -1,3 +1,4 @@
+import os
 import zipfile
 
 import openpyxl
@@ -7,6 +8,7 @@ from helpers import EXPORT_HEADERS, mini_mapping, row, write_export
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from trygghet import inputs
 from trygghet.errors import TrygghetError
 from trygghet.load import read_export
 from trygghet.mapping import load_mapping
@@ -421,6 +423,34 @@ def test_arrow_fast_path_reads_what_the_pandas_parser_reads(tmp_path, mapping, m
         assert used == [True]
 
 
+def test_a_closed_last_field_holding_a_quote_is_not_taken_for_an_unclosed_one(tmp_path,
+                                                                              mapping):
+    # `""""` (one quote, quoted) ends with the same bytes as an unclosed `"""`.
+    import trygghet.load as load
+
+    records = [[""] * len(EXPORT_HEADERS), [""] * (len(EXPORT_HEADERS) - 1) + ['"']]
+    body = _csv(records).rstrip("\n").encode()
+    frame = load._arrow_records(memoryview(body), ",", len(EXPORT_HEADERS))
+    assert frame is not None and frame.iloc[1, -1] == '"'
+    unclosed = body[:-1]  # the closing quote lost: `"""` = an open quote and one `""`
+    assert load._arrow_records(memoryview(unclosed), ",", len(EXPORT_HEADERS)) is None
+
+
+@pytest.mark.parametrize("last", ['"', "\n", 'x"'])
+def test_arrow_reads_a_repaired_file_ending_in_a_quoted_field(tmp_path, mapping, monkeypatch,
+                                                              last):
+    # A repaired ("Ã¶" → "ö") file is handed over as text, which kept its final
+    # line break: `"\n"` + "\n" looked like an unclosed quote holding "\n".
+    import trygghet.load as load
+
+    path = tmp_path / "e.csv"
+    path.write_text(_csv([EXPORT_HEADERS, [""] * 12 + ["Ã¶", last]]), encoding="utf-8")
+    used, real = [], load._arrow_records
+    monkeypatch.setattr(load, "_arrow_records", lambda *a: used.append(real(*a)) or used[-1])
+    raw = read_export(path, mapping, delimiter=",")
+    assert used[0] is not None and raw.frame.iloc[0, -2:].tolist() == ["ö", last]
+
+
 def test_arrow_fast_path_declines_ragged_records():
     from trygghet.load import _arrow_records
 
@@ -438,3 +468,106 @@ def test_arrow_fast_path_declines_ragged_records():
     assert _arrow_records('a,"b"\n', ",", 2).values.tolist() == [["a", "b"]]
     assert _arrow_records('a,b"\n', ",", 2).values.tolist() == [["a", 'b"']]
     assert _arrow_records("\n \n", ",", 2) is None           # nothing but blanks
+
+
+# --- Hardening (issue 11): line ends, zero bytes, files that are not files ---------------
+
+def test_crlf_written_again_in_text_mode_is_one_line_end(tmp_path, mapping):
+    # Python's or .NET's text-mode writer on Windows turns each "\n" of a CRLF text
+    # into "\r\n": every record ended "\r\r\n" and rows_in was doubled by blank rows.
+    text = _csv([EXPORT_HEADERS, *ROWS], newline="\r\n").replace("\n", "\r\n")
+    for name, data in (("e.csv", text.encode("utf-8")), ("e.txt", text.encode("utf-16"))):
+        (tmp_path / name).write_bytes(data)
+        raw = read_export(tmp_path / name, mapping)
+        assert raw.rows_in == 2 and list(raw.source_rows) == [2, 3]
+        assert raw.frame.iloc[0, EXPORT_HEADERS.index("Synpunkter")] == "Åsa på Ängsvägen, ö"
+
+
+def test_a_zero_byte_in_a_cell_is_read_not_refused(tmp_path, mapping):
+    rows = [row(respondent_id="1", comment="Bra\x00\x00"), row(respondent_id="2")]
+    raw = read_export(write_export(tmp_path / "e.csv", rows), mapping)
+    assert raw.info["nul"] is True and raw.rows_in == 2
+    assert raw.frame.iloc[0, EXPORT_HEADERS.index("Synpunkter")] == "Bra\x00\x00"
+    # A file without one says nothing about it (the cleaning log stays as it was).
+    raw = read_export(write_export(tmp_path / "f.csv", ROWS), mapping)
+    assert "nul" not in raw.info
+
+
+def test_padding_in_every_record_is_read_but_zeroed_blocks_are_not(tmp_path, mapping):
+    # A fixed-width database field padded with zero bytes in each of 40 records.
+    rows = [row(respondent_id=str(i), comment="Ok" + "\x00" * 30) for i in range(40)]
+    raw = read_export(write_export(tmp_path / "e.csv", rows), mapping)
+    assert raw.rows_in == 40 and raw.info["nul"]
+    # A file whose blocks were zeroed (an interrupted copy) is not text.
+    path = tmp_path / "z.csv"
+    path.write_bytes(_csv([EXPORT_HEADERS]).encode() + b"\x00" * 8192)
+    with pytest.raises(TrygghetError, match="inte vara en textfil"):
+        read_export(path, mapping)
+
+
+def test_a_zero_byte_in_a_header_is_refused_with_row_and_column(tmp_path, mapping):
+    headers = [h.replace("Område", "Omr\x00de") for h in EXPORT_HEADERS]
+    path = write_export(tmp_path / "e.csv", ROWS, headers=headers)
+    with pytest.raises(TrygghetError, match="NUL-tecken") as err:
+        read_export(path, mapping)
+    assert (err.value.row, err.value.column) == (1, "Omr\\x00de")
+
+
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-be"])
+def test_utf32_with_bom(tmp_path, mapping, encoding):
+    text = _csv([EXPORT_HEADERS, *ROWS])
+    data = text.encode(encoding)
+    if encoding == "utf-32-be":
+        data = b"\x00\x00\xfe\xff" + data
+    (tmp_path / "e.csv").write_bytes(data)
+    raw = read_export(tmp_path / "e.csv", mapping)
+    assert raw.info["encoding"] == "utf-32" and raw.headers == EXPORT_HEADERS
+    assert raw.frame.iloc[0, EXPORT_HEADERS.index("Synpunkter")] == "Åsa på Ängsvägen, ö"
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: os.mkfifo(p), r"namngiven pipe \(FIFO\)"),
+    (lambda p: p.symlink_to("/dev/zero"), "enhetsfil"),
+    (lambda p: p.symlink_to("/dev/null"), "enhetsfil"),
+    (lambda p: p.mkdir(), "är en mapp"),
+    (lambda p: p.symlink_to(p), "symboliska länkar i en slinga"),
+])
+def test_an_input_that_is_not_a_regular_file_is_refused(tmp_path, mapping, make, message):
+    path = tmp_path / "export.csv"
+    make(path)
+    with pytest.raises(TrygghetError, match=message) as err:
+        read_export(path, mapping)
+    assert err.value.file == str(path) and err.value.hint
+
+
+def test_an_export_over_the_size_limit_is_refused_before_it_is_read(tmp_path, mapping,
+                                                                     monkeypatch):
+    path = write_export(tmp_path / "e.csv", ROWS * 15_000)
+    assert 2 << 20 < path.stat().st_size < 3 << 20
+    monkeypatch.setenv(inputs.LIMIT_ENV, "2")
+    with pytest.raises(TrygghetError, match=r"för stor \(2,\d MB; gränsen är 2 MB\)") as err:
+        read_export(path, mapping)
+    assert inputs.LIMIT_ENV in err.value.hint
+    monkeypatch.setenv(inputs.LIMIT_ENV, "3")
+    assert read_export(path, mapping).rows_in == 30_000
+    monkeypatch.setenv(inputs.LIMIT_ENV, "tre")
+    with pytest.raises(TrygghetError, match="ogiltig storleksgräns"):
+        read_export(path, mapping)
+
+
+def test_xlsx_dates_out_of_range_reach_cleaning_without_warnings(tmp_path, mapping, recwarn):
+    import datetime as dt
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Svar"
+    ws.append(EXPORT_HEADERS)
+    for r in ROWS:
+        ws.append(r)
+    ws["B2"] = 3e9  # a serial day number far past 9999-12-31, formatted as a date
+    ws["B2"].number_format = "yyyy-mm-dd"
+    ws["B3"] = dt.datetime(9999, 12, 31, 23, 59, 59)
+    wb.save(tmp_path / "e.xlsx")
+    raw = read_export(tmp_path / "e.xlsx", mapping)
+    assert raw.frame[1].tolist() == ["#VALUE!", "9999-12-31 23:59:59"]
+    assert not [w for w in recwarn if "openpyxl" in str(w.filename)]

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -5,7 +6,7 @@ import yaml
 from helpers import mini_mapping
 
 from trygghet.errors import TrygghetError
-from trygghet.mapping import Multi, load_mapping, normalise
+from trygghet.mapping import Multi, check_sent, load_mapping, normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -168,3 +169,131 @@ def test_strata_only_for_a_random_sample(tmp_path):
     design = {"sampling": "opt_in", "strata": {"column": "area", "fraction": 0.1}}
     with pytest.raises(TrygghetError, match="bara för slumpmässiga urval"):
         load_mapping(write(tmp_path, mini_mapping(design=design)))
+# --- Hardening (issue 11): values of the wrong kind are one message naming the field ------
+
+@pytest.mark.parametrize("window", [1e300, float("inf"), float("nan"), -1, 10081, True, "tio"])
+def test_duplicate_window_must_be_a_sane_number_of_minutes(tmp_path, window):
+    # 1e300 minutes cannot be a pandas Timedelta; NaN would silently find no duplicate.
+    with pytest.raises(TrygghetError, match="från 0 till 10080") as err:
+        load_mapping(write(tmp_path, mini_mapping(duplicates={"window_minutes": window})))
+    assert err.value.column == "duplicates.window_minutes" and "standard 10" in err.value.hint
+
+
+@pytest.mark.parametrize("window", [0, 10, 2.5, 10080])
+def test_duplicate_window_within_the_limit_is_kept(tmp_path, window):
+    m = load_mapping(write(tmp_path, mini_mapping(duplicates={"window_minutes": window})))
+    assert m.duplicate_window_minutes == window
+
+
+@pytest.mark.parametrize(("change", "column", "message"), [
+    ({"required": [["sex"]]}, "required", "lista med texter, inte en lista"),
+    ({"required": [None]}, "required", "lista med texter, inte tomt"),
+    ({"ignore": [{"a": 1}]}, "ignore", "lista med texter"),
+    ({"checked": [["1"]]}, "checked", "lista med texter"),
+    ({"title": ["Trygghet"]}, "title", "ska vara en text, inte en lista"),
+    ({"source": {"file": ["a.csv"]}}, "source.file", "ska vara en text"),
+    ({"source": {"delimiter": "\n"}}, "source.delimiter", "skiljetecken"),
+    ({"source": {"delimiter": '"'}}, "source.delimiter", "skiljetecken"),
+    ({"source": {"delimiter": "a"}}, "source.delimiter", "skiljetecken"),
+    ({"source": {"header_row": True}}, "source.header_row", "radnummer"),
+    ({"source": {"sheet": ["Svar"]}}, "source.sheet", "bladets namn eller nummer"),
+    ({"source": {"encoding": ["utf-8"]}}, "source.encoding", "okänd teckenkodning"),
+    ({"design": {"sampling": "probability", "sent": 100, "mode": ["webb"]}}, "design.mode",
+     "ska vara en text"),
+    ({"design": {"sampling": ["opt_in"]}}, "design.sampling", "opt_in eller probability"),
+    ({"duplicates": {"window": 10}}, "duplicates.window", "okänd nyckel"),
+])
+def test_wrong_kinds_of_values_name_the_field(tmp_path, change, column, message):
+    data = mini_mapping()
+    data["source"].update(change.pop("source", {}))
+    data.update(change)
+    with pytest.raises(TrygghetError, match=message) as err:
+        load_mapping(write(tmp_path, data))
+    assert err.value.column == column
+
+
+def test_multi_select_separator_must_be_a_character(tmp_path):
+    for separator in ("", [";"]):
+        data = mini_mapping()
+        data["columns"]["relation"]["separator"] = separator
+        with pytest.raises(TrygghetError, match="skiljer valen åt") as err:
+            load_mapping(write(tmp_path, data))
+        assert err.value.column == "columns.relation.separator"
+
+
+def test_area_lists_hold_texts_and_postcodes_digits(tmp_path):
+    for areas, column in (({"Norr": {"aliases": [["a", "b"]]}}, "areas.Norr.aliases"),
+                          ({"Norr": {"postcodes": [None]}}, "areas.Norr.postcodes"),
+                          ({"Norr": {"postcodes": ["Norr"]}}, "areas.Norr.postcodes")):
+        with pytest.raises(TrygghetError) as err:
+            load_mapping(write(tmp_path, mini_mapping(areas=areas)))
+        assert err.value.column == column
+
+
+def test_a_blank_label_variant_would_relabel_every_blank_answer(tmp_path):
+    # `"  ": Mycket trygg` used to map every unanswered question to "Mycket trygg".
+    with pytest.raises(TrygghetError, match="är tom"):
+        load_mapping(write(tmp_path, mini_mapping(labels={"safety": {"  ": "Mycket trygg"}})))
+    # A zero-width space pasted from a web page is no text either, once folded.
+    with pytest.raises(TrygghetError, match="utan text") as err:
+        load_mapping(write(tmp_path, mini_mapping(labels={"safety": {"\u200b": "Mycket trygg"}})))
+    assert err.value.column == "labels.safety"
+
+
+def test_area_label_variants_must_name_an_area(tmp_path):
+    # An unknown target used to become a missing area without a word.
+    with pytest.raises(TrygghetError, match="'Väster' är inget av årets områden") as err:
+        load_mapping(write(tmp_path, mini_mapping(labels={"area": {"Västra": "Väster"}})))
+    assert err.value.column == "labels.area.västra"
+    m = load_mapping(write(tmp_path, mini_mapping(labels={"area": {
+        "Nordan": "Norr", "Utsocken": "Annat område", "Okänt": None}})))
+    assert m.labels["area"] == {"nordan": "Norr", "utsocken": "Annat område", "okänt": None}
+
+
+@pytest.mark.parametrize(("text", "row", "message"), [
+    ("year: 2020\n? [a, b]\n: c\n", 2, "en lista eller samling"),
+    ("year: 2020\nareas:\n  '': {}\n", 3, "är tom"),
+    ("year: 2020\nareas:\n  ~: {}\n", 3, "är tom"),
+    ("year: 2020\ntitle: K\x00n\n", 2, "otillåtet tecken"),
+])
+def test_keys_that_name_nothing_and_forbidden_characters(tmp_path, text, row, message):
+    with pytest.raises(TrygghetError, match=message) as err:
+        load_mapping(write(tmp_path, text))
+    assert err.value.row == row and err.value.hint
+
+
+def test_yaml_bomb_is_refused_before_anything_expands_it(tmp_path):
+    """Billion laughs: 9 levels of 9 aliases are 9**9 values (24 GB as text)."""
+    bomb = "".join(f"  - &l{i} [{', '.join([f'*l{i - 1}' if i else 'lol'] * 9)}]\n"
+                   for i in range(9))
+    with pytest.raises(TrygghetError, match="upprepar innehåll via alias") as err:
+        load_mapping(write(tmp_path, "year: 2020\nignore:\n" + bomb))
+    assert "&ankare" in err.value.hint
+    with pytest.raises(TrygghetError, match="via alias"):  # an alias inside itself
+        load_mapping(write(tmp_path, "year: 2020\nignore: &a [x, *a]\n"))
+
+
+def test_deep_nesting_is_a_message_not_a_recursion_error(tmp_path):
+    with pytest.raises(TrygghetError, match="för djupt nästlad"):
+        load_mapping(write(tmp_path, "year: 2020\nx: " + "[" * 20_000 + "]" * 20_000 + "\n"))
+
+
+def test_a_mapping_that_is_not_a_small_regular_file_is_refused(tmp_path):
+    fifo = tmp_path / "fifo.yml"
+    os.mkfifo(fifo)
+    with pytest.raises(TrygghetError, match="namngiven pipe"):
+        load_mapping(fifo)
+    big = write(tmp_path, "year: 2020\n" + "# " + "x" * (1 << 20) + "\n")
+    with pytest.raises(TrygghetError, match="för stor"):
+        load_mapping(big)
+
+
+def test_sent_below_the_respondents_is_refused_with_the_counts():
+    check_sent(1500, 1500)  # every one answered: possible
+    check_sent(None, 1500)  # opt-in: nothing to check
+    with pytest.raises(TrygghetError) as err:
+        check_sent(100, 1124, file="2020.yml")
+    e = err.value
+    assert e.message == ("design.sent är 100 utskick men 1\u00a0124 svar kunde användas: "
+                         "svarsandelen kan inte vara över 100 %")
+    assert (e.file, e.column) == ("2020.yml", "design.sent") and "bruttourvalet" in e.hint

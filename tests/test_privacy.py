@@ -29,6 +29,7 @@ import functools
 import hashlib
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -370,6 +371,24 @@ def test_key_comes_from_environment_or_an_ignored_file(tmp_path, monkeypatch):
     assert path.read_text().strip().encode() == key and len(key) >= 64
     assert path.stat().st_mode & 0o777 == 0o600           # readable by the owner only
     assert privacy.pseudonym_key(tmp_path) == key          # kept, not regenerated
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: p.mkdir(), "är en mapp"),
+    (lambda p: os.mkfifo(p), "namngiven pipe"),              # reading would block for ever
+    (lambda p: p.symlink_to("/dev/zero"), "enhetsfil"),       # reading would never end
+    (lambda p: p.symlink_to(p.parent / "borta"), "länken pekar på en fil som inte finns"),
+    (lambda p: p.write_bytes(b"\xff\xfe" * 40), "inte text"),
+])
+def test_a_key_file_that_cannot_be_a_key_is_one_message(tmp_path, monkeypatch, make, message):
+    """The key file is never replaced behind the analyst's back: a new key is new pseudonyms."""
+    monkeypatch.delenv(privacy.KEY_ENV)
+    path = tmp_path / privacy.KEY_FILE
+    make(path)
+    with pytest.raises(TrygghetError, match=message) as err:
+        privacy.pseudonym_key(tmp_path)
+    assert err.value.file == str(path) and err.value.hint
+    assert path.is_symlink() or path.exists()  # left as it was
 
 
 def test_a_short_key_in_the_environment_is_refused(tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ row/line and field it names.
 
 from __future__ import annotations
 
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -682,6 +683,11 @@ HEAD = "indicator,year,value,source,extracted,note\n"
      "'m' 2020 finns redan på rad 2"),
     ("m,2020,455,Polisen,2019-01-15,\n", 2, "extracted",
      "uttaget 2019-01-15 är gjort före år 2020"),
+    # An outcome is a count, rate or share: a minus sign is a typo or a pasted difference.
+    ("m,2020,455,Polisen,2021-01-15,\nm,2021,-12,Polisen,2022-01-15,\n", 3, "value",
+     "ska vara ett tal ≥ 0 (ett antal, en andel eller en takt), inte '-12'"),
+    ("m,2020,\"-1,5\",Polisen,2021-01-15,\n", 2, "value",
+     "ska vara ett tal ≥ 0 (ett antal, en andel eller en takt), inte '-1,5'"),
 ])
 def test_values_file_errors(tmp_path, body, row, column, message):
     path = _csv(tmp_path, "utfall.csv", HEAD + body)
@@ -689,6 +695,17 @@ def test_values_file_errors(tmp_path, body, row, column, message):
         promise_files.read_values(path)
     err = info.value
     assert (err.file, err.row, err.column, err.message) == (str(path), row, column, message)
+
+
+def test_an_outcome_file_that_is_not_a_regular_file_is_refused(tmp_path):
+    (tmp_path / "utfall.csv").mkdir()
+    with pytest.raises(TrygghetError, match="är en mapp") as info:
+        promise_files.read_values(tmp_path / "utfall.csv")
+    assert info.value.file == str(tmp_path / "utfall.csv")
+    fifo = tmp_path / "milstolpar.csv"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer for ever
+    with pytest.raises(TrygghetError, match="namngiven pipe"):
+        promise_files.read_milestones(fifo)
 
 
 def test_values_file_missing_column_and_swedish_formats(tmp_path):

@@ -61,6 +61,7 @@ from .schema import (
 REASONS = {
     "tom_rad": "tom rad",
     "fel_antal_falt": "raden har fel antal fält",
+    "ogiltigt_tecken": "fältet innehåller ett NUL-tecken (byte 0): raden kan vara skadad",
     "ogiltig_alder": "omöjlig eller oläslig ålder",
     "okant_omrade": "okänt område",
     "okant_svarsalternativ": "okänt svarsalternativ",
@@ -74,7 +75,8 @@ DUPLICATE_RULES = {
     "identiska_svar": "identiska svar inom tidsfönstret",
 }
 _AGE = re.compile(r"^(\d{1,3})(?:[.,]0+)?\s*(?:år)?$")
-_YEAR = re.compile(r"^(\d{4})(?:[.,]0+)?$")
+# A birth year, also with a thousands separator as spreadsheets write it ("1 950").
+_YEAR = re.compile(r"^(\d)[ \u00a0\u202f]?(\d{3})(?:[.,]0+)?$")
 # A time of day followed by a UTC offset: "T17:00:00+02:00", " 12:00 +0200", "T12Z".
 _TZ_SUFFIX = r"[T\s]\d\d(?::?\d\d(?::?\d\d(?:[.,]\d+)?)?)?\s*(?:[zZ]|[+-]\d\d(?::?\d\d)?)$"
 _DATE_FORMATS = ("%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y", "%d.%m.%Y %H:%M:%S",
@@ -180,7 +182,46 @@ def _area_table(mapping: SurveyMapping) -> tuple[dict[str, object], dict[str, st
         table.update({normalise(a): area.name for a in area.aliases})
         postcodes.update(dict.fromkeys(area.postcodes, area.name))
     table.update(mapping.labels.get("area", {}))
-    return table, postcodes
+    return _with_plain_letters(table), postcodes
+
+
+# How å, ä and ö are written on a keyboard without them (or in a system that
+# strips them): "Upphärad" → "Uppharad", "Kronogården" → "Kronogaarden",
+# "Strömslund" → "Stroemslund".
+_PLAIN = {"å": ("a", "aa"), "ä": ("a", "ae"), "ö": ("o", "oe")}
+_MAX_VARIANTS = 256  # 3 options per letter: names with up to five å/ä/ö get every mix
+
+
+def _plain_variants(key: str) -> set[str]:
+    """``key`` (normalised) with its å, ä, ö written without diacritics, every mix."""
+    positions = [i for i, c in enumerate(key) if c in _PLAIN]
+    if not positions:
+        return set()
+    if 3 ** len(positions) > _MAX_VARIANTS:  # only the consistent spellings
+        return {key.translate(str.maketrans({c: o[k] for c, o in _PLAIN.items()}))
+                for k in (0, 1)}
+    out = {""}
+    start = 0
+    for i in positions:
+        out = {v + key[start:i] + o for v in out for o in (key[i], *_PLAIN[key[i]])}
+        start = i + 1
+    return {v + key[start:] for v in out} - {key}
+
+
+def _with_plain_letters(table: dict[str, object]) -> dict[str, object]:
+    """``table`` plus each key's spellings without å, ä, ö where they name one area only.
+
+    A spelling that two areas share ("Sodra" for both "Södra" and "Sodra") is
+    left out, so such a value stays unknown and is quarantined as ``okant_omrade``;
+    a spelling that is itself a key keeps its own meaning.
+    """
+    found: dict[str, set] = {}
+    for key, value in table.items():
+        for variant in _plain_variants(key):
+            found.setdefault(variant, set()).add(value)
+    extra = {v: next(iter(values)) for v, values in found.items()
+             if len(values) == 1 and v not in table}
+    return {**table, **extra}
 
 
 def _read_area(values: pd.Series, mapping: SurveyMapping) -> tuple[pd.Categorical, np.ndarray]:
@@ -208,7 +249,7 @@ def _read_age(values: pd.Series, kind: str, year: int) -> tuple[pd.Series, np.nd
         if m is None:
             ages.append(-1.0)
             continue
-        age = int(m.group(1)) if kind == "age" else year - int(m.group(1))
+        age = int(m.group(1)) if kind == "age" else year - int("".join(m.groups()))
         ages.append(float(age) if MIN_AGE <= age <= MAX_AGE else -1.0)
     age = np.array(ages + [np.nan])[codes]
     invalid = age == -1.0
@@ -216,13 +257,32 @@ def _read_age(values: pd.Series, kind: str, year: int) -> tuple[pd.Series, np.nd
     return age_to_group(pd.Series(age)), invalid
 
 
+# The span of pandas' nanosecond timestamps (1677-09-21 … 2262-04-11). A date
+# outside it ("9999-12-31 23:59:59", many tools' "no date") is an unreadable
+# date of that row, not an error of the file.
+_NS_MIN, _NS_MAX = pd.Timestamp.min, pd.Timestamp.max
+
+
+def _ns(parsed: pd.Series) -> pd.Series:
+    """Naive timestamps as ``datetime64[ns]``; values outside its span become NaT.
+
+    pandas 3 parses "9999-12-31" at a coarser resolution, which the cast to
+    nanoseconds would refuse with an error for the whole column.
+    """
+    if parsed.dtype == "datetime64[ns]":
+        return parsed
+    inside = parsed.isna() | ((parsed >= _NS_MIN) & (parsed <= _NS_MAX))
+    return parsed.where(inside).astype("datetime64[ns]")
+
+
 def _one_iso_date(text: str) -> pd.Timestamp:
     """One ISO 8601 value in Swedish local time, or NaT."""
     try:
         t = pd.Timestamp(text)
+        t = t.tz_convert("Europe/Stockholm").tz_localize(None) if t.tzinfo else t
     except (ValueError, OverflowError):
         return pd.NaT
-    return t.tz_convert("Europe/Stockholm").tz_localize(None) if t.tzinfo else t
+    return t if _NS_MIN <= t <= _NS_MAX else pd.NaT
 
 
 def _parse_iso(text: pd.Series) -> pd.Series:
@@ -243,18 +303,18 @@ def _parse_iso(text: pd.Series) -> pd.Series:
     if parsed is not None and parsed.dtype != object:
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert("Europe/Stockholm").dt.tz_localize(None)
-        return parsed.astype("datetime64[ns]")
+        return _ns(parsed)
     aware = text.str.contains(_TZ_SUFFIX, regex=True, na=False).to_numpy()
     local = ~aware & text.notna().to_numpy()
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     if local.any():
         try:
-            out[local] = pd.to_datetime(text[local], format="ISO8601", errors="coerce")
+            out[local] = _ns(pd.to_datetime(text[local], format="ISO8601", errors="coerce"))
         except ValueError:  # an offset form the pattern missed: the values one by one
             out[local] = text[local].map(_one_iso_date)
     if aware.any():
         utc = pd.to_datetime(text[aware], format="ISO8601", errors="coerce", utc=True)
-        out[aware] = utc.dt.tz_convert("Europe/Stockholm").dt.tz_localize(None)
+        out[aware] = _ns(utc.dt.tz_convert("Europe/Stockholm").dt.tz_localize(None))
     return out
 
 
@@ -271,8 +331,7 @@ def _read_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     for fmt in _DATE_FORMATS:
         if not todo.any():
             break
-        again = pd.to_datetime(text[todo], format=fmt, errors="coerce")
-        parsed[todo] = again
+        parsed[todo] = _ns(pd.to_datetime(text[todo], format=fmt, errors="coerce"))
         todo = parsed.isna() & (text != "")
     if todo.any():  # Excel serial day numbers (1900 date system)
         serial = pd.to_numeric(text[todo], errors="coerce")
@@ -434,6 +493,11 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
     for c in frame.columns:
         blank &= (frame[c].str.strip() == "").to_numpy()
     issues.add("tom_rad", blank)
+    if raw.info.get("nul"):  # only then: a search of every cell costs time at scale
+        for c in sorted(set(cols.values())):
+            values = frame[c]
+            issues.add("ogiltigt_tecken", values.str.contains("\x00", regex=False).to_numpy(),
+                       headers[c], values)
 
     for name, spec in mapping.columns.items():
         question = QUESTIONS.get(name)
@@ -579,7 +643,7 @@ def _quarantine_frame(raw: RawExport, reason, column, value, count, valid) -> pd
         "reason": reason[bad].astype(str),
         "description": desc,
         "column": column[bad].astype(str),
-        "value": [str(v)[:200] for v in value[bad]],
+        "value": [str(v)[:200].replace("\x00", "\\x00") for v in value[bad]],
     })
     broken = pd.DataFrame({
         "source_row": [r for r, _ in raw.bad_rows],

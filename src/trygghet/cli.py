@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -24,6 +25,40 @@ def _year(text: str) -> int:
     if not text.isdigit() or len(text) != 4:
         raise argparse.ArgumentTypeError(f"ogiltigt år: '{text}'")
     return int(text)
+
+
+def _jobs(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"ska vara ett heltal ≥ 1, inte '{text}'")
+    return int(text)
+
+
+# argparse's own messages, in Swedish (the rest of a message is quoted as it is).
+_ARGPARSE_SV = [
+    (r"the following arguments are required: (.*)", r"följande argument krävs: \1"),
+    (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)",
+     r"argumentet \1: ogiltigt val \2 (välj bland \3)"),
+    (r"argument (\S+): invalid int value: (.*)", r"argumentet \1: \2 är inte ett heltal"),
+    (r"argument (\S+): invalid \S+ value: (.*)", r"argumentet \1: ogiltigt värde \2"),
+    (r"argument (\S+): expected one argument", r"argumentet \1: värde saknas"),
+    (r"argument (\S+): not allowed with argument (.*)",
+     r"argumentet \1 kan inte kombineras med \2"),
+    (r"argument (\S+): (.*)", r"argumentet \1: \2"),
+    (r"unrecognized arguments: (.*)", r"okända argument: \1"),
+    (r"one of the arguments (.*) is required", r"ett av argumenten \1 krävs"),
+    (r"ambiguous option: (\S+) could match (.*)", r"tvetydigt argument \1 (kan vara \2)"),
+]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one Swedish message, as every other error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        for pattern, swedish in _ARGPARSE_SV:
+            if re.fullmatch(pattern, message, flags=re.DOTALL):
+                message = re.sub(pattern, swedish, message, flags=re.DOTALL)
+                break
+        self.exit(2, f"fel: {message}\n  Åtgärd: se {self.prog} --help\n")
 
 
 def _cmd_clean(args: argparse.Namespace) -> None:
@@ -109,7 +144,7 @@ def _cmd_open_data(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="trygghet",
         description="Trygghetsmätning → vägda resultat och rapporter om medborgarlöften.",
     )
@@ -153,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="gör också en trygghetsrapport för området (kan upprepas)")
     where.add_argument("--all-areas", action="store_true",
                        help="gör också en trygghetsrapport för varje område")
-    p.add_argument("--jobs", type=int, default=2, help="parallella processer (standard: 2)")
+    p.add_argument("--jobs", type=_jobs, default=2,
+                   help="parallella processer, minst 1 (standard: 2)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("open-data", help="öppna data: skattningarna som CSV med datapaket "

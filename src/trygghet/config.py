@@ -15,6 +15,7 @@ modules take and return DataFrames.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,15 @@ from typing import Any
 
 import yaml
 
-from .errors import TrygghetError
+from .errors import TrygghetError, shown
+from .inputs import MAX_YAML_BYTES, read_input_bytes
+from .schema import QUESTIONS
+
+# A YAML alias (*name) repeats what its anchor (&name) holds. Nested, a few
+# lines expand to billions of values ("billion laughs"): a mapping did that and
+# grew the process to 24 GB. A project file is read only if it holds at most
+# this many values with every alias expanded; real files hold a few hundred.
+MAX_YAML_VALUES = 100_000
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -37,6 +46,14 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if key is None or isinstance(key, list | dict | set) or \
+                (isinstance(key, str) and not key.strip()):
+            # A list as a key ("? [a, b]") cannot be looked up, and an empty key
+            # names nothing: neither means anything in a trygghet file.
+            raise yaml.constructor.ConstructorError(
+                None, None, f"nyckeln på rad {key_node.start_mark.line + 1} är "
+                f"{'tom' if not isinstance(key, list | dict | set) else 'en lista eller samling'}"
+                ", men en nyckel ska vara en text", key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None,
@@ -57,22 +74,72 @@ _StrictLoader.yaml_implicit_resolvers = {
 }
 
 
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_: set[int]) -> int:
+    """Values under ``node`` with every alias expanded (memoised: linear in the file).
+
+    A node that contains itself (``&a [*a]``) is infinitely large.
+    """
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_:
+        return MAX_YAML_VALUES + 1
+    open_.add(key)
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            total += _expanded_size(item, sizes, open_)
+            if total > MAX_YAML_VALUES:
+                break
+    elif isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            total += _expanded_size(k, sizes, open_) + _expanded_size(v, sizes, open_)
+            if total > MAX_YAML_VALUES:
+                break
+    open_.discard(key)
+    sizes[key] = total
+    return total
+
+
 def read_yaml(path: str | Path) -> Any:
-    """Read a YAML file strictly: duplicate keys and syntax errors name file and line."""
+    """Read a YAML file strictly: duplicate keys and syntax errors name file and line.
+
+    Refused besides: a file larger than :data:`inputs.MAX_YAML_BYTES` or not a
+    regular file, keys that are empty or lists, nesting deeper than Python can
+    follow, and aliases that expand to more than :data:`MAX_YAML_VALUES` values.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise TrygghetError("filen finns inte", file=path)
+    data = read_input_bytes(path, limit=MAX_YAML_BYTES)
     try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise TrygghetError("filen är inte UTF-8", file=path,
-                            hint="spara YAML-filen som UTF-8") from err
+        raise TrygghetError("filen är inte UTF-8", file=path, row=data.count(b"\n", 0, err.start)
+                            + 1, hint="spara YAML-filen som UTF-8") from err
+    loader = None
+    try:
+        loader = _StrictLoader(text)  # (the reader refuses a NUL byte already here)
+        node = loader.get_single_node()
+        if node is not None and _expanded_size(node, {}, set()) > MAX_YAML_VALUES:
+            raise TrygghetError(
+                f"filen upprepar innehåll via alias (*namn) till mer än {MAX_YAML_VALUES:,} "
+                "värden".replace(",", "\u00a0"), file=path,
+                hint="skriv ut värdena i stället för att upprepa dem med &ankare och *alias")
+        return None if node is None else loader.construct_document(node)
+    except yaml.reader.ReaderError as err:  # a character YAML does not allow (a NUL byte)
+        row = text.count("\n", 0, err.position) + 1
+        raise TrygghetError(f"ogiltig YAML: otillåtet tecken (kod {err.character:#06x})",
+                            file=path, row=row) from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         problem = getattr(err, "problem", None) or str(err)
         raise TrygghetError(f"ogiltig YAML: {problem}", file=path,
                             row=None if mark is None else mark.line + 1) from err
+    except RecursionError as err:
+        raise TrygghetError("ogiltig YAML: för djupt nästlad", file=path,
+                            hint="en projektfil har några få nivåer av indrag och listor") from err
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 @dataclass(frozen=True)
@@ -160,4 +227,88 @@ def load_settings(project: Project) -> dict[str, Any]:
                 raise TrygghetError(f"okänd nyckel '{sorted(extra)[0]}'", file=path, column=key)
             value = {**default, **value}
         settings[key] = value
+    check_settings(settings, path)
     return settings
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+def check_settings(settings: dict[str, Any], path: str | Path | None = None) -> None:
+    """Refuse settings of the wrong type, and groupings that would publish people.
+
+    The types are checked here, once, so that a typo is one message naming the
+    setting rather than a Python error deep in the statistics; the statistical
+    modules check what only they understand (the confidence level's range, the
+    CI method, trimming bounds, the disclosure thresholds).
+
+    ``estimation.by`` decides which groups every figure is published for, and
+    the group's value becomes a label in the reports and the Excel appendix.
+    Only the canonical categorical questions qualify — the background
+    variables (sex, age group, area, relation) and the answers on a fixed
+    scale — whose levels are declared (by the schema, or for areas by the
+    year's mapping). An identifier (``respondent_id``), a timestamp
+    (``submitted``), free text (``comment``) or a raw age would publish one
+    group per respondent, each label a pseudonym, a submission time or an age.
+    """
+    def fail(where: str, message: str, hint: str | None = None) -> TrygghetError:
+        return TrygghetError(message, file=path, column=where, hint=hint)
+
+    if not isinstance(settings["municipality"], str) or not settings["municipality"].strip():
+        raise fail("municipality",
+                   f"ska vara kommunens namn, inte {shown(settings['municipality'])}")
+    if settings["police_area"] is not None and not isinstance(settings["police_area"], str):
+        raise fail("police_area", f"ska vara lokalpolisområdets namn, inte "
+                   f"{shown(settings['police_area'])}")
+    if not isinstance(settings["synthetic_data"], bool):
+        raise fail("synthetic_data", f"ska vara true eller false, inte "
+                   f"{shown(settings['synthetic_data'])}")
+
+    w = settings["weighting"]
+    margins = w["margins"]
+    if not isinstance(margins, list) or not all(isinstance(m, str) and m.strip()
+                                                for m in margins):
+        raise fail("weighting.margins", "ska vara en lista med marginaler",
+                   't.ex. ["sex:age_group", area]')
+    if not _number(w["tolerance"]) or w["tolerance"] <= 0:
+        raise fail("weighting.tolerance",
+                   f"ska vara ett positivt tal, inte {shown(w['tolerance'])}", "standard 1.0e-12")
+    if isinstance(w["max_iter"], bool) or not isinstance(w["max_iter"], int) \
+            or not 1 <= w["max_iter"] <= 1_000_000:
+        raise fail("weighting.max_iter", f"ska vara ett heltal från 1 till 1 000 000, inte "
+                   f"{shown(w['max_iter'])}", "standard 1000")
+    collapse = w["collapse"] or {}
+    if not isinstance(collapse, dict) or not all(
+            isinstance(levels, dict) and all(isinstance(a, str) and isinstance(b, str)
+                                             for a, b in levels.items())
+            for levels in collapse.values()):
+        raise fail("weighting.collapse", "ska vara marginal: {nivå: nivå att slås ihop med}",
+                   "t.ex. collapse: {area: {Upphärad: Sjuntorp}}")
+
+    e = settings["estimation"]
+    if not _number(e["level"]):
+        raise fail("estimation.level", f"ska vara ett tal, inte {shown(e['level'])}",
+                   "t.ex. 0.95 för 95 % konfidensintervall")
+    if not isinstance(e["ci_method"], str):
+        raise fail("estimation.ci_method", f"ska vara en text, inte {shown(e['ci_method'])}",
+                   "välj wilson, logit eller beta")
+    by = e["by"]
+    groupings = [name for name, q in QUESTIONS.items() if q.kind in ("single", "multi")]
+    background = ", ".join(q.name for q in QUESTIONS.values() if q.background)
+    if not isinstance(by, list):
+        raise fail("estimation.by", f"ska vara en lista, inte {shown(by)}",
+                   f"t.ex. [{background}]; [] för bara totalen")
+    for name in by:
+        if not isinstance(name, str) or name not in groupings:
+            why = {"respondent_id": "varje svarande blev en egen grupp",
+                   "submitted": "varje inskickningstid blev en egen grupp",
+                   "comment": "fritext publiceras aldrig",
+                   "year": "året är redan en egen tabell"}.get(str(name), "")
+            raise fail("estimation.by", f"kan inte redovisa efter {shown(name)}"
+                       + (f": {why}" if why else ": ingen kategorisk fråga"),
+                       f"välj bakgrundsvariabler ({background}) eller andra frågor med "
+                       "fasta svarsalternativ")
+        if by.count(name) > 1:
+            raise fail("estimation.by", f"'{name}' förekommer två gånger")

@@ -39,9 +39,26 @@ class TrygghetError(Exception):
             where.append(self.file)
         if self.row is not None:
             where.append(f"rad {self.row}")
-        if self.column:
-            where.append(f"kolumn '{self.column}'")
+        if self.column:  # (a header can be a whole pasted paragraph: cut it)
+            column = self.column if len(self.column) <= 100 else self.column[:100] + "…"
+            where.append(f"kolumn '{column}'")
         text = (": ".join([", ".join(where), self.message]) if where else self.message)
         if self.hint:
             text += f"\n  Åtgärd: {self.hint}"
         return text
+
+
+def shown(value: object) -> str:
+    """A value as a message quotes it: ``'text'`` (cut at 60 characters), or its kind.
+
+    For messages about a setting or a cell of the wrong kind: a list or a
+    mapping is named, not printed (it can be long, or a YAML bomb).
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "tomt"
+    if isinstance(value, list | tuple | set):
+        return "en lista"
+    if isinstance(value, dict):
+        return "en samling nyckel: värde"
+    text = str(value)
+    return f"'{text[:60]}…'" if len(text) > 60 else f"'{text}'"

@@ -10,7 +10,7 @@ Format
     when renamed ``.csv``), text named ``.xlsx`` is read as CSV with a warning.
     An OLE2 file (old ``.xls`` or a password-protected workbook) is refused.
 Encoding
-    A BOM decides (UTF-8, UTF-16); UTF-16 without BOM is recognised by its
+    A BOM decides (UTF-8, UTF-16, UTF-32); UTF-16 without BOM is recognised by its
     zero bytes. Otherwise UTF-8 is tried and, line by line where it fails,
     Windows-1252 — the encoding of Swedish Excel's "CSV (semikolonavgränsad)".
     A file saved as UTF-8 after being misread as Windows-1252 ("Ã¶" for "ö")
@@ -20,7 +20,8 @@ Encoding
 Delimiter and line ends
     ``;``, ``,``, tab or ``|``: the one that splits the header row into the
     mapping's headers, else the most consistent one over the first records.
-    CRLF, LF and old Mac CR line ends are all read.
+    CRLF, LF and old Mac CR line ends are all read, and so is ``\r\r\n`` (a CRLF
+    file written again through a Windows text-mode file): one line end.
 Header row
     Exports sometimes carry a title above the header; the header is the row
     among the first 20 that holds the most of the mapping's headers.
@@ -31,9 +32,16 @@ Records
     ``bad_rows`` with its row number; trailing empty fields (a delimiter at
     the end of each line) are not extra fields.
 
+Zero bytes
+    A text export can hold a NUL byte in a cell (database exports pad fixed-width
+    fields with them): the file is read, ``info["nul"]`` says so, and cleaning
+    quarantines the rows concerned. A NUL in a header, or NULs with other
+    control characters or filling most of the file (binary), refuse the file.
+
 Problems are :class:`TrygghetError` messages naming the file (and row): a
 missing, empty, binary, corrupt or password-protected file, an old ``.xls``,
-a header without records, or a quote that is never closed.
+a header without records, a quote that is never closed, or a path that is not
+a regular file within the size limit (:mod:`trygghet.inputs`).
 """
 
 from __future__ import annotations
@@ -52,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import TrygghetError
+from .inputs import read_export_bytes
 from .mapping import SurveyMapping, normalise
 
 DELIMITERS = (";", ",", "\t", "|")
@@ -127,13 +136,9 @@ def read_export(path: str | Path, mapping: SurveyMapping | None = None, *,
     header_row = header_row or (src.header_row if src else "auto")
     hints = {normalise(h) for h in mapping.headers()} if mapping is not None else set()
 
-    if not path.exists():
-        raise TrygghetError("filen finns inte", file=path,
-                            hint="kontrollera sökvägen (mappningens source.file eller --input)")
-    if path.is_dir():
-        raise TrygghetError("är en mapp, inte en fil", file=path,
-                            hint="ange själva exportfilen, inte mappen")
-    data = path.read_bytes()
+    # A regular file within the size limit: not a FIFO, /dev/zero or a disk image.
+    data = read_export_bytes(path, hint="kontrollera sökvägen (mappningens source.file eller "
+                                        "--input)")
     if re.search(rb"\S", data) is None:  # (not data.strip(): that copies a big file)
         raise TrygghetError("filen är tom", file=path, hint="exportera enkätsvaren igen")
     suffix = path.suffix.lower()
@@ -165,10 +170,31 @@ def read_export(path: str | Path, mapping: SurveyMapping | None = None, *,
 # --- CSV -------------------------------------------------------------------
 
 def _looks_like_text(data: bytes) -> bool:
-    """Whether bytes can be a CSV export: a BOM, or no zero bytes (or UTF-16's pattern)."""
-    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+    """Whether bytes can be a CSV export: a BOM, or not binary (or UTF-16's pattern)."""
+    if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", _UTF32_BE_BOM)):
         return True
-    return b"\x00" not in data[:4096] or _utf16_without_bom(data) is not None
+    return not _binary(data) or _utf16_without_bom(data) is not None
+
+
+# C0 control characters no text export holds (tab, line ends, form feed, vertical
+# tab and DOS's end-of-file Ctrl-Z do occur).
+_CONTROL = re.compile(rb"[\x01-\x08\x0e-\x19\x1b-\x1f]")
+_UTF32_BE_BOM = b"\x00\x00\xfe\xff"
+
+
+def _binary(data: bytes) -> bool:
+    """Whether the head of ``data`` is binary: zero bytes together with other
+    control characters (images, archives, executables all have them), or
+    mostly zero bytes (a file of zeroed blocks).
+
+    A text export can carry NUL bytes in its cells (a database's fixed-width
+    padding, a damaged copy): those rows are quarantined, the file is read.
+    """
+    head = data[:4096]
+    nul = head.count(0)
+    if not nul:
+        return False
+    return nul > len(head) // 2 or _CONTROL.search(head) is not None
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -210,6 +236,12 @@ def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str, list[str]
         elif encoding == "utf-8-sig":
             exact = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
         return text, encoding, warnings, exact
+    if data.startswith((b"\xff\xfe\x00\x00", _UTF32_BE_BOM)):  # before UTF-16: same start
+        try:
+            return data.decode("utf-32").lstrip("\ufeff"), "utf-32", warnings, None
+        except UnicodeDecodeError as err:
+            raise TrygghetError("filen är UTF-32 men trasig (avkortad?)", file=path,
+                                hint="exportera filen igen") from err
     utf16 = ("utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff"))
              else _utf16_without_bom(data) if b"\x00" in data[:4096] else None)
     if utf16:
@@ -219,7 +251,7 @@ def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str, list[str]
             row = data[: err.start].decode(utf16, errors="replace").count("\n") + 1
             raise TrygghetError("filen är UTF-16 men trasig (avkortad?)", file=path, row=row,
                                 hint="exportera filen igen") from err
-    if b"\x00" in data[:4096]:
+    if _binary(data):
         raise TrygghetError("filen verkar inte vara en textfil (CSV)", file=path,
                             hint="exportera som CSV eller .xlsx")
     # "\ufffd" stored in the file: letters replaced by an editor that misread it.
@@ -368,11 +400,16 @@ def _read_csv(path: Path, data: bytes, encoding: str, delimiter: str, header_row
         # Excel's "CSV (Macintosh)") both end a line. On the bytes, before
         # decoding: "\r" and "\n" are the same bytes in UTF-8 and Windows-1252.
         data = data.replace(b"\r\n", b"\n")
-        if b"\r" in data:
+        if b"\r" in data:  # (a fast memchr; false for LF and CRLF files)
+            if b"\r\n" in data:
+                # It was "\r\r\n": a CRLF file written again through a Windows
+                # text-mode file (each "\n" becomes "\r\n"). One line end, not a
+                # blank record after every record.
+                data = re.sub(rb"\r+\n", b"\n", data)
             data = data.replace(b"\r", b"\n")
     text, used, warnings, exact = _decode(path, data, encoding)
-    if "\r" in text:  # UTF-16
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:  # UTF-16 (or a file with zero bytes)
+        text = re.sub("\r+\n", "\n", text).replace("\r", "\n")
         exact = None
     # Empty lines after the last record are not records; everything before is.
     end = len(text)
@@ -392,6 +429,11 @@ def _read_csv(path: Path, data: bytes, encoding: str, delimiter: str, header_row
         raise TrygghetError(f"rubrikraden {hidx + 1} finns inte", file=path,
                             hint="kontrollera source.header_row i mappningen (auto letar själv)")
     headers = head[hidx]
+    # A zero byte is U+0000 in the 8-bit encodings: searching the bytes is a
+    # memchr; only UTF-16/32 text (whose bytes are full of zeros) is searched.
+    nul = "\x00" in text if used in ("utf-16", "utf-32") else b"\x00" in data
+    if nul:
+        _refuse_nul_header(path, headers, hidx + 1)
     if hidx:
         warnings.append(f"hoppade över {hidx} rad(er) ovanför rubrikraden (rad {hidx + 1})")
 
@@ -400,7 +442,18 @@ def _read_csv(path: Path, data: bytes, encoding: str, delimiter: str, header_row
     frame, positions, bad = _set_aside_other_delimiter(frame, positions, bad, delim, hidx)
     rows = positions + hidx + 2
     info = {"format": "csv", "encoding": used, "delimiter": delim, "header_row": hidx + 1}
+    if nul:  # cleaning looks for the cells (and quarantines their rows) only then
+        info["nul"] = True
     return RawExport(path, headers, frame, rows, info, bad, warnings)
+
+
+def _refuse_nul_header(path: Path, headers: list[str], row: int) -> None:
+    """A zero byte in a header: no column can be matched, so the file is refused."""
+    for header in headers:
+        if "\x00" in header:
+            raise TrygghetError("rubriken innehåller ett NUL-tecken (byte 0)", file=path, row=row,
+                                column=header.replace("\x00", "\\x00"),
+                                hint="ta bort tecknet i en textredigerare eller exportera igen")
 
 
 def _too_many(n: int, width: int) -> str:
@@ -430,8 +483,9 @@ def _csv_records(path: Path, text: str, delim: str, hidx: int, headers: list[str
         while end and exact[end - 1] in b"\n ":
             end -= 1
         body = memoryview(exact)[len(text[:offset].encode("utf-8")):end]
-    else:
-        body = text[offset:]
+    else:  # (without the final line break, as the bytes: the unclosed-quote check
+        # below compares the file's last bytes with its last value)
+        body = text[offset:len(text) - 1] if text.endswith("\n") else text[offset:]
     frame = _arrow_records(body, delim, ncol)
     if frame is None:
         try:
@@ -493,9 +547,13 @@ def _arrow_records(body: str | memoryview, delim: str, ncol: int) -> pd.DataFram
     if table.num_rows and ncol:
         # Arrow reads an unclosed quote to the end of the file as one value, where
         # pandas stops: then the file ends with the quote and that value, escaped.
+        # (The field must start there, after a delimiter or a line break: a closed
+        # field `""""` holding one quote also ends with the three bytes `"""`.)
         last = table.column(ncol - 1)[-1].as_py()
         tail = ('"' + last.replace('"', '""')).encode("utf-8")
-        if len(tail) <= len(body) and body[len(body) - len(tail):] == tail:
+        start = len(body) - len(tail)
+        if start >= 0 and body[start:] == tail and \
+                (start == 0 or body[start - 1:start] in (delim.encode("utf-8"), b"\n")):
             return None
     dtype = _STR_DTYPE if isinstance(_STR_DTYPE, pd.StringDtype) else None
     frame = table.to_pandas(types_mapper={pa.string(): dtype}.get if dtype else None)
@@ -647,6 +705,21 @@ def _sheet_grid(ws) -> list[list[str]]:
 
 def _read_xlsx(path: Path, data: bytes, sheet: str | int | None, header_row: int | str,
                hints: set[str]) -> RawExport:
+    """A workbook's answers sheet, without openpyxl's warnings on stderr.
+
+    openpyxl warns about what it cannot represent (a date cell whose serial
+    number is out of range, an unsupported extension); the cell still reaches
+    cleaning as its text ("#VALUE!") and is quarantined there with its row.
+    """
+    import warnings as python_warnings
+
+    with python_warnings.catch_warnings():
+        python_warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+        return _read_workbook(path, data, sheet, header_row, hints)
+
+
+def _read_workbook(path: Path, data: bytes, sheet: str | int | None, header_row: int | str,
+                   hints: set[str]) -> RawExport:
     import openpyxl  # imported here: only Excel users pay for it
     from openpyxl.utils.exceptions import InvalidFileException
 

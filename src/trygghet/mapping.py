@@ -14,6 +14,7 @@ that year; their columns stay empty and are listed as such.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import read_yaml
-from .errors import TrygghetError
+from .errors import TrygghetError, shown
 from .schema import META_FIELDS, OTHER_AREA, QUESTIONS, SCALES
 
 SAMPLING = ("opt_in", "probability")
@@ -33,6 +34,9 @@ DESIGN_KEYS = {"sampling", "sent", "population", "period", "mode", "note", "stra
 STRATA_KEYS = {"column", "population", "fraction"}
 MULTI_KEYS = {"header", "separator", "options"}
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp1252")
+# The widest duplicate window accepted: a week. Identical answers further apart
+# are two respondents, and pandas cannot even represent 1e300 minutes.
+MAX_WINDOW_MINUTES = 7 * 24 * 60
 
 
 # Characters that print as nothing: zero-width space/joiners, word joiner, BOM, soft hyphen.
@@ -155,7 +159,7 @@ class SurveyMapping:
         if not self.source.file:
             raise TrygghetError("mappningen anger ingen källfil (source.file)", file=self.path,
                                 hint="ange source.file eller använd --input")
-        return (root / self.source.file).resolve()
+        return (root / self.source.file).absolute()  # (resolve() fails on a symlink loop)
 
 
 def _fail(path: Path, where: str, message: str, hint: str | None = None) -> TrygghetError:
@@ -189,6 +193,28 @@ def _as_list(path: Path, where: str, value: Any) -> list:
     return value
 
 
+def _texts(path: Path, where: str, value: Any, *, blank: bool = False) -> list[str]:
+    """A list of texts (numbers are read as text: a postcode, an answer code "1");
+    ``blank``: an empty text is allowed (``unchecked`` lists the blank cell)."""
+    out = []
+    for item in _as_list(path, where, value):
+        if isinstance(item, bool) or not isinstance(item, str | int | float) \
+                or not (blank or str(item).strip()):
+            raise _fail(path, where, f"ska vara en lista med texter, inte {shown(item)}",
+                        "skriv en text per rad i listan, t.ex. [Norra, Norr]")
+        out.append(str(item))
+    return out
+
+
+def _text(path: Path, where: str, value: Any, default: str | None = None) -> str | None:
+    """An optional text field (numbers are read as text)."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _fail(path, where, f"ska vara en text, inte {shown(value)}")
+    return str(value)
+
+
 def _parse_date(path: Path, where: str, value: Any) -> date:
     try:
         return date.fromisoformat(str(value))
@@ -200,7 +226,7 @@ def _design(path: Path, raw: Any) -> SamplingDesign:
     d = _as_dict(path, "design", raw)
     _unknown_keys(path, "design.", d, DESIGN_KEYS)
     sampling = d.get("sampling")
-    if sampling not in SAMPLING:
+    if not isinstance(sampling, str) or sampling not in SAMPLING:
         raise _fail(path, "design.sampling",
                     f"ska vara opt_in eller probability, inte '{sampling}'",
                     "opt_in = självselekterad webbenkät; probability = slumpmässigt urval")
@@ -222,8 +248,8 @@ def _design(path: Path, raw: Any) -> SamplingDesign:
     strata = _strata(path, d.get("strata"))
     if strata is not None and sampling != "probability":
         raise _fail(path, "design.strata", "strata anges bara för slumpmässiga urval")
-    return SamplingDesign(sampling=sampling, sent=sent, population=d.get("population"),
-                          period=period, mode=d.get("mode"), note=d.get("note"), strata=strata)
+    text = {k: _text(path, f"design.{k}", d.get(k)) for k in ("population", "mode", "note")}
+    return SamplingDesign(sampling=sampling, sent=sent, period=period, strata=strata, **text)
 
 
 def _strata(path: Path, raw: Any) -> dict[str, Any] | None:
@@ -265,19 +291,27 @@ def _strata(path: Path, raw: Any) -> dict[str, Any] | None:
 def _source(path: Path, raw: Any) -> Source:
     s = _as_dict(path, "source", raw)
     _unknown_keys(path, "source.", s, SOURCE_KEYS)
-    encoding = str(s.get("encoding", "auto")).lower()
+    encoding = s.get("encoding", "auto")
+    encoding = encoding.lower() if isinstance(encoding, str) else encoding
     if encoding not in ENCODINGS:
         raise _fail(path, "source.encoding", f"okänd teckenkodning '{encoding}'",
                     f"välj en av {', '.join(ENCODINGS)}")
     delimiter = s.get("delimiter", "auto")
-    if delimiter != "auto" and (not isinstance(delimiter, str) or len(delimiter) != 1):
-        raise _fail(path, "source.delimiter", "ska vara auto eller ett enda tecken, t.ex. ';'")
+    if delimiter != "auto" and (not isinstance(delimiter, str) or len(delimiter) != 1
+                                or delimiter.isalnum() or delimiter in '"\r\n'):
+        raise _fail(path, "source.delimiter", "ska vara auto eller ett enda skiljetecken, "
+                    "t.ex. ';' (inte en bokstav, siffra, radbrytning eller \")")
     header_row = s.get("header_row", "auto")
-    if header_row != "auto" and (not isinstance(header_row, int) or header_row < 1):
+    if header_row != "auto" and (not isinstance(header_row, int) or isinstance(header_row, bool)
+                                 or header_row < 1):
         raise _fail(path, "source.header_row",
                     "ska vara auto eller ett radnummer (1 = första raden)")
-    return Source(file=s.get("file"), encoding=encoding, delimiter=delimiter,
-                  sheet=s.get("sheet"), header_row=header_row)
+    sheet = s.get("sheet")
+    if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, str | int)
+                              or (isinstance(sheet, int) and sheet < 1)):
+        raise _fail(path, "source.sheet", "ska vara bladets namn eller nummer (1 = första bladet)")
+    return Source(file=_text(path, "source.file", s.get("file")), encoding=encoding,
+                  delimiter=delimiter, sheet=sheet, header_row=header_row)
 
 
 def _columns(path: Path, raw: Any) -> dict[str, str | Multi]:
@@ -314,8 +348,12 @@ def _columns(path: Path, raw: Any) -> dict[str, str | Multi]:
                 raise _fail(path, f"columns.{name}",
                             "ange antingen header (en kolumn) eller options (en kolumn per val)")
             if "header" in spec:
-                out[name] = Multi(header=claim(spec["header"], name),
-                                  separator=str(spec.get("separator", ";")))
+                separator = spec.get("separator", ";")
+                if not isinstance(separator, str) or not separator:
+                    raise _fail(path, f"columns.{name}.separator",
+                                f"ska vara tecknet som skiljer valen åt, inte {shown(separator)}",
+                                "t.ex. ';' för \"Kväll; Natt\"")
+                out[name] = Multi(header=claim(spec["header"], name), separator=separator)
             else:
                 options = _as_dict(path, f"columns.{name}.options", spec["options"])
                 levels = {normalise(level): level for level in question.scale.levels}
@@ -347,6 +385,13 @@ def _labels(path: Path, raw: Any) -> dict[str, dict[str, str | None]]:
         variants = _as_dict(path, f"labels.{scale_name}", variants)
         mapped = {}
         for variant, label in variants.items():
+            if not normalise(variant):  # a blank key would give every blank answer a label
+                raise _fail(path, f"labels.{scale_name}", "ett svarsalternativ utan text",
+                            "skriv svarsvarianten som nyckel, t.ex. Mkt trygg: Mycket trygg")
+            if label is not None and not isinstance(label, str):
+                raise _fail(path, f"labels.{scale_name}.{variant}",
+                            f"ska vara ett svarsalternativ (en text) eller null, inte "
+                            f"{shown(label)}")
             if label is not None and scale is not None and label not in scale.levels:
                 raise _fail(path, f"labels.{scale_name}.{variant}",
                             f"'{label}' finns inte på skalan",
@@ -363,12 +408,17 @@ def _areas(path: Path, raw: Any) -> dict[str, Area]:
     out = {}
     seen: dict[str, str] = {}
     for name, spec in areas.items():
+        if isinstance(name, bool) or not isinstance(name, str | int) or not str(name).strip():
+            raise _fail(path, "areas", f"ett område utan namn ({shown(name)})",
+                        "skriv områdets namn som nyckel, t.ex. Kronogården: {aliases: [...]}")
         spec = _as_dict(path, f"areas.{name}", spec)
         _unknown_keys(path, f"areas.{name}.", spec, {"aliases", "postcodes", "codes"})
-        aliases = tuple(str(a) for a in
-                        _as_list(path, f"areas.{name}.aliases", spec.get("aliases")))
+        aliases = tuple(_texts(path, f"areas.{name}.aliases", spec.get("aliases")))
         postcodes = tuple(normalise_postcode(p) for p in
-                          _as_list(path, f"areas.{name}.postcodes", spec.get("postcodes")))
+                          _texts(path, f"areas.{name}.postcodes", spec.get("postcodes")))
+        if not all(postcodes):
+            raise _fail(path, f"areas.{name}.postcodes", "ett postnummer utan siffror",
+                        "skriv postnumren som \"461 30\"")
         keys = [normalise(name), *map(normalise, aliases), *postcodes]
         for key in keys:
             if key in seen and seen[key] != name:
@@ -390,6 +440,8 @@ def _yaml_hint(message: str) -> str:
                 "per svarsalternativ anges under options)")
     if "finns inte" in message:
         return "kontrollera sökvägen (--mapping eller config/surveys/<år>.yml)"
+    if "nyckel ska vara en text" in message:
+        return "skriv en text före ':' på raden (ett namn, en rubrik eller ett svarsalternativ)"
     return ("kontrollera raden: indrag med mellanslag (inte tabb), och citattecken runt "
             "rubriker som innehåller ': ' eller börjar med ett specialtecken")
 
@@ -415,7 +467,7 @@ def load_mapping(path: str | Path) -> SurveyMapping:
     if not isinstance(year, int) or not 1990 <= year <= 2100:
         raise _fail(path, "year", f"ogiltigt år '{year}'")
     columns = _columns(path, m.get("columns"))
-    required = tuple(_as_list(path, "required", m.get("required")))
+    required = tuple(_texts(path, "required", m.get("required")))
     for name in required:
         if name not in QUESTIONS:
             raise _fail(path, "required", f"okänt fält '{name}'")
@@ -431,25 +483,57 @@ def load_mapping(path: str | Path) -> SurveyMapping:
             raise _fail(path, "design.strata.column",
                         f"'{name}' är ingen inläst fråga med ett svar per person",
                         "ange en kolumn som mappas under columns, t.ex. area")
-    window = _as_dict(path, "duplicates", m.get("duplicates")).get("window_minutes", 10)
-    if not isinstance(window, int | float) or window < 0:
-        raise _fail(path, "duplicates.window_minutes", "ska vara ett antal minuter (≥ 0)")
+    duplicates = _as_dict(path, "duplicates", m.get("duplicates"))
+    _unknown_keys(path, "duplicates.", duplicates, {"window_minutes"})
+    window = duplicates.get("window_minutes", 10)
+    if isinstance(window, bool) or not isinstance(window, int | float) \
+            or not math.isfinite(window) or not 0 <= window <= MAX_WINDOW_MINUTES:
+        raise _fail(path, "duplicates.window_minutes",
+                    f"ska vara ett antal minuter från 0 till {MAX_WINDOW_MINUTES} (en vecka), "
+                    f"inte {shown(window)}",
+                    "identiska svar inom så många minuter räknas som dubbletter; standard 10")
     kwargs = {}
     for key in ("checked", "unchecked", "other_area_aliases"):
         if key in m:
-            kwargs[key] = tuple(normalise(v) if key != "other_area_aliases" else str(v)
-                                for v in _as_list(path, key, m[key]))
+            kwargs[key] = tuple(normalise(v) if key != "other_area_aliases" else v
+                                for v in _texts(path, key, m[key], blank=key == "unchecked"))
+    areas = _areas(path, m.get("areas"))
+    labels = _labels(path, m.get("labels"))
+    for variant, area in labels.get("area", {}).items():
+        if area is not None and area not in areas and area != OTHER_AREA:
+            raise _fail(path, f"labels.area.{variant}", f"'{area}' är inget av årets områden",
+                        f"välj ett av: {', '.join(areas)}, {OTHER_AREA} (eller null = saknas)")
     return SurveyMapping(
         path=path,
         year=year,
-        title=str(m.get("title") or f"Trygghetsmätning {year}"),
+        title=_text(path, "title", m.get("title")) or f"Trygghetsmätning {year}",
         source=_source(path, m.get("source")),
         design=design,
         columns=columns,
-        areas=_areas(path, m.get("areas")),
-        labels=_labels(path, m.get("labels")),
-        ignore=tuple(str(h) for h in _as_list(path, "ignore", m.get("ignore"))),
+        areas=areas,
+        labels=labels,
+        ignore=tuple(_texts(path, "ignore", m.get("ignore"))),
         required=required,
         duplicate_window_minutes=float(window),
         **kwargs,
     )
+
+
+def check_sent(sent: int | None, respondents: int, *, file: str | Path | None = None) -> None:
+    """Refuse a gross sample (``design.sent``) smaller than the respondents it gave.
+
+    Fewer people sent the survey than answered it is a typo in the mapping (a
+    digit lost, the net sample instead of the gross one); the report would
+    print a response rate above 100 %. Checked when estimating, where the
+    respondents are counted.
+    """
+    if sent is not None and respondents > sent:
+        def count(n: int) -> str:
+            return f"{n:,}".replace(",", "\u00a0")
+
+        raise TrygghetError(
+            f"design.sent är {count(sent)} utskick men {count(respondents)} svar kunde användas: "
+            "svarsandelen kan inte vara över 100 %",
+            file=file, column="design.sent",
+            hint="ange hela bruttourvalet (alla som fick enkäten) och kör trygghet clean för "
+                 "året igen")

@@ -24,7 +24,7 @@ from . import clean, free_text, load, manifest
 from .config import Project
 from .errors import TrygghetError
 from .fmt import number
-from .mapping import load_mapping, normalise
+from .mapping import check_sent, load_mapping, normalise
 from .privacy import pseudonym_key
 from .render import Publication
 from .writers import write_csv, write_json, write_parquet
@@ -137,7 +137,7 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
         raise TrygghetError(f"mappningen gäller år {mapping.year}, inte {year}",
                             file=mapping_path, column="year",
                             hint=f"kör med --year {mapping.year} eller ange årets mappning")
-    source = Path(input_path).resolve() if input_path else mapping.source_path(project.root)
+    source = Path(input_path).absolute() if input_path else mapping.source_path(project.root)
     inputs = manifest.hashes([mapping_path, source], project.root)
     raw = load.read_export(source, mapping)
     result = clean.clean(raw, mapping, key=pseudonym_key(project.root))
@@ -312,6 +312,7 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
         clean_year(project, year, echo=echo)
     inputs = manifest.hashes(estimate_inputs(project, year), project.root)
     responses = load_responses(project, year)
+    check_sent(responses.attrs.get("sent"), len(responses), file=project.mapping(year))
     result = est.estimate_survey(responses, read_population(project, year), settings)
     published = est.add_bands(protect(result.estimates, rules))
 

@@ -35,6 +35,7 @@ import pandas as pd
 
 from .config import DEFAULT_SETTINGS, Project
 from .errors import TrygghetError
+from .inputs import MAX_TABLE_BYTES, check_input_file
 from .mapping import normalise
 
 COLUMNS = ("dimension", "level", "population")
@@ -69,6 +70,7 @@ def read_population_file(path: str | Path) -> pd.DataFrame:
     there is one).
     """
     path = Path(path)
+    check_input_file(path, limit=MAX_TABLE_BYTES)  # not a folder, FIFO or device; not huge
     text = _decode(path, path.read_bytes())
     lines = [line for line in text.splitlines() if line.strip(" \t;,")]
     if not lines:

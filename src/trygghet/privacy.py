@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import TrygghetError
+from .inputs import MAX_KEY_BYTES, read_input_bytes
 
 KEY_ENV = "TRYGGHET_PSEUDONYM_KEY"
 KEY_FILE = ".trygghet_key"
@@ -36,7 +37,7 @@ def pseudonym_key(root: Path) -> bytes:
         _check_length(env, f" i {KEY_ENV}", column=KEY_ENV)
         return env.encode("utf-8")
     path = Path(root) / KEY_FILE
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():  # (a dangling link is refused below)
         try:
             # O_EXCL: two processes starting at once must not write two keys.
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -47,7 +48,15 @@ def pseudonym_key(root: Path) -> bytes:
         except OSError as err:
             raise TrygghetError("kan inte skapa nyckelfilen för pseudonymisering", file=path,
                                 hint=f"sätt miljövariabeln {KEY_ENV}") from err
-    key = path.read_text(encoding="utf-8").strip()
+    # A regular file of a key's size: not a folder, a FIFO (which would block) or /dev/zero.
+    data = read_input_bytes(path, limit=MAX_KEY_BYTES,
+                            hint=f"återställ nyckelfilen från säkerhetskopian eller sätt {KEY_ENV}")
+    try:
+        key = data.decode("utf-8").strip()
+    except UnicodeDecodeError as err:
+        raise TrygghetError("nyckelfilen för pseudonymisering är inte text (UTF-8)", file=path,
+                            hint="återställ nyckelfilen från säkerhetskopian; en ny nyckel ger "
+                                 "nya pseudonymer") from err
     _check_length(key, "", file=path)
     return key.encode("utf-8")
 

@@ -35,6 +35,7 @@ import yaml
 from .config import read_yaml
 from .errors import TrygghetError
 from .fmt import NBSP
+from .inputs import MAX_TABLE_BYTES, read_input_bytes
 from .promises import (
     RULES,
     BadValue,
@@ -298,10 +299,9 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str
     UTF-8 (with or without BOM), comma or semicolon (Swedish Excel) delimited;
     blank rows are skipped. Row numbers count the header as 1.
     """
-    if not path.is_file():
-        raise TrygghetError("filen finns inte", file=path)
+    data = read_input_bytes(path, limit=MAX_TABLE_BYTES)  # a regular file of sane size
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise TrygghetError("filen är inte UTF-8", file=path,
                             hint="spara som CSV UTF-8 (kommaavgränsad)") from err
@@ -366,6 +366,15 @@ def _number(text: str) -> float:
     return value
 
 
+def _amount(text: str) -> float:
+    """An outcome value: a count, a rate or a share, never negative."""
+    value = _number(text)
+    if value < 0:
+        raise BadValue(f"ska vara ett tal ≥ 0 (ett antal, en andel eller en takt), inte '{text}'",
+                       "ett utfall kan inte vara negativt: kontrollera tecknet och källan")
+    return value
+
+
 def _count(text: str) -> int:
     value = _number(text)
     if not value.is_integer() or value < 0:
@@ -404,7 +413,7 @@ def read_values(path: str | Path) -> pd.DataFrame:
         rec = {
             "indicator": _cell(path, row, "indicator", r["indicator"], str),
             "year": _cell(path, row, "year", r["year"], _year_text),
-            "value": _cell(path, row, "value", r["value"], _number, required=False),
+            "value": _cell(path, row, "value", r["value"], _amount, required=False),
             "source": _cell(path, row, "source", r["source"], str),
             "extracted": _cell(path, row, "extracted", r["extracted"], parse_date),
             "note": r.get("note") or None,

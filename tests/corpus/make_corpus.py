@@ -214,6 +214,37 @@ def main() -> None:
     save("xls_renamed.csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
     # UTF-16 without a BOM (some tools' "Unicode" export), comma-separated.
     save("utf16_no_bom.csv", good, "utf-16-le")
+    # "No date" as tools write it: year 9999 (a common placeholder; SQL Server's
+    # largest datetime with milliseconds), .NET's DateTime.MinValue in UTC; all
+    # outside pandas' timestamps (1677–2262).
+    save("date_out_of_range.csv", csv_text([
+        rec(1, Inskickad="9999-12-31 23:59:59"),
+        rec(2),
+        rec(3, Inskickad="31/12/9999 23:59"),
+        rec(4, Inskickad="9999-12-31 23:59:59.997"),
+        rec(5, Inskickad="0001-01-01T00:00:00Z"),
+        rec(6),
+    ]))
+    # A database export that pads a fixed-width text field with zero bytes.
+    save("nul_in_cell.csv", csv_text([
+        THREE[0], rec(2, Område="Söder", Synpunkter="Bra\x00\x00\x00\x00",
+                      **{"Trygg på kvällen?": "Ganska otrygg"}), THREE[2]]))
+    save("nul_in_header.csv", csv_text(THREE, headers=[h.replace("Kön", "K\x00n")
+                                                       for h in HEADERS]))
+    # A CRLF file written again through a Windows text-mode file, which turns
+    # every "\n" into "\r\n": each line now ends "\r\r\n".
+    save("crcrlf_line_ends.csv", csv_text(THREE, newline="\r\n").replace("\n", "\r\n"))
+    # Areas typed on a keyboard without å, ä, ö (or by a system that strips them).
+    save("areas_without_diacritics.csv", csv_text([
+        rec(1, Område="Soder"), rec(2, Område="SOEDER"), rec(3, Område="Sodr"),
+        rec(4, Område="Norr")]))
+    # Birth years as Swedish Excel writes numbers formatted with a thousands
+    # separator ("CSV UTF-8": BOM, semicolons, CRLF, a no-break space in "1 980").
+    born = [h if h != "Ålder" else "Födelseår" for h in HEADERS]
+    save("birth_year_spaced.csv", "\ufeff" + csv_text([
+        rec(1, Ålder="1\u00a0980"), rec(2, Ålder="1 980"), rec(3, Ålder="1953"),
+        rec(4, Ålder="1\u202f953"), rec(5, Ålder="19 53")],
+        headers=born, delimiter=";", newline="\r\n"))
 
     # --- Excel ---------------------------------------------------------------------------
     import datetime as dt
@@ -270,6 +301,17 @@ def main() -> None:
     save("mapping_wrong_year.yml", mapping.replace("year: 2020", "year: 2019", 1))
     save("mapping_cp1252.yml", mapping, "cp1252")
     save("mapping_tab_indent.yml", mapping.replace("  sex: Kön", "\tsex: Kön", 1))
+    save("mapping_birth_year.yml",
+         mapping.replace("  age: Ålder\n", "  birth_year: Födelseår\n", 1))
+    # "Billion laughs": nine aliases of nine aliases … of "lol" are 9**9 values
+    # once expanded (printing `ignore` as text did that and took 24 GB).
+    bomb = "".join(f"  - &l{i} [{', '.join([f'*l{i - 1}' if i else 'lol'] * 9)}]\n"
+                   for i in range(9))
+    save("mapping_yaml_bomb.yml", mapping.replace("ignore: [Extra kolumn]\n",
+                                                  "ignore:\n  - Extra kolumn\n" + bomb, 1))
+    save("mapping_window_1e300.yml", mapping.replace(
+        "required:", "duplicates:\n  window_minutes: 1.0e+300\nrequired:", 1))
+    save("mapping_empty_key.yml", mapping.replace("areas:\n", 'areas:\n  "": {}\n', 1))
 
 
 if __name__ == "__main__":
