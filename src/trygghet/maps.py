@@ -26,7 +26,7 @@ module's conventions (:mod:`trygghet.charts`), so that a reader can trust them:
 
 How a map is laid out and drawn is :mod:`trygghet.map_layout`'s job; where
 the trygghetsronder were held is :mod:`trygghet.rounds_map`. The words of all
-three are in :data:`WORDS` here.
+three are in the vocabulary (``map.*``, :func:`map_text`).
 """
 
 from __future__ import annotations
@@ -43,118 +43,30 @@ from . import fmt, theme
 from .charts import set_alt_text
 from .errors import TrygghetError
 from .geo import AreaMap, tile_map
-from .indicators import INDICATORS, index_config
+from .indicators import index_config
 from .map_layout import HATCH, NO_VALUE, MapArea, draw_map, swatch
-
-# --- Words (one dict; the lead moves them to the vocabulary module) ---------------------------
-
-WORDS = {
-    "sv": {
-        "title": "{label}, {year}",
-        "share": "Andel",
-        "share_resp": "Andel av de svarande",
-        "index": "Indexvärde (0–6)",
-        "area": "Område",
-        "class": "Klass",
-        "suppressed": "redovisas inte",
-        "missing": "uppgift saknas",
-        "sym_suppressed": ".. = redovisas inte: för få svar, eller så få med ett visst svar "
-                          "att någon skulle kunna pekas ut.",
-        "sym_missing": ". = uppgift saknas (frågan ställdes inte).",
-        "sym_zero": "– = noll.",
-        "schematic": "Schematisk karta, inte verkliga gränser.",
-        "tiles": "Rutkarta: en ruta per område. Rutorna visar inte områdenas läge eller storlek.",
-        "no_ci": "Kartan visar skattningarna utan felmarginaler; konfidensintervallen finns i "
-                 "diagrammet och tabellerna.",
-        "opt_in": "Ej slumpmässigt urval: andel av de svarande, som inte kan generaliseras "
-                  "till befolkningen.",
-        "highlight": "Tjock kant: {area}.",
-        "not_on_map": "{areas} finns inte på kartan.",
-        "index_note": "Kommunens egen beräkning på Polisens skala 0–6 (lägre är bättre); "
-                      "nivåerna är projektets egen indelning.",
-        "map_of": "Karta",
-        "alt_extremes": "{subject}, per område: högst i {hi} och lägst i {lo} av {n} områden",
-        "alt_none": "{subject}, per område: inga områden kan redovisas",
-        "alt_class": "{label}: {areas}",
-        "alt_hidden": "{areas} redovisas inte",
-        "alt_highlight": "{area} är markerat med tjock kant",
-        "rounds_title": "Var trygghetsronderna hölls, {year}",
-        "rounds_held": "Trygghetsrond genomförd",
-        "rounds_cancelled": "Inställd trygghetsrond",
-        "rounds_point": "Plats för iakttagelse",
-        "rounds_cancelled_label": "inställd {date}",
-        "rounds_alt_held": "Trygghetsronder {year}: genomförda i {areas}",
-        "rounds_alt_none": "Inga trygghetsronder genomfördes {year}",
-        "rounds_alt_cancelled": "inställda i {areas}",
-        "rounds_alt_points": "{n} platser för iakttagelser är markerade",
-        "rounds_alt_point": "1 plats för en iakttagelse är markerad",
-        "rounds_points_tiles": "Rutkartan visar områdena där ronderna hölls; platserna inom "
-                               "områdena kan visas först när kartan har gränser.",
-        "and": "och",
-    },
-    "en": {
-        "title": "{label}, {year}",
-        "share": "Share",
-        "share_resp": "Share of respondents",
-        "index": "Index (0–6)",
-        "area": "Area",
-        "class": "Class",
-        "suppressed": "not shown",
-        "missing": "not available",
-        "sym_suppressed": ".. = not shown: too few answers, or so few with a given answer "
-                          "that someone could be identified.",
-        "sym_missing": ". = not available (the question was not asked).",
-        "sym_zero": "– = zero.",
-        "schematic": "Schematic map, not real boundaries.",
-        "tiles": "Tile map: one square per area. The squares show neither location nor size.",
-        "no_ci": "The map shows the estimates without margins of error; the confidence "
-                 "intervals are in the chart and the tables.",
-        "opt_in": "Not a random sample: shares of the respondents, which cannot be generalised "
-                  "to the population.",
-        "highlight": "Thick outline: {area}.",
-        "not_on_map": "{areas} not on the map.",
-        "index_note": "The municipality's own calculation on the Police's 0–6 scale (lower is "
-                      "better); the levels are the project's own convention.",
-        "map_of": "Map",
-        "alt_extremes": "{subject}, by area: highest in {hi} and lowest in {lo} of {n} areas",
-        "alt_none": "{subject}, by area: no areas can be shown",
-        "alt_class": "{label}: {areas}",
-        "alt_hidden": "{areas} not shown",
-        "alt_highlight": "{area} has a thick outline",
-        "rounds_title": "Where the safety walks were held, {year}",
-        "rounds_held": "Safety walk held",
-        "rounds_cancelled": "Safety walk cancelled",
-        "rounds_point": "Place of an observation",
-        "rounds_cancelled_label": "cancelled {date}",
-        "rounds_alt_held": "Safety walks {year}: held in {areas}",
-        "rounds_alt_none": "No safety walks were held in {year}",
-        "rounds_alt_cancelled": "cancelled in {areas}",
-        "rounds_alt_points": "{n} places of observations are marked",
-        "rounds_alt_point": "1 place of an observation is marked",
-        "rounds_points_tiles": "The tile map shows the areas where the walks were held; the "
-                               "places within them need a map with boundaries.",
-        "and": "and",
-    },
-}
-BANDS_EN = {"Låg nivå": "Low level", "Måttlig nivå": "Moderate level",
-            "Förhöjd nivå": "Elevated level", "Hög nivå": "High level"}
+from .vocabulary import check_language, label, tr
 
 # --- Colours ----------------------------------------------------------------------------------
 
-# --- Colours ----------------------------------------------------------------------------------
+SHARE_RAMP = theme.SHARE_RAMP  # the classes of a share on a map (theme.py)
 
-#: Classes of a share, lightest first: ColorBrewer PuRd (colour-blind safe, sequential in
-#: lightness), its five darkest steps, each ≥ 3:1 against white (3.2, 4.1, 5.5, 8.7, 13.2).
-SHARE_RAMP = ("#DF65B0", "#E7298A", "#CE1256", "#980043", "#67001F")
-def words(language: str) -> dict[str, str]:
-    """The words of ``language`` (``"sv"`` or ``"en"``)."""
-    if language not in WORDS:
-        raise ValueError(f"language must be 'sv' or 'en', not {language!r}")
-    return WORDS[language]
+
+#: Words of the map that the charts share (vocabulary keys); the rest are ``map.<key>``.
+SHARED_WORDS = {"share": "chart.share", "share_resp": "chart.share_resp",
+                "index": "chart.index_axis", "suppressed": "symbol.suppressed",
+                "missing": "symbol.missing", "opt_in": "chart.opt_in",
+                "index_note": "chart.index_note", "and": "unit.and",
+                "area": "group_var.area"}
+
+
+def map_text(key: str, language: str, **fields) -> str:
+    """A word of the maps from the vocabulary (``map.<key>`` or a shared chart word)."""
+    return tr(SHARED_WORDS.get(key, f"map.{key}"), language, **fields)
 
 
 def _t(key: str, language: str) -> str:
-    return words(language)[key]
+    return map_text(key, language)
 
 
 def _join(items: Sequence[str], language: str) -> str:
@@ -196,7 +108,7 @@ def share_classes(percents: Sequence[int], *, language: str = "sv") -> list[MapC
     lo, hi = min(percents), max(percents)
     width = next(w for w in (5, 10, 20, 25, 50) if hi // w - lo // w + 1 <= 5)
     starts = list(range(lo // width * width, hi // width * width + 1, width))
-    unit = f"{fmt.NBSP}%" if language == "sv" else "%"
+    unit = fmt.percent(0, 0, language=language).removeprefix("0")
     labels = [f"{s}{unit}" if s >= 100 else f"{s}{fmt.EN_DASH}{min(s + width - 1, 100)}{unit}"
               for s in starts]
     colors = _spread(len(starts), SHARE_RAMP)
@@ -221,7 +133,7 @@ def index_classes(values: Sequence[float], *, language: str = "sv") -> list[MapC
     for i, ((lower, name), upper) in enumerate(zip(bands, uppers, strict=True)):
         if not used or not used[0] <= i <= used[-1]:
             continue
-        shown = name if language == "sv" else BANDS_EN.get(name, name)
+        shown = label("band", name, language)
         limits = (f"{fmt.number(lower, 2, language=language)}{fmt.EN_DASH}"
                   f"{fmt.number(upper - 0.01, 2, language=language)}"
                   if math.isfinite(upper) else
@@ -319,10 +231,7 @@ def _cells(estimates: pd.DataFrame, indicator: str, year: int | None, area_map: 
 
 
 def _indicator_label(indicator: str, language: str) -> str:
-    ind = INDICATORS.get(indicator)
-    if ind is None:
-        return indicator
-    return ind.label if language == "sv" else ind.label_en
+    return label("indicator", indicator, language)
 
 
 def _order(cells: Sequence[_Cell]) -> list[_Cell]:
@@ -339,7 +248,7 @@ def map_table(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
     Same rows, values and symbols as the map, highest first; show it beside or
     below the map (``report.table(frame, caption, numeric=[frame.columns[1]])``).
     """
-    words(language)  # an unknown language is an error here, before anything is drawn
+    check_language(language)  # an unknown language is an error here, before anything is drawn
     area_map = area_map or _default_map(estimates, indicator)
     cells, _, _, kind, _ = _cells(estimates, indicator, year, area_map, estimate_type, language)
     value_col = _t("share" if kind == "share" else "index", language)
@@ -401,7 +310,7 @@ def choropleth(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
     -------
     The map's Axes (on a new figure); :func:`trygghet.charts.alt_text` gives its alt text.
     """
-    words(language)  # an unknown language is an error here, before anything is drawn
+    check_language(language)  # an unknown language is an error here, before anything is drawn
     area_map = area_map or _default_map(estimates, indicator)
     if highlight is not None and highlight not in area_map.shapes:
         raise TrygghetError(f"området '{highlight}' finns inte på kartan",
@@ -419,7 +328,7 @@ def choropleth(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
     opt_in = not all(c.generalisable for c in cells if c.cls)  # an opt-in year
     notes = [n for n in (geography_note(area_map, language),) if n]
     if highlight is not None:
-        notes.append(_t("highlight", language).format(area=highlight))
+        notes.append(map_text("highlight", language, area=highlight))
     if kind != "share":
         notes.append(_t("index_note", language))
     notes.append(_t("opt_in" if opt_in else "no_ci", language))
@@ -429,9 +338,9 @@ def choropleth(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
     if any(c.symbol == fmt.ZERO for c in cells):
         notes.append(_t("sym_zero", language))
     if off_map:
-        notes.append(_t("not_on_map", language).format(areas=_join(off_map, language)))
+        notes.append(map_text("not_on_map", language, areas=_join(off_map, language)))
     label = _indicator_label(indicator, language)
-    default = _t("title", language).format(label=label, year=fmt.year(year))
+    default = map_text("title", language, label=label, year=fmt.year(year))
     legend_title = _t(("share_resp" if opt_in else "share") if kind == "share" else "index",
                       language)
     ax = draw_map(area_map, drawn, title=default if title is None else title, legend=legend,
@@ -449,28 +358,28 @@ def _alt(cells: Sequence[_Cell], classes: Sequence[MapClass], subject: str,
     if shown:
         hi = max(shown, key=lambda c: c.value)
         lo = min(shown, key=lambda c: c.value)
-        text = head + _t("alt_extremes", language).format(
+        text = head + map_text("alt_extremes", language,
             subject=subject, hi=f"{hi.area} ({hi.text})", lo=f"{lo.area} ({lo.text})",
             n=len(shown))
     else:
-        text = head + _t("alt_none", language).format(subject=subject)
+        text = head + map_text("alt_none", language, subject=subject)
     parts = []
     for k in reversed(classes):
         members = [c.area for c in _order(shown) if c.cls is k]
         if members:
-            parts.append(_t("alt_class", language).format(label=k.label,
+            parts.append(map_text("alt_class", language, label=k.label,
                                                           areas=_join(members, language)))
     hidden = [c.area for c in cells if not c.cls]
     if hidden:
-        parts.append(_t("alt_hidden", language).format(areas=_join(hidden, language)))
+        parts.append(map_text("alt_hidden", language, areas=_join(hidden, language)))
     if highlight is not None:
-        parts.append(_t("alt_highlight", language).format(area=highlight))
+        parts.append(map_text("alt_highlight", language, area=highlight))
     text += "; " + "; ".join(parts) if parts else ""
     note = geography_note(area_map, language)
     return text + "." + (f" {note}" if note else "")
 
 
 __all__ = [
-    "WORDS", "words", "SHARE_RAMP", "MapClass", "share_classes", "index_classes", "choropleth",
+    "map_text", "SHARE_RAMP", "MapClass", "share_classes", "index_classes", "choropleth",
     "map_table", "geography_note",
 ]

@@ -28,14 +28,15 @@ from .errors import TrygghetError
 from .geo import AreaMap
 from .map_layout import HATCH, NO_VALUE, MapArea, draw_map, swatch
 from .mapping import normalise
-from .maps import geography_note, words
+from .maps import geography_note, map_text
 from .promise_files import read_reference_csv
+from .vocabulary import check_language
 
 #: An area where a trygghetsrond was held (≥ 4.5:1 on white).
 ROUND_COLOR = theme.PALETTE["green"]
 
 def _word(key: str, language: str) -> str:
-    return words(language)[key]
+    return map_text(key, language)
 
 
 def _joined(items, language: str) -> str:
@@ -161,7 +162,7 @@ def rounds_map(places: pd.DataFrame, area_map: AreaMap, year: int, *,
     whose round was cancelled is hatched and says so; each place given is a
     dot, and must lie in (or within 250 m of) its round's area.
     """
-    words(language)  # an unknown language is an error here, before anything is drawn
+    check_language(language)  # an unknown language is an error here, before anything is drawn
     lookup = {normalise(a): a for a in area_map.areas}
     for area, more in area_map.aliases.items():
         lookup.update({normalise(m): area for m in more})
@@ -195,7 +196,7 @@ def rounds_map(places: pd.DataFrame, area_map: AreaMap, year: int, *,
         if area in held:
             drawn.append(MapArea(area, f"{area}\n{dates(held[area])}", ROUND_COLOR))
         elif area in cancelled:
-            label = _word("rounds_cancelled_label", language).format(date=dates(cancelled[area]))
+            label = map_text("rounds_cancelled_label", language, date=dates(cancelled[area]))
             drawn.append(MapArea(area, f"{area}\n{label}", NO_VALUE, HATCH, theme.MUTED))
         else:
             drawn.append(MapArea(area, area, NO_VALUE, None, theme.MUTED))
@@ -211,19 +212,19 @@ def rounds_map(places: pd.DataFrame, area_map: AreaMap, year: int, *,
     if not area_map.geographic and has_places:
         notes.append(_word("rounds_points_tiles", language))
     ax = draw_map(area_map, drawn,
-               title=_word("rounds_title", language).format(year=year) if title is None else title,
+               title=map_text("rounds_title", language, year=year) if title is None else title,
                legend=legend, legend_title="", notes=notes,
                points=np.array(points) if points else None)
     order = [a for a in area_map.areas if a in held]
-    text = (_word("rounds_alt_held", language).format(
+    text = (map_text("rounds_alt_held", language,
         year=year, areas=_joined([f"{a} ({dates(held[a])})" for a in order], language))
-        if order else _word("rounds_alt_none", language).format(year=year))
+        if order else map_text("rounds_alt_none", language, year=year))
     if cancelled:
-        text += "; " + _word("rounds_alt_cancelled", language).format(
+        text += "; " + map_text("rounds_alt_cancelled", language,
             areas=_joined([f"{a} ({dates(d)})" for a, d in cancelled.items()], language))
     if points:
         text += "; " + (_word("rounds_alt_point", language) if len(points) == 1 else
-                        _word("rounds_alt_points", language).format(n=len(points)))
+                        map_text("rounds_alt_points", language, n=len(points)))
     note = geography_note(area_map, language)
     set_alt_text(ax, text + "." + (f" {note}" if note else ""))
     return ax

@@ -75,6 +75,11 @@ STATUSES = {
 STATUS_COLORS = {k: v["color"] for k, v in STATUSES.items()}
 
 
+#: Classes of a share, lightest first: ColorBrewer PuRd (colour-blind safe, sequential in
+#: lightness), its five darkest steps, each ≥ 3:1 against white (3.2, 4.1, 5.5, 8.7, 13.2).
+SHARE_RAMP = ("#DF65B0", "#E7298A", "#CE1256", "#980043", "#67001F")
+
+
 def band_colors(labels: list[str] | tuple[str, ...]) -> dict[str, str]:
     """Colour of each band label, lowest band first (from ``indices.yml``'s order)."""
     if len(labels) > len(BAND_RAMP):
