@@ -119,9 +119,9 @@ def _indicator_sheets(wb, estimates: pd.DataFrame, title: str, t: Translator,
         ws.append([])
         ws.append([footnote(used | {"..", "."}, LANGUAGE)])
         ws.append([t("appendix.units")])
-        for col, width in zip("ABCDEFGHIJKLM", (44, 22, 20, 18, 26, 10, 12, 11, 12, 12, 18, 14,
-                                                  60), strict=True):
-            ws.column_dimensions[col].width = width
+        for letter, width in zip("ABCDEFGHIJKLM", (44, 22, 20, 18, 26, 10, 12, 11, 12, 12, 18,
+                                                     14, 60), strict=True):
+            ws.column_dimensions[letter].width = width
         ws.freeze_panes = "A4"
 
 
