@@ -82,6 +82,19 @@ def test_interval():
     assert fmt.interval(0.102, 0.148, language="en") == "10.2–14.8%"
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    (0.95, f"95{NB}%"), (0.975, f"97,5{NB}%"), (0.9, f"90{NB}%"), (0.995, f"99,5{NB}%"),
+])
+def test_confidence_level_has_the_decimals_it_needs(value, expected):
+    assert fmt.level(value) == expected
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_confidence_level_must_be_finite(value):
+    with pytest.raises(ValueError, match="finite"):
+        fmt.level(value)
+
+
 def test_estimate_prints_symbols_not_withheld_values():
     assert fmt.estimate(0.125) == f"12,5{NB}%"
     assert fmt.estimate(0.125, symbol="..") == ".."

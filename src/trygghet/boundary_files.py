@@ -157,10 +157,11 @@ def _read_geojson(path: Path) -> tuple[Any, list[str], list[tuple[int, dict, Bas
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         items = [doc]
     elif isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
-        items = doc.get("features")
-        if not isinstance(items, list):
+        features = doc.get("features")
+        if not isinstance(features, list):
             raise TrygghetError("FeatureCollection utan lista 'features'", file=path,
                                 hint=_CONVERT_HINT)
+        items = features
     else:
         raise TrygghetError("filen är inte en GeoJSON FeatureCollection", file=path,
                             hint=_CONVERT_HINT)

@@ -311,7 +311,7 @@ def _nestings(cells: _Cells, key: _Keys, triples: list) -> tuple[np.ndarray, ...
     for tt in types:
         where[tt] = np.full(same.max() + 1, -1)
         where[tt][same[cells.t[member] == tt]] = member[cells.t[member] == tt]
-    out = [[], [], []]
+    out: list[list[np.ndarray]] = [[], [], []]
     for tp, tc, td in triples:
         ok = (where[tp] >= 0) & (where[tc] >= 0) & (where[td] >= 0)
         for part, tt in zip(out, (tp, tc, td), strict=True):
@@ -349,7 +349,9 @@ class _Equations:
         self.is_diff[none] = True
         root_of[root_of < 0] = none
 
-        self.parents, self.children, self.check_only = [], [], []
+        self.parents: list[np.ndarray] = []
+        self.children: list[tuple[np.ndarray, np.ndarray]] = []   # (equation, cell)
+        self.check_only: int | None = None   # the first check-only equation (add_stated)
         part_parent = root_of[table_of[head]]
         part = np.concatenate([levels, rests])
         part_eq = np.concatenate([level_eq, np.arange(n_part)])
@@ -410,7 +412,8 @@ class _Equations:
         e_cell = np.concatenate([c for _, c in self.children]).astype(np.int64)
         order = np.argsort(e_eq, kind="stable")
         e_eq, e_cell = e_eq[order], e_cell[order]
-        derive = np.arange(len(parent)) < self.check_only
+        n_derive = len(parent) if self.check_only is None else self.check_only
+        derive = np.arange(len(parent)) < n_derive
         return parent, derive, e_eq, e_cell, np.searchsorted(e_eq, np.arange(len(parent) + 1))
 
 
@@ -446,7 +449,7 @@ class _Audit:
                 break
             progress = False
             for eq in np.flatnonzero(short):
-                progress |= self._top_up(eq)
+                progress |= self._top_up(int(eq))
             if not progress:  # nothing left to suppress that would help
                 break
         return self.reason

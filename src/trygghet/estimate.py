@@ -320,7 +320,7 @@ def _design_constants(design: WeightedDesign) -> _DesignConstants:
             else:  # one level per row: the (m, m) tables are diagonal, kept as vectors
                 prod[m, m] = np.bincount(lev[m], weights=b2 * fac[m] ** 2, minlength=size[m])
     strata = None
-    if design.stratified:
+    if design.strata is not None:
         scale, stratum = design.fpc_scale, design.cell_stratum
         cell_scale = scale[stratum]
         kb2 = cell_scale * b2
@@ -465,6 +465,7 @@ def _backfit(design, const, sums, pair_dom, pair_cell, n_dom, f, ybar, inv_w) ->
             if g is not None:
                 resid -= c[m] - sum(r_mat[m, j] @ g[j] for j in others)
             adj[m] = resid / const.n_level[m][:, None]
+    assert g is not None  # every round updates the big margin
     bf.adj, bf.g = adj, g
     return bf
 

@@ -54,7 +54,7 @@ def is_missing(value) -> bool:
         return True
 
 
-def _round(value: float, decimals: int) -> Decimal:
+def _round(value: float | Decimal, decimals: int) -> Decimal:
     """``value`` rounded half away from zero, via its shortest decimal repr."""
     exp = Decimal(1).scaleb(-decimals)
     return Decimal(repr(float(value))).quantize(exp, rounding=ROUND_HALF_UP)
@@ -220,8 +220,10 @@ def join(items: Sequence[str], *, language: str = "sv") -> str:
 
 def level(value, *, language: str = "sv") -> str:
     """A confidence level as per cent with the decimals it needs: ``95 %``, ``97,5 %``."""
-    digits = Decimal(repr(float(value))).scaleb(2).normalize()
-    return percent(value, max(0, -digits.as_tuple().exponent), language=language)
+    exponent = Decimal(repr(float(value))).scaleb(2).normalize().as_tuple().exponent
+    if not isinstance(exponent, int):  # "n", "N" or "F": NaN or infinity
+        raise ValueError(f"a confidence level must be a finite number, not {value!r}")
+    return percent(value, max(0, -exponent), language=language)
 
 
 def lower_first(text: str, *, names: Sequence[str] = ()) -> str:

@@ -270,8 +270,8 @@ def match_areas(boundaries: Boundaries, areas: Sequence[AreaKey],
     parts: dict[str, list[BaseGeometry]] = {a.name: [] for a in areas}
     stray: list[str] = []
     for feature in features:
-        value = feature.properties.get(field_name)
-        key = normalise(value)
+        field_value = feature.properties.get(field_name)
+        key = normalise(field_value)
         if not key:
             raise TrygghetError(f"{feature.label()} saknar värde i fältet '{field_name}'",
                                 file=boundaries.path, column=field_name)
@@ -280,7 +280,7 @@ def match_areas(boundaries: Boundaries, areas: Sequence[AreaKey],
         if key in lookup:
             parts[lookup[key]].append(feature.geometry)
         else:
-            stray.append(str(value))
+            stray.append(str(field_value))
     where = f"fältet '{field_name}'"
     if stray:
         raise TrygghetError(

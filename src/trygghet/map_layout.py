@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
@@ -141,7 +142,7 @@ def _place_labels(shapes: dict[str, BaseGeometry], areas: Sequence[MapArea], sca
 
 
 def draw_map(area_map: AreaMap, areas: Sequence[MapArea], *, title: str,
-             legend: Sequence[tuple[object, str]], legend_title: str, notes: Sequence[str],
+             legend: Sequence[tuple[Artist, str]], legend_title: str, notes: Sequence[str],
              highlight: str | None = None, points: np.ndarray | None = None) -> Axes:
     """Lay out and draw a map: title, areas with labels, legend, leader labels, notes.
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 
 from . import fmt, theme
@@ -320,7 +321,7 @@ def choropleth(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
     drawn = [MapArea(c.area, f"{c.area}\n{c.text}", c.cls.color if c.cls else NO_VALUE,
                      None if c.cls else HATCH, theme.BACKGROUND if c.cls else theme.MUTED)
              for c in cells]
-    legend: list[tuple[object, str]] = [(swatch(k.color), k.label) for k in reversed(classes)]
+    legend: list[tuple[Artist, str]] = [(swatch(k.color), k.label) for k in reversed(classes)]
     symbols = {c.symbol for c in cells if c.cls is None}
     for symbol, word in ((fmt.SUPPRESSED, "suppressed"), (fmt.MISSING, "missing")):
         if symbol in symbols:

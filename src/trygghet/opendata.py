@@ -199,8 +199,8 @@ class Field:
     constraints: dict[str, Any] | None = None
 
     def schema(self) -> dict[str, Any]:
-        out = {"name": self.name, "type": self.type, "title": self.title,
-               "description": self.description}
+        out: dict[str, Any] = {"name": self.name, "type": self.type, "title": self.title,
+                               "description": self.description}
         if self.unit:
             out["trygghet:unit"] = self.unit
         if self.constraints:

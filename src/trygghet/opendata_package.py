@@ -266,7 +266,7 @@ def write_release(files: dict[str, bytes], folder: str | Path) -> list[Path]:
     return written
 
 
-def release_year(project: Any, year: int, *, echo: Callable[[str], None] = print,
+def release_year(project: Any, year: int, *, echo: Callable[[str], object] = print,
                  required: bool = False) -> list[Path]:
     """Write ``reports/<year>/oppna-data/`` from the year's published estimates.
 

@@ -28,7 +28,7 @@ the summary here states both totals.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -69,7 +69,7 @@ class AgeGroups:
     max_age: int | None = None
 
     @classmethod
-    def make(cls, bounds: dict[str, tuple[int, int]] | None = None,
+    def make(cls, bounds: Mapping[str, tuple[int, int | None]] | None = None,
              max_age: int | None = None) -> AgeGroups:
         bounds = AGE_BOUNDS if bounds is None else bounds
         out = []
@@ -121,7 +121,8 @@ def _partition(cells: Cells) -> list[tuple[int, int | None]]:
     use.sort(key=lambda a: a[0])
     for a, b in zip(use, use[1:], strict=False):
         if a[1] is None or a[1] >= b[0]:
-            row = cells.rows.get(next((k for k in cells.values if k[1] == b), None), None)
+            key = next((k for k in cells.values if k[1] == b), None)
+            row = cells.rows.get(key) if key is not None else None
             raise TrygghetError(
                 f"åldersgrupperna {age_text(a)} och {age_text(b)} överlappar",
                 file=cells.table.path, row=row,
@@ -218,15 +219,15 @@ def to_age_groups(cells: Cells, groups: AgeGroups, *, profile: Profile | None = 
             pieces = [(label, part) for label, lo, hi in groups.bounds
                       if (part := _overlap(a, lo, hi)) is not None]
             v = cells.values.get(key)
-            if v is None and pieces:
-                raise TrygghetError(
-                    f"{age_text(a)} saknas för {'män' if sex == 'Man' else 'kvinnor'}"
-                    f"{what}", file=table.path, column=col,
-                    hint="välj alla åldrar och båda könen i SCB:s tabell")
             if not pieces:
                 if v is not None and groups.high is not None and a[0] > groups.high:
                     above += v
                 continue
+            if v is None:
+                raise TrygghetError(
+                    f"{age_text(a)} saknas för {'män' if sex == 'Man' else 'kvinnor'}"
+                    f"{what}", file=table.path, column=col,
+                    hint="välj alla åldrar och båda könen i SCB:s tabell")
             if cells.conflicts and key in cells.conflicts:
                 first, second = cells.conflicts[key]
                 raise TrygghetError(

@@ -510,7 +510,8 @@ def read_milestones(path: str | Path) -> pd.DataFrame:
     An empty ``reached_on`` means "not reached as of ``extracted``".
     """
     path = Path(path)
-    records, seen = [], {}
+    records = []
+    seen: dict[str, int] = {}   # indicator → the row that named it first
     for row, r in _read_csv(path, MILESTONE_COLUMNS):
         rec = {
             "indicator": _cell(path, row, "indicator", r["indicator"], str),

@@ -234,8 +234,8 @@ class FollowUp:
             for ind in res.indicators:
                 numbers = {k: ind.numbers.get(k) for k in NUMBER_COLUMNS}
                 for k in ("deadline", "reached_on", "extracted"):
-                    if isinstance(numbers[k], date):
-                        numbers[k] = numbers[k].isoformat()
+                    if isinstance(when := numbers[k], date):
+                        numbers[k] = when.isoformat()
                 rows.append({
                     "year": self.promise.year, "inriktning": inr.number, "text": inr.text,
                     "scope": inr.scope, "responsible": inr.responsible,
@@ -467,13 +467,15 @@ def _judge_trend(spec: IndicatorSpec, outcomes: Outcomes, want: int) -> Indicato
     for y in (base, spec.year):
         numbers["value_from" if y == base else "value_to"] = (rows[y] or {}).get("value")
     if missing:
-        notes = [_note(rows[y].get("note")) for y in missing if rows[y] is not None]
+        notes = [_note(r.get("note")) for r in (rows[y] for y in missing) if r is not None]
         notes = [n for n in notes if n]
         reason = (f"Uppgift om {spec.label} saknas för {fmt.join([str(y) for y in missing])}"
                   + (f" ({'; '.join(notes)})" if notes else "") + ".")
         return IndicatorResult(spec, Status.NO_DATA, reason, numbers)
 
-    a, b = rows[base]["value"], rows[spec.year]["value"]
+    first, last = rows[base], rows[spec.year]
+    assert first is not None and last is not None  # neither year is missing
+    a, b = first["value"], last["value"]
     rel, pct = _pct_change(a, b)
     numbers |= {"change": b - a, "change_pct": rel}
     # Years are named only when the comparison is not with the previous year.
@@ -699,14 +701,17 @@ def judge_survey(spec: IndicatorSpec, outcomes: Outcomes) -> IndicatorResult:
     if outcomes.estimates is None:
         why = _note(outcomes.survey_missing) or f"enkätskattningar för {year} saknas"
         return no_data(f"{label} kan inte bedömas: {why}.")
-    est = {y: _estimate(outcomes.estimates, y, spec) for y in (base, year)}
+    found = {y: _estimate(outcomes.estimates, y, spec) for y in (base, year)}
+    est: dict[int, dict] = {}
     for y in (year, base):
-        if est[y] is None:
+        row = found[y]
+        if row is None:
             return no_data(f"{label} kan inte bedömas: skattning för {y} saknas.")
-        if est[y].get("suppressed"):
-            why = _why_hidden(est[y].get("suppression_reason"))
+        if row.get("suppressed"):
+            why = _why_hidden(row.get("suppression_reason"))
             return no_data(f"{label} kan inte bedömas: skattningen för {y} redovisas inte "
                            f"({why}).")
+        est[y] = row
     numbers |= {"value_from": est[base]["estimate"], "value_to": est[year]["estimate"]}
     shares = {y: fmt.percent(est[y]["estimate"]) for y in (base, year)}
     opt_in = {y: est[y].get("generalisable") is False for y in (base, year)}

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
@@ -107,7 +108,8 @@ def read_round_places(path: str | Path) -> pd.DataFrame:
         if lat is not None and north is not None:
             raise TrygghetError("platsen anges två gånger (lat/lon och sweref_n/sweref_e)",
                                 file=path, row=number, column="lat", hint="ange ett av paren")
-        if lat is not None:
+        # Both of a pair or neither (checked above); the second test narrows the type.
+        if lat is not None and lon is not None:
             if not (_LAT[0] <= lat <= _LAT[1] and _LON[0] <= lon <= _LON[1]):
                 swapped = _LAT[0] <= lon <= _LAT[1] and _LON[0] <= lat <= _LON[1]
                 raise TrygghetError(f"platsen ({lat}, {lon}) ligger inte i Sverige", file=path,
@@ -115,7 +117,7 @@ def read_round_places(path: str | Path) -> pd.DataFrame:
                                     hint="lat och lon har bytt plats" if swapped else
                                     "ange WGS 84 i decimala grader, t.ex. lat 58.28, lon 12.29")
             x, y = to_sweref.transform(lon, lat)
-        elif north is not None:
+        elif north is not None and east is not None:
             if not (_NORTH[0] <= north <= _NORTH[1] and _EAST[0] <= east <= _EAST[1]):
                 swapped = _NORTH[0] <= east <= _NORTH[1] and _EAST[0] <= north <= _EAST[1]
                 raise TrygghetError(f"platsen (N {north:.0f}, E {east:.0f}) ligger inte i "
@@ -200,7 +202,7 @@ def rounds_map(places: pd.DataFrame, area_map: AreaMap, year: int, *,
             drawn.append(MapArea(area, f"{area}\n{label}", NO_VALUE, HATCH, theme.MUTED))
         else:
             drawn.append(MapArea(area, area, NO_VALUE, None, theme.MUTED))
-    legend: list[tuple[object, str]] = [(swatch(ROUND_COLOR), _word("rounds_held", language))]
+    legend: list[tuple[Artist, str]] = [(swatch(ROUND_COLOR), _word("rounds_held", language))]
     if cancelled:
         legend.append((swatch(NO_VALUE, HATCH), _word("rounds_cancelled", language)))
     if points:

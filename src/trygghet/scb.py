@@ -41,11 +41,10 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from .errors import TrygghetError
 from .mapping import normalise
@@ -357,8 +356,7 @@ def read_table(path: str | Path) -> ScbTable:
         if not is_csv and not any(cells[n_stub:width]) and rows:
             ended_at = i
             break
-        cells = tuple((list(cells) + [""] * width)[:width])
-        rows.append(Row(i + 1, cells))
+        rows.append(Row(i + 1, tuple((list(cells) + [""] * width)[:width])))
     if ended_at is not None:
         for j in range(ended_at + 1, len(grid)):
             cells = grid[j]
@@ -546,14 +544,10 @@ def match_regions(table: ScbTable, wanted: Sequence[str] | None) -> list[str]:
     return chosen
 
 
-def _label(table: ScbTable, row: Row, col: int, parse: Callable[[str], Any], what: str,
-           hint: str) -> Any:
-    """A stub label parsed, or one message naming the cell."""
-    value = parse(row.cells[col])
-    if value is None:
-        raise TrygghetError(f"{what} '{row.cells[col]}'", file=table.path, row=row.number,
-                            column=table.headers[col], hint=hint)
-    return value
+def _bad_label(table: ScbTable, row: Row, col: int, what: str, hint: str) -> TrygghetError:
+    """One message naming the cell whose stub label cannot be parsed."""
+    return TrygghetError(f"{what} '{row.cells[col]}'", file=table.path, row=row.number,
+                         column=table.headers[col], hint=hint)
 
 
 def population_cells(table: ScbTable, year: int, regions: Sequence[str] | None = None,
@@ -586,25 +580,32 @@ def population_cells(table: ScbTable, year: int, regions: Sequence[str] | None =
         contents_ok = pop[0]
 
     # key: (region, sex label class, interval) → {civil label: (value, row)}
-    parts: dict[tuple, dict[str, tuple[int | None, Row]]] = {}
-    totals: dict[tuple, dict[str, tuple[int | None, Row]]] = {}
+    parts: dict[tuple[str, str, tuple[int, int | None]], dict[str, tuple[int | None, Row]]] = {}
+    totals: dict[tuple[str, str, tuple[int, int | None]], dict[str, tuple[int | None, Row]]] = {}
     age_totals: list[tuple[int | None, str, Row]] = []
     conflicts: dict[tuple[str, tuple[int, int | None]], tuple[int, int]] = {}
     for row in table.rows:
         region = row.cells[rj] if rj is not None else ""
         if rj is not None and region not in labels:
             continue
-        if contents_ok is not None and row.cells[kj] != contents_ok:
+        if kj is not None and contents_ok is not None and row.cells[kj] != contents_ok:
             continue
-        age = _label(table, row, aj, parse_age, "okänd ålder",
-                     "åldrar skrivs som i SCB:s tabeller: '16 år', '100+ år', '16–24 år' "
-                     "eller 'totalt'")
-        sex = "total" if sj is None else _label(
-            table, row, sj, parse_sex, "okänt kön",
-            "kön skrivs 'män', 'kvinnor' eller 'totalt' (koderna 1 och 2 går också)")
+        age = parse_age(row.cells[aj])
+        if age is None:
+            raise _bad_label(table, row, aj, "okänd ålder",
+                             "åldrar skrivs som i SCB:s tabeller: '16 år', '100+ år', "
+                             "'16–24 år' eller 'totalt'")
+        if sj is None:
+            sex = "total"
+        elif (parsed_sex := parse_sex(row.cells[sj])) is not None:
+            sex = parsed_sex
+        else:
+            raise _bad_label(table, row, sj, "okänt kön",
+                             "kön skrivs 'män', 'kvinnor' eller 'totalt' (koderna 1 och 2 "
+                             "går också)")
         civil = row.cells[cj] if cj is not None else ""
         civil_total = cj is not None and normalise(civil).startswith(_CIVIL_TOTALS)
-        if age == "total":
+        if isinstance(age, str):  # "total", the one word parse_age returns
             if cj is None or civil_total:
                 age_totals.append((cell_value(table, row, col), sex, row))
             continue
@@ -618,44 +619,46 @@ def population_cells(table: ScbTable, year: int, regions: Sequence[str] | None =
             continue
         cell[civil] = (value, row)
 
-    merged: dict[tuple, tuple[int | None, Row]] = {}
+    merged: dict[tuple[str, str, tuple[int, int | None]], tuple[int | None, Row]] = {}
     for key in set(parts) | set(totals):
-        cell = parts.get(key) or totals.get(key)
-        value: int | None = 0
-        for v, _ in cell.values():
-            value = None if v is None or value is None else value + v
-        merged[key] = (value, next(iter(cell.values()))[1])
+        by_civil = parts.get(key) or totals[key]
+        summed: int | None = 0
+        for n, _ in by_civil.values():
+            summed = None if n is None or summed is None else summed + n
+        merged[key] = (summed, next(iter(by_civil.values()))[1])
 
     # A split by sex where there is one; the sex total only where there is not.
-    by_region_age: dict[tuple, dict[str, tuple[int | None, Row]]] = {}
-    for (region, sex, age), v in merged.items():
-        by_region_age.setdefault((region, age), {})[sex] = v
+    by_region_age: dict[tuple[str, tuple[int, int | None]],
+                        dict[str, tuple[int | None, Row]]] = {}
+    for (region, sex, interval), entry in merged.items():
+        by_region_age.setdefault((region, interval), {})[sex] = entry
     split = any(s in ("Man", "Kvinna") for d in by_region_age.values() for s in d)
     values: dict[tuple[str, tuple[int, int | None]], int] = {}
     rows: dict[tuple[str, tuple[int, int | None]], int] = {}
     missing: dict[tuple[str, tuple[int, int | None]], Row] = {}
-    for (_region, age), by_sex in by_region_age.items():
+    for (_region, interval), by_sex in by_region_age.items():
         use = {s: v for s, v in by_sex.items() if (s != "total") == split}
         for sex, (v, row) in use.items():
-            key = (sex, age)
+            cell_key = (sex, interval)
             if v is None:
-                missing.setdefault(key, row)
+                missing.setdefault(cell_key, row)
                 continue
-            values[key] = values.get(key, 0) + v
-            rows.setdefault(key, row.number)
+            values[cell_key] = values.get(cell_key, 0) + v
+            rows.setdefault(cell_key, row.number)
     if not values and not missing:
         raise TrygghetError(f"filen har inga uppgifter per ålder för {year}",
                             file=table.path, hint="ta med ålder i ettårsklasser i SCB:s tabell")
     # The table's own total, for the report: a total over both sexes, or the
     # age totals of each sex added.
-    total = None
-    by = {}
+    total: int | None = None
+    by: dict[str, list[int | None]] = {}
     for v, s, _ in age_totals:
         by.setdefault(s, []).append(v)
     for keys in (("total",), ("Man", "Kvinna")):
         vals = [v for k in keys for v in by.get(k, [])]
-        if all(k in by for k in keys) and None not in vals:
-            total = sum(vals)
+        known = [v for v in vals if v is not None]
+        if all(k in by for k in keys) and len(known) == len(vals):
+            total = sum(known)
             break
     return Cells(table, values, rows, total, conflicts), missing
 
@@ -705,8 +708,8 @@ def read_area_codes(path: str | Path) -> dict[str, list[str]]:
         if not path.is_file():
             raise TrygghetError("filen finns inte", file=path)
         rows, _ = _csv_rows(_decode(path.read_bytes(), path))
-        for i, row in enumerate(rows, start=1):
-            cells = [c.strip() for c in row]
+        for i, fields in enumerate(rows, start=1):
+            cells = [c.strip() for c in fields]
             if not any(cells):
                 continue
             if len(cells) < 2 or not cells[0] or not cells[1]:

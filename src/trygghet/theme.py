@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 import matplotlib as mpl
 from cycler import cycler
@@ -114,7 +115,8 @@ TEXT_WIDTH = 6.4
 
 FONT = "DejaVu Sans"  # ships with matplotlib, so the charts look the same everywhere
 
-RC = {
+# Any, as matplotlib's own RcParams: the values are sizes, colours, flags and cyclers.
+RC: dict[str, Any] = {
     # Type: one family, sizes relative to 10 pt body text in the PDF.
     "font.family": "sans-serif",
     "font.sans-serif": [FONT, "Liberation Sans", "Arial", "sans-serif"],

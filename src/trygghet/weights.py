@@ -101,15 +101,15 @@ class Strata:
         if given is None:
             return cls(codes, tuple(labels), np.full(len(labels), np.inf))
         key = {normalise(k): float(v) for k, v in given.items()} if isinstance(given, dict) \
-            else None
-        unknown = sorted(set(key or {}) - {normalise(lab) for lab in labels})
+            else {}
+        unknown = sorted(set(key) - {normalise(lab) for lab in labels})
         if unknown:
             raise TrygghetError(f"design.strata nämner stratumet '{unknown[0]}', som inte finns "
                                 f"i kolumnen '{column.name}'", column="design.strata",
                                 hint="strata: " + ", ".join(labels))
         values = np.empty(len(labels))
         for h, label in enumerate(labels):
-            v = float(given) if key is None else key.get(normalise(label))
+            v = key.get(normalise(label)) if isinstance(given, dict) else float(given)
             if v is None:
                 if rows[h] == 0:  # an unused category of the column
                     v = np.inf

@@ -114,13 +114,15 @@ def _finish(html: str, words: dict[str, str], name: str) -> str:
 
     soup = BeautifulSoup(html, "html.parser")
     main = soup.find("main")
+    assert main is not None, "templates/trygghet/index.html.j2 writes a <main>"
     # One <h1>: the cover's. Headings written as "#" in the notebook move down a
     # level (and the rest with them) so that the outline stays ordered.
     headings = main.find_all(re.compile(r"^h[1-6]$"))
     if any(h.name == "h1" for h in headings):
         for h in headings:
             h.name = f"h{min(int(h.name[1]) + 1, 6)}"
-    taken = {tag["id"] for tag in soup.find_all(id=True)}
+    # str(): bs4 types an attribute as str or a list (class); an id is always one str.
+    taken = {str(tag["id"]) for tag in soup.find_all(id=True)}
     entries = []
     for h in main.find_all(re.compile(r"^h[2-3]$")):
         if not h.get("id"):

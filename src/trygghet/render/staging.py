@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -57,9 +58,9 @@ def _lock(folder: Path) -> int:
 def _try_lock(fd: int) -> bool | None:
     """Lock ``fd`` without waiting: True if locked, False if another process holds it,
     None if this file system cannot lock."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
+    # A platform test rather than ``except ImportError``: the type checker knows
+    # which of msvcrt and fcntl exists on which platform.
+    if sys.platform == "win32":
         import msvcrt
 
         try:
@@ -69,6 +70,8 @@ def _try_lock(fd: int) -> bool | None:
         except OSError:
             return None
         return True
+    import fcntl
+
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except (BlockingIOError, PermissionError):
@@ -246,13 +249,14 @@ class Publication:
         file (a stage manifest, say) beside a mix of old and new ones.
         """
         files = self.staged()
-        last = [Path(p) for p in last]
-        order = [t for t in files if t not in last] + [t for t in last if t in files]
-        replaced = [t for t in dict.fromkeys([*last, *files, *self._removed]) if t.exists()]
+        last_paths = [Path(p) for p in last]
+        order = [t for t in files if t not in last_paths] + [t for t in last_paths if t in files]
+        replaced = [t for t in dict.fromkeys([*last_paths, *files, *self._removed])
+                    if t.exists()]
         backups = {t.parent: self._backup_folder(t.parent) for t in replaced}
         aside: list[tuple[Path, Path]] = []     # (destination, where its old file went)
         placed: list[Path] = []
-        target = None
+        target: Path | None = None
         with signals_deferred():
             try:
                 for target in replaced:
@@ -268,6 +272,8 @@ class Publication:
                 for original, backup in reversed(aside):
                     with contextlib.suppress(OSError):
                         os.replace(backup, original)
+                # Only os.replace raises here, and each loop sets target before it.
+                assert target is not None
                 raise os_error(err, target) from err
         return order
 
