@@ -153,7 +153,11 @@ def test_an_open_survey_speaks_of_those_who_answered():
     assert text_of(report_residents.results_html(page)).startswith(tr("figures_answered"))
     asked = text_of(report_residents.we_asked(page))
     assert tr("open_survey") in asked and tr("opt_in_caveat") in asked
-    assert "slumpvis utvalda" not in asked and "%" not in asked
+    assert "slumpvis" not in asked.replace(tr("opt_in_caveat"), "") and "%" not in asked
+    # The chart's first bar is everyone who answered, not the whole municipality.
+    ax = report_residents.results_chart(page)
+    assert ax.get_yticklabels()[0].get_text() == tr("all_answered")
+    assert tr("chart_answered") in ax.get_xlabel() and "slumpen" not in ax.get_xlabel()
 
 
 def test_missing_and_withheld_figures_are_left_out():
@@ -201,7 +205,7 @@ def test_who_was_asked_in_a_random_sample():
     # make_report: 2 000 drawn, 1 000 clean answers; no population text, so the
     # project's default (16–84) gives the ages.
     assert f"Vi skickade en enkät till 2{NB}000 personer i åldern 16–84{NB}år" in asked
-    assert f"1{NB}000 personer svarade. Det är ungefär hälften (50{NB}%)." in asked
+    assert f"Totalt svarade 1{NB}000 personer. Det är ungefär hälften (50{NB}%)." in asked
     assert tr("weighted", ages=tr("ages", ages="16–84")) in asked
     assert tr("opt_in_caveat") not in asked
 

@@ -425,6 +425,7 @@ def results_chart(page: ResidentsPage, width: float = 5.0):
     return plain_by_area(rep.estimates, UNSAFE, rep.year,
                          title=t("residents.chart_title", year=rep.year), notes=[note],
                          symbols={fmt.SUPPRESSED: hidden, fmt.MISSING: hidden},
+                         total=None if rep.probability else t("residents.all_answered"),
                          width=width, language=page.language)
 
 

@@ -40,8 +40,8 @@ def _areas_highest_first(rows: pd.DataFrame) -> pd.DataFrame:
 
 def plain_by_area(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
                   year: int | None = None, *, title: str, notes: Sequence[str] = (),
-                  symbols: Mapping[str, str] | None = None, width: float = theme.TEXT_WIDTH,
-                  language: str = "sv") -> Axes:
+                  symbols: Mapping[str, str] | None = None, total: str | None = None,
+                  width: float = theme.TEXT_WIDTH, language: str = "sv") -> Axes:
     """An indicator for the whole municipality and by area, in whole per cents.
 
     The municipality comes first (in the total's colour), then the areas,
@@ -62,6 +62,9 @@ def plain_by_area(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
         What a withheld bar's symbol (``..``, ``.``) means, in the caller's
         words; default the official tables' explanation
         (:func:`trygghet.fmt.symbol_text`).
+    total
+        The label of the municipality's bar; default "Hela kommunen". An
+        open survey's total is everyone who answered, not the municipality.
     width
         Figure width in inches: the width it is shown at, so that its text
         prints at the theme's size.
@@ -76,11 +79,11 @@ def plain_by_area(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
     rows, year = select(estimates, [indicator], year, ("total", "area"))
     if rows["kind"].iloc[0] != "share":
         raise TrygghetError(f"{indicator} är inte en andel och kan inte visas i procent")
-    total = find_row(rows, group_var="total")
+    total_row = find_row(rows, group_var="total")
     areas = _areas_highest_first(rows)
-    if total is None or areas.empty:
+    if total_row is None or areas.empty:
         raise TrygghetError(f"inga skattningar per område för {indicator} år {year}")
-    whole = _without_interval(bar_from_row(total, tr("column.whole", language),
+    whole = _without_interval(bar_from_row(total_row, total or tr("column.whole", language),
                                            theme.GROUP_COLORS["Totalt"]))
     bars = [_without_interval(bar_from_row(row, str(row["group"]), theme.SERIES_COLOR))
             for _, row in areas.iterrows()]
