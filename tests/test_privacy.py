@@ -216,7 +216,7 @@ def published_files(root: Path) -> list[Path]:
 def test_everything_was_rendered(sample_run):
     names = {p.name for p in published_files(sample_run)}
     y = SAMPLE_REPORT_YEAR
-    stems = [f"trygghetsrapport_{y}", f"loftesuppfoljning_{y}",
+    stems = [f"trygghetsrapport_{y}", f"loftesuppfoljning_{y}", f"invanarsrapport_{y}",
              *(f"trygghetsrapport_{y}_{slug(a)}" for a in SAMPLE_AREAS)]
     assert {f"{s}.{x}" for s in stems for x in ("ipynb", "html", "pdf")} <= names
     assert {f"tabeller_{year}.xlsx" for year in SAMPLE_YEARS} <= names
@@ -293,7 +293,8 @@ def test_executed_notebooks_hold_only_what_the_report_shows(sample_run):
         # Run metadata: no clock times, no absolute paths (see render.execute._reproducible).
         run = nb.metadata["papermill"]
         assert not {"start_time", "end_time", "duration"} & set(run)
-        assert run["input_path"] in ("trygghetsrapport.ipynb", "loftesuppfoljning.ipynb")
+        assert run["input_path"] in ("trygghetsrapport.ipynb", "loftesuppfoljning.ipynb",
+                                     "invanarsrapport.ipynb")
         assert run["output_path"] == path.name
         assert all("execution" not in c.metadata for c in nb.cells)
 

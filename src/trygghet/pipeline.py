@@ -33,6 +33,7 @@ Echo = Callable[[str], object]
 
 SURVEY_NOTEBOOK = "trygghetsrapport.ipynb"
 PROMISE_NOTEBOOK = "loftesuppfoljning.ipynb"
+RESIDENTS_NOTEBOOK = "invanarsrapport.ipynb"
 
 
 def _quiet(_: str) -> None:
@@ -551,8 +552,9 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
 
     Runs what is missing or stale of the earlier stages (:func:`prepare`),
     then renders the survey report (``trygghetsrapport_<year>``), the promise
-    follow-up (``loftesuppfoljning_<year>``, if the year has a promise) and
-    one survey report per name in ``areas`` (``trygghetsrapport_<year>_<area>``),
+    follow-up (``loftesuppfoljning_<year>``, if the year has a promise), the
+    residents' page (``invanarsrapport_<year>``) and one survey report per name
+    in ``areas`` (``trygghetsrapport_<year>_<area>``),
     in up to ``jobs`` parallel processes (:func:`trygghet.render.render_set`).
     The set is published only when every report is complete and none holds
     any part of a free-text answer (:func:`trygghet.free_text.check_published`):
@@ -578,6 +580,8 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
     if promise_files.promise_file(project.reference, year).exists():
         todo.append(RenderJob(nb_dir / PROMISE_NOTEBOOK, outdir, f"loftesuppfoljning_{year}",
                               {"year": year}, formats, cwd))
+    todo.append(RenderJob(nb_dir / RESIDENTS_NOTEBOOK, outdir, f"invanarsrapport_{year}",
+                          {"year": year}, formats, cwd))
     known = load_mapping(project.mapping(year)).areas
     # As in cleaning, case and spacing do not matter: "kronogården" is Kronogården.
     by_key = {normalise(a): a for a in known}

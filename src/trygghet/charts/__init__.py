@@ -37,12 +37,13 @@ from ..indicators import PRIORITY_INDICATORS, TIME_INDICATORS
 from .bars import by_area, by_group, by_time_of_day, index_by_area, priorities
 from .draw import alt_text, set_alt_text
 from .output import show, svg_data_uri, to_svg
+from .plain import plain_by_area
 from .scatter import crime_vs_unsafe
 from .status import promise_status
 from .trend import trend
 
 __all__ = [
     "by_group", "by_area", "by_time_of_day", "index_by_area", "priorities", "trend",
-    "crime_vs_unsafe", "promise_status", "alt_text", "set_alt_text", "show", "to_svg",
-    "svg_data_uri", "TIME_INDICATORS", "PRIORITY_INDICATORS",
+    "crime_vs_unsafe", "promise_status", "plain_by_area", "alt_text", "set_alt_text", "show",
+    "to_svg", "svg_data_uri", "TIME_INDICATORS", "PRIORITY_INDICATORS",
 ]

@@ -26,7 +26,8 @@ def document_info(title: str, *, subtitle: str | None = None,
                   organisation: str | Iterable[str] | None = None,
                   date: str | dt.date | None = None, synthetic: bool = False,
                   language: str = "sv", running_title: str | None = None,
-                  description: str | None = None) -> dict[str, Any]:
+                  description: str | None = None, cover: bool = True,
+                  contents: bool = True) -> dict[str, Any]:
     """Declare the report's title page and properties; call once, early in the notebook.
 
     Displays an output that the HTML template reads (and that renders as
@@ -54,6 +55,13 @@ def document_info(title: str, *, subtitle: str | None = None,
         Short title for the page header of the PDF (default ``title``).
     description
         A sentence or two on the cover under the subtitle.
+    cover
+        Give the title its own page (the cover). ``False`` puts the same
+        title block at the top of the first page instead: a leaflet of a
+        page or two, such as the residents' page.
+    contents
+        A table of contents of the ``<h2>`` sections (with page numbers in
+        the PDF) after the title. ``False``: none.
 
     Returns
     -------
@@ -73,6 +81,8 @@ def document_info(title: str, *, subtitle: str | None = None,
         "language": language,
         "running_title": running_title or str(title),
         "description": description,
+        "cover": bool(cover),
+        "contents": bool(contents),
         "generator": provenance.summary(),  # <meta name="generator">, the PDF's Creator
     }
     try:

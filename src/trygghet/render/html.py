@@ -216,6 +216,8 @@ def to_html(ipynb, *, language: str | None = None) -> str:
         _drop_title_heading(nb, info["title"])
     info.setdefault("running_title", info["title"])
     info.setdefault("organisation", [])
+    info.setdefault("cover", True)
+    info.setdefault("contents", True)
     info["date_long"] = fmt.date(info["date"], "long", language=language) \
         if info.get("date") else None
     _check_alt(nb, name)
