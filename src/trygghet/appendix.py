@@ -137,11 +137,11 @@ def _indicator_sheets(wb, estimates: pd.DataFrame, title: str, t: Translator,
         ws.append([])
         ws.append([footnote(used | {"..", "."}, LANGUAGE)])
         ws.append([t("appendix.units")])
-        for col, width in zip("ABCDEFGHIJKLM", (44, 22, 20, 18, 26, 10, 12, 11, 12, 12, 18, 14,
-                                                  60), strict=True):
-            ws.column_dimensions[col].width = width
-        for col in "NOPQR"[:len(ref_columns)]:
-            ws.column_dimensions[col].width = 16
+        for letter, width in zip("ABCDEFGHIJKLM", (44, 22, 20, 18, 26, 10, 12, 11, 12, 12, 18,
+                                                     14, 60), strict=True):
+            ws.column_dimensions[letter].width = width
+        for letter in "NOPQR"[:len(ref_columns)]:
+            ws.column_dimensions[letter].width = 16
         ws.freeze_panes = "A4"
 
 
@@ -171,8 +171,8 @@ def _references_sheet(wb, refs: pd.DataFrame, title: str, t: Translator) -> None
             ws.cell(row, col).number_format = "0.0" if share else "0.00"
     ws.append([])
     ws.append([t("reference.appendix_units")])
-    for col, width in zip("ABCDEFGH", (44, 22, 18, 12, 12, 12, 60, 60), strict=True):
-        ws.column_dimensions[col].width = width
+    for letter, width in zip("ABCDEFGH", (44, 22, 18, 12, 12, 12, 60, 60), strict=True):
+        ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A4"
 
 

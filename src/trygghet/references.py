@@ -134,7 +134,8 @@ def read_reference_file(path: str | Path) -> pd.DataFrame:
 
     path = Path(path)
     rows = read_reference_csv(path, REQUIRED)
-    records, seen = [], {}
+    records: list[dict] = []
+    seen: dict[tuple[str, str, str], int] = {}
     for row, cells in rows:
         indicator = cells["indicator"]
         if indicator not in INDICATORS:

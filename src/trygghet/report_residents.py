@@ -40,6 +40,7 @@ import pandas as pd
 
 from . import fmt, promise_files
 from .config import Project
+from .promises import Promise
 from .report_promises import load_follow_up
 from .report_survey import SurveyReport, load_survey_report
 from .survey import differ
@@ -74,7 +75,7 @@ class ResidentsPage:
     survey: SurveyReport
     follow_up: pd.DataFrame | None = None
     promise: object | None = None
-    next_promise: object | None = None
+    next_promise: Promise | None = None
 
     @property
     def year(self) -> int:

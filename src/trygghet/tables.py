@@ -248,7 +248,7 @@ def area_table(rep: SurveyReport, area: str, indicators: Sequence[str] = HEADLIN
     frame = pd.DataFrame(rows)
     # One column per reference (Riket, Polisregionen …), filled where it has a value.
     refs = _references(rep, shown)
-    columns = {}
+    columns: dict[str, dict[str, str]] = {}
     for _, ref in refs.iterrows():
         head = references.label(ref, rep.language)
         kind = p.loc[p["indicator"] == ref["indicator"], "kind"].iloc[0]
