@@ -105,8 +105,8 @@ def test_sent_below_the_respondents_is_refused_when_estimating(project):
 
 @pytest.mark.parametrize(("content", "says"), [
     (b"", "befolkningsfilen är tom"),
-    (b"dimension,level,population\n", "rad 1: befolkningsfilen har inga rader"),
-    (b"\xef\xbb\xbfdimension;level;population\r\n", "befolkningsfilen har inga rader"),
+    (b"dimension,level,population\n", "befolkningsfilen har rubriker men inga rader"),
+    (b"\xef\xbb\xbfdimension;level;population\r\n", "befolkningsfilen har rubriker men inga rader"),
     (None, "är en mapp, inte en fil"),
 ])
 def test_an_empty_population_file_is_one_message(project, content, says):

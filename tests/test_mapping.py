@@ -297,3 +297,34 @@ def test_sent_below_the_respondents_is_refused_with_the_counts():
     assert e.message == ("design.sent är 100 utskick men 1\u00a0124 svar kunde användas: "
                          "svarsandelen kan inte vara över 100 %")
     assert (e.file, e.column) == ("2020.yml", "design.sent") and "bruttourvalet" in e.hint
+
+
+# --- Sent per stratum: the response rate per area (design.strata.sent) --------------------
+
+def test_sent_per_stratum_gives_the_gross_sample(tmp_path):
+    strata = {"column": "area", "population": {"Norr": 900, "Söder": 1200},
+              "sent": {"Norr": 150, "Söder": 200}}
+    m = load_mapping(write(tmp_path, mini_mapping(
+        design={"sampling": "probability", "strata": strata})))
+    assert m.design.sent == 350 and m.design.strata["sent"] == {"Norr": 150, "Söder": 200}
+    m = load_mapping(write(tmp_path, mini_mapping(
+        design={"sampling": "probability", "sent": 350, "strata": strata})))
+    assert m.design.sent == 350
+
+
+@pytest.mark.parametrize("sent, total, where, message", [
+    ({"Norr": 150, "Söder": 200}, 400, "design.sent", "summerar till 350"),
+    ({"Norr": 150, "Söder": 0}, None, "design.strata.sent.Söder", "ogiltigt antal utskick"),
+    ({"Norr": 150, "Söder": 12.5}, None, "design.strata.sent.Söder", "ogiltigt antal utskick"),
+    ({"Norr": 150, "Söder": "200"}, None, "design.strata.sent.Söder", "ogiltigt antal utskick"),
+    ({}, None, "design.strata.sent", "ange antalet utskick i varje stratum"),
+    ([150, 200], None, "design.strata.sent", "ska vara en samling"),
+])
+def test_sent_per_stratum_errors(tmp_path, sent, total, where, message):
+    design = {"sampling": "probability",
+              "strata": {"column": "area", "fraction": 0.1, "sent": sent}}
+    if total is not None:
+        design["sent"] = total
+    with pytest.raises(TrygghetError, match=message) as err:
+        load_mapping(write(tmp_path, mini_mapping(design=design)))
+    assert err.value.column == where

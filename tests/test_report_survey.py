@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from trygghet import fmt
 from trygghet import report_survey as report
 from trygghet.mapping import SamplingDesign
 from trygghet.suppress import Rules
@@ -231,3 +232,116 @@ def test_a_project_at_90_percent_publishes_90_percent_everywhere(sample_run, tmp
     ax = charts.by_group(rep.estimates, year=2020)
     notes = " ".join(t.get_text() for t in ax.texts)
     assert f"Felstaplarna visar 90{NB}% konfidensintervall." in notes
+
+
+# --- A stratified mini-survey: response rates, strata and reconciled margins (issue 15) ------
+
+def stratified_project(root, *, norr: int = 45, soder: int = 80, population=None):
+    """The mini mapping as a sample stratified by area with the number sent per area,
+    answers written as a survey tool exports them, raked on area only."""
+    import yaml
+    from helpers import mini_mapping, row, write_export
+
+    (root / "config" / "surveys").mkdir(parents=True)
+    (root / "data" / "reference").mkdir(parents=True)
+    design = {"sampling": "probability",
+              "strata": {"column": "area", "population": {"Norr": 900, "Söder": 1200},
+                         "sent": {"Norr": 150, "Söder": 200}}}
+    (root / "config" / "surveys" / "2020.yml").write_text(
+        yaml.safe_dump(mini_mapping(design=design), allow_unicode=True), encoding="utf-8")
+    (root / "config" / "trygghet.yml").write_text(
+        "municipality: Exempelby\nweighting:\n  margins: [area]\n", encoding="utf-8")
+    pop = population or "dimension;level;population\narea;Norr;900\narea;Söder;1200\n"
+    (root / "data" / "reference" / "population_2020.csv").write_text(pop, encoding="utf-8")
+    answers = ["Mycket trygg", "Ganska trygg", "Ganska otrygg", "Mycket otrygg"]
+    rows = [row(respondent_id=f"r{i}", area=area, sex=("Kvinna", "Man")[i % 2],
+                age=str(20 + i % 60), safe_evening=answers[i % 4],
+                submitted=f"2020-10-{1 + i // 24:02d} {i % 24:02d}:00")
+            for i, area in enumerate(["Norr"] * norr + ["Söder"] * soder)]
+    write_export(root / "export.csv", rows, delimiter=";")
+    return root
+
+
+def test_response_rates_per_stratum_in_the_method_section_and_area_report(tmp_path):
+    from helpers import run_main
+
+    from trygghet import tables
+    from trygghet.config import Project
+
+    root = stratified_project(tmp_path / "p")
+    for stage in ("clean", "estimate"):
+        res = run_main("--root", str(root), stage, "--year", "2020")
+        assert res.returncode == 0, res.stderr
+    rep = report.load_survey_report(2020, project=Project(root))
+    text = report.method_text(rep)
+    # 125 usable answers of 350 sent; Norr 45 of 150 (30 %), Söder 80 of 200 (40 %).
+    assert "350 personer" in text and f"125 svar kunde användas, en svarsandel på 36{NB}%" in text
+    assert "antalet användbara svar delat med antalet utskick" in text and "RR2" in text
+    assert f"Svarsandelen per område varierade från 30{NB}% (Norr) till 40{NB}% (Söder)." in text
+    assert "**Stratifierat urval.** Urvalet drogs för sig i 2 strata efter område" in text
+    assert f"mellan 5,0{NB}% och 6,7{NB}% av befolkningen" in text  # 45/900 and 80/1 200
+    frame = tables.response_table(rep)
+    assert frame.to_dict("list") == {"Område": ["Norr", "Söder", "Totalt"],
+                                     "Utskick": ["150", "200", "350"],
+                                     "Användbara svar": ["45", "80", "125"],
+                                     "Svarsandel": [f"30,0{NB}%", f"40,0{NB}%", f"35,7{NB}%"]}
+    assert "utskick" in frame.attrs["notes"][0]
+    # The area report says the area's rate beside the municipality's.
+    rep.area = "Norr"
+    sentence = f"Svarsandelen i Norr var 30{NB}% (45 av 150 utskick), mot 36{NB}% i hela kommunen."
+    assert sentence in report.method_text(rep)
+    assert sentence in tables.area_table(rep, "Norr").attrs["notes"]
+    # The Excel appendix's notes give them too.
+    import openpyxl
+
+    wb = openpyxl.load_workbook(root / "reports" / "2020" / "tabeller_2020.xlsx")
+    about = " ".join(str(c.value) for c in wb.worksheets[0]["A"] if c.value)
+    assert (f"Svarsandel (användbara svar / utskick): 35,7{NB}% totalt; per område: Norr "
+            f"30,0{NB}% (45 av 150); Söder 40,0{NB}% (80 av 200).") in about
+
+
+def test_a_stratum_with_few_answers_hides_its_rate_and_one_more(tmp_path):
+    """A rate published with its counts publishes how many answered: 3 answers of 150 is
+    a cell of three people, and the total less Söder would give it back."""
+    from helpers import run_main
+
+    from trygghet import tables
+    from trygghet.config import Project
+
+    root = stratified_project(tmp_path / "p", norr=3, soder=80)
+    for stage in ("clean", "estimate"):
+        assert run_main("--root", str(root), stage, "--year", "2020").returncode == 0
+    rep = report.load_survey_report(2020, project=Project(root))
+    frame = tables.response_table(rep).set_index("Område")
+    assert frame.loc["Norr", "Användbara svar"] == ".." and frame.loc["Norr", "Svarsandel"] == ".."
+    assert frame.loc["Söder", "Svarsandel"] == ".."  # secondary: 83 − 80 = 3
+    assert frame.loc["Norr", "Utskick"] == "150"  # the design, not a count of people
+    assert "Svarsandelen per område" not in report.method_text(rep)
+    rep.area = "Norr"
+    assert "Svarsandelen i Norr redovisas inte (för få svar)." in report.method_text(rep)
+
+
+def test_the_method_text_says_the_margins_were_reconciled(tmp_path):
+    """SCB's noisy figures: margins 2 100 / 2 110 persons are scaled to one total, and the
+    method text says so in one sentence (weighting.reconciliation)."""
+    from helpers import run_main
+
+    from trygghet.config import Project
+
+    pop = ("dimension;level;population\narea;Norr;900\narea;Söder;1200\n"
+           "sex;Kvinna;1060\nsex;Man;1050\n")
+    root = stratified_project(tmp_path / "p", population=pop)
+    (root / "config" / "trygghet.yml").write_text(
+        "municipality: Exempelby\nweighting:\n  margins: [sex, area]\n", encoding="utf-8")
+    for stage in ("clean", "estimate"):
+        res = run_main("--root", str(root), stage, "--year", "2020")
+        assert res.returncode == 0, res.stderr
+    rep = report.load_survey_report(2020, project=Project(root))
+    text = report.method_text(rep)
+    info = rep.weighting["weighting"]["reconciliation"]
+    assert info["reconciled"] and info["totals"] == {"area": 2100, "sex": 2110}
+    assert (f"summerade till något olika totaler (område 2{NB}100, kön 2{NB}110)") in text
+    assert f"till samma total, {fmt.number(info['control_total'])} personer." in text
+    rep.language = "en"
+    english = report.method_text(rep)
+    assert "scaled proportionally to one total" in english and "Stratified sample" in english

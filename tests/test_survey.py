@@ -446,3 +446,84 @@ def test_strata_only_for_columns_the_survey_has():
     resp.attrs["strata"] = {"column": "area", "population": {"Centrum": 100}}
     with pytest.raises(TrygghetError, match="'Sylte' har .* svarande men ingen befolkning"):
         estimate_survey(resp, population())
+
+
+# --- Response rates per stratum (design.strata.sent) --------------------------------------
+
+
+def stratified(sent: dict[str, int]) -> pd.DataFrame:
+    resp = canonical()
+    resp.attrs["strata"] = {"column": "area", "population": area_populations(population(1.0)),
+                            "sent": sent}
+    return resp
+
+
+def test_response_rate_per_stratum_is_usable_answers_over_sent():
+    from trygghet.survey import response_rates
+
+    sent = {"Centrum": 400, "Sylte": 300, "Lextorp": 500, "Sjuntorp": 1000}
+    resp = stratified(sent)
+    counts = resp["area"].value_counts()
+    rates = response_rates(resp).set_index("group")
+    assert rates.loc["Totalt", "n"] == 2200 and rates.loc["Totalt", "count"] == len(resp)
+    for area, n_sent in sent.items():
+        assert rates.loc[area, "group_var"] == "area"
+        assert rates.loc[area, "count"] == counts[area]
+        assert rates.loc[area, "estimate"] == counts[area] / n_sent
+    # weighting.json keeps them for the report and the Excel appendix.
+    diag = estimate_survey(resp, population(1.0)).diagnostics
+    assert {r["group"]: r["count"] for r in diag["response"]} == rates["count"].to_dict()
+    # Only a random sample with sent per stratum has them.
+    assert response_rates(canonical()) is None
+    resp.attrs["strata"] = {"column": "area", "fraction": 0.1}
+    assert response_rates(resp) is None
+
+
+def test_response_rate_per_stratum_errors():
+    from trygghet.survey import response_rates
+
+    resp = stratified({"Centrum": 400, "Sylte": 300, "Lextorp": 500, "Sjuntorp": 1000,
+                       "Norr": 50})
+    with pytest.raises(TrygghetError, match="nämner stratumet 'Norr'") as caught:
+        response_rates(resp)
+    assert "Centrum" in caught.value.hint
+    resp = stratified({"Centrum": 400, "Sylte": 300, "Lextorp": 500})
+    with pytest.raises(TrygghetError, match="'Sjuntorp' har .* svarande men inget antal"):
+        response_rates(resp)
+    resp = stratified({"Centrum": 400, "Sylte": 30, "Lextorp": 500, "Sjuntorp": 1000})
+    with pytest.raises(TrygghetError, match="'Sylte' har .* användbara svar men bara 30") as e:
+        response_rates(resp)
+    assert e.value.column == "design.strata.sent.Sylte"
+
+
+def test_an_area_without_answers_has_a_rate_of_zero():
+    """An area of the mapping can be sent the survey and give no usable answer."""
+    from trygghet.survey import response_rates
+
+    resp = stratified({"Centrum": 400, "Sylte": 300, "Lextorp": 500, "Sjuntorp": 1000,
+                       "Norr": 50})
+    resp.attrs["areas"] = [*AREAS, "Norr"]
+    rates = response_rates(resp).set_index("group")
+    assert (rates.loc["Norr", "count"], rates.loc["Norr", "estimate"]) == (0, 0.0)
+    assert rates.loc["Totalt", "n"] == 2250
+
+
+# --- What may be a grouping: one rule for settings files and settings built in code -------
+
+@pytest.mark.parametrize("name", ["respondent_id", "submitted", "comment", "age"])
+def test_group_columns_refuses_what_the_settings_refuse(name):
+    from trygghet.config import check_settings, load_settings
+
+    resp = canonical()
+    resp["comment"] = pd.array(["fritext"] * len(resp), dtype="string")
+    resp["age"] = pd.array(range(len(resp)), dtype="Int64")
+    with pytest.raises(TrygghetError) as in_code:
+        group_columns(resp, ["sex", name])
+    settings = {**load_settings(Project(Path("/nonexistent"))),
+                "estimation": {**DEFAULT_SETTINGS["estimation"], "by": ["sex", name]}}
+    with pytest.raises(TrygghetError) as in_file:
+        check_settings(settings)
+    assert in_code.value.message == in_file.value.message
+    assert in_code.value.column == "estimation.by"
+    with pytest.raises(TrygghetError, match=f"kan inte redovisa efter '{name}'"):
+        estimate_survey(resp, population(), {"estimation": {"by": [name]}})

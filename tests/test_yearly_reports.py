@@ -161,3 +161,30 @@ def test_survey_notebook_in_english(sample, tmp_path):
     # One word per group in charts and tables alike (tables said "Woman" before).
     for swedish in ("Sammanfattning", "Bråkiga ungdomar", "Kvinna", "Woman", "\u00a0% KI"):
         assert swedish not in text, swedish
+
+
+def test_survey_report_shows_the_reference_values(sample):
+    """The bundled NTU value for the report year is in the summary, the charts and the
+    appendix table, with its source; the verdict follows the published interval."""
+    from bs4 import BeautifulSoup
+
+    from trygghet import references
+
+    refs = references.read_references(sample / "data" / "reference", YEAR)
+    ref = refs[refs["indicator"] == "otrygg_kvall"].iloc[0]
+    assert "andrahandsuppgift" in ref["source"]  # 2020's value is labelled as secondary
+    est = pd.read_parquet(sample / f"data/processed/{YEAR}/estimates.parquet")
+    head = est[(est.indicator == "otrygg_kvall") & (est.group_var == "total")].iloc[0]
+    verdict = references.compare(head, ref["value"])
+    phrase = {"higher": "högre än riket", "lower": "lägre än riket",
+              "same": "i nivå med riket"}[verdict]
+    html = (reports(sample) / f"{STEMS[0]}.html").read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    summary = soup.find("h2", string="Sammanfattning").find_next("ul").get_text(" ")
+    value = f"{round(ref['value'] * 100)}\u00a0%"
+    assert f"Det är {phrase}: {value} enligt {ref['source']}." in summary
+    alts = [img["alt"] for img in soup.find_all("img")]
+    assert sum(f"Som jämförelse (streckprickad linje): Riket {value}." in a for a in alts) == 2
+    notes = " ".join(d.get_text(" ") for d in soup.find_all("div", class_="table-notes"))
+    assert f"Riket: {ref['source']}. {ref['note']}" in notes
+    assert "**" not in soup.get_text() and "Jämförelse med referensvärden." in soup.get_text()

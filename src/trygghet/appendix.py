@@ -3,7 +3,9 @@
 Written by the estimation stage from the *published* estimates (through
 :func:`trygghet.suppress.protect`): every figure with its n, standard error
 and interval, one sheet per indicator theme, and a sheet of changes between
-years. Swedish headings (from :mod:`trygghet.vocabulary`); numbers are numbers
+years; with the year's reference values (:mod:`trygghet.references`) a column
+per reference beside every figure of its indicator and a sheet listing them
+with their sources. Swedish headings (from :mod:`trygghet.vocabulary`); numbers are numbers
 (shares in per cent, one decimal shown; means on 0–6 with two); a suppressed
 cell holds its symbol and each sheet ends with the symbols' key. Text cells
 are formula-neutralised (:func:`trygghet.writers.neutralise_workbook`) and the
@@ -21,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import fmt, provenance, vocabulary
+from . import fmt, provenance, references, vocabulary
 from .indicators import INDICATORS
 from .tables import footnote
 from .vocabulary import Translator, translator
@@ -60,8 +62,19 @@ def _estimate_type(estimate_type: str, kind: str, t: Translator) -> str:
     return t.label("estimate_type", estimate_type)
 
 
+def _reference_columns(refs: pd.DataFrame | None, names: list[str], t: Translator
+                       ) -> dict[str, dict[str, float]]:
+    """``{heading: {indicator: value}}``: one column per reference (level and label)."""
+    out: dict[str, dict[str, float]] = {}
+    for name in names:
+        for _, ref in references.for_indicator(refs, name).iterrows():
+            head = t("reference.appendix_column", label=references.label(ref, LANGUAGE))
+            out.setdefault(head, {})[name] = float(ref["value"])
+    return out
+
+
 def _indicator_sheets(wb, estimates: pd.DataFrame, title: str, t: Translator,
-                      low_head: str, high_head: str) -> None:
+                      low_head: str, high_head: str, refs: pd.DataFrame | None = None) -> None:
     from openpyxl.styles import Alignment, Font
 
     themes: dict[str, list[str]] = {}
@@ -80,10 +93,11 @@ def _indicator_sheets(wb, estimates: pd.DataFrame, title: str, t: Translator,
         ws.append([t("appendix.sheet_title", theme=theme, title=title)])
         ws["A1"].font = Font(bold=True, size=12)
         ws.append([])
+        ref_columns = _reference_columns(refs, names, t)
         ws.append([t("column.indicator"), t("appendix.indicator_name"), t("appendix.breakdown"),
                    t("column.group"), t("appendix.estimate_type"), t("appendix.respondents"),
                    value_head, t("appendix.se"), low_head, high_head, t("appendix.ci_method"),
-                   t("appendix.band"), t("appendix.note")])
+                   t("appendix.band"), t("appendix.note"), *ref_columns])
         for cell in ws[3]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -106,8 +120,12 @@ def _indicator_sheets(wb, estimates: pd.DataFrame, title: str, t: Translator,
                 str(r.group), _estimate_type(r.estimate_type, r.kind, t),
                 n, estimate, num(r.se), num(r.ci_low), num(r.ci_high),
                 t.label("ci_method", r.ci_method), r.band or "", r.note or "",
+                *[values[r.indicator] * scale if r.indicator in values else None
+                  for values in ref_columns.values()],
             ])
             row += 1
+            for col in range(14, 14 + len(ref_columns)):
+                ws.cell(row, col).number_format = fmt_value
             ws.cell(row, 6).number_format = "#,##0"
             ws.cell(row, 7).number_format = fmt_value
             ws.cell(row, 8).number_format = fmt_se
@@ -122,7 +140,40 @@ def _indicator_sheets(wb, estimates: pd.DataFrame, title: str, t: Translator,
         for col, width in zip("ABCDEFGHIJKLM", (44, 22, 20, 18, 26, 10, 12, 11, 12, 12, 18, 14,
                                                   60), strict=True):
             ws.column_dimensions[col].width = width
+        for col in "NOPQR"[:len(ref_columns)]:
+            ws.column_dimensions[col].width = 16
         ws.freeze_panes = "A4"
+
+
+def _references_sheet(wb, refs: pd.DataFrame, title: str, t: Translator) -> None:
+    """Every reference value of the year with its level, interval, source and note."""
+    from openpyxl.styles import Alignment, Font
+
+    ws = wb.create_sheet(sheet_name(t("reference.section")))
+    ws.append([t("reference.appendix_title", title=title)])
+    ws["A1"].font = Font(bold=True, size=12)
+    ws.append([])
+    ws.append([t("column.indicator"), t("appendix.indicator_name"), t("reference.appendix_level"),
+               t("appendix.value_mixed"), t("reference.appendix_low"), t("reference.appendix_high"),
+               t("reference.appendix_source"),
+               t("appendix.note")])
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row, (_, ref) in enumerate(refs.iterrows(), start=4):
+        share = INDICATORS[ref["indicator"]].kind == "share"
+        scale = 100.0 if share else 1.0
+        ws.append([t.label("indicator", ref["indicator"]), ref["indicator"],
+                   references.label(ref, LANGUAGE), ref["value"] * scale,
+                   *[None if pd.isna(ref[c]) else ref[c] * scale for c in ("ci_low", "ci_high")],
+                   ref["source"], ref["note"] if isinstance(ref["note"], str) else ""])
+        for col in (4, 5, 6):
+            ws.cell(row, col).number_format = "0.0" if share else "0.00"
+    ws.append([])
+    ws.append([t("reference.appendix_units")])
+    for col, width in zip("ABCDEFGH", (44, 22, 18, 12, 12, 12, 60, 60), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A4"
 
 
 def _changes_sheet(wb, changes: pd.DataFrame, title: str, t: Translator,
@@ -166,12 +217,15 @@ def _changes_sheet(wb, changes: pd.DataFrame, title: str, t: Translator,
 
 def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
                    notes: list[str] | tuple[str, ...] = (),
-                   changes: pd.DataFrame | None = None, level: float = 0.95) -> Path:
+                   changes: pd.DataFrame | None = None, level: float = 0.95,
+                   reference_values: pd.DataFrame | None = None) -> Path:
     """Write the Excel appendix: an about sheet, one sheet per indicator theme, changes.
 
     ``estimates`` (and ``changes``) are the *published* tables;
     ``notes`` are the about sheet's lines (design, weighting, rules) and
     ``level`` the confidence level of the intervals, which the headings state.
+    ``reference_values`` (:func:`trygghet.references.read_references`) add a
+    column per reference to the indicator sheets and a sheet of their own.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -193,9 +247,11 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
     about.append([])
     about.append([t("appendix.made_with", provenance=made_with)])  # code and library versions
     about.column_dimensions["A"].width = 110
-    _indicator_sheets(wb, estimates, title, t, low_head, high_head)
+    _indicator_sheets(wb, estimates, title, t, low_head, high_head, reference_values)
     if changes is not None and not changes.empty:
         _changes_sheet(wb, changes, title, t, low_head, high_head)
+    if reference_values is not None and len(reference_values):
+        _references_sheet(wb, reference_values, title, t)
 
     neutralise_workbook(wb)
     wb.properties.creator = "trygghet"

@@ -294,12 +294,25 @@ def check_settings(settings: dict[str, Any], path: str | Path | None = None) -> 
     if not isinstance(e["ci_method"], str):
         raise fail("estimation.ci_method", f"ska vara en text, inte {shown(e['ci_method'])}",
                    "välj wilson, logit eller beta")
-    by = e["by"]
+    check_by(e["by"], path)
+
+
+def check_by(by: Any, path: str | Path | None = None) -> None:
+    """Refuse an ``estimation.by`` that is not a list of categorical questions.
+
+    The one rule for what a published grouping may be (see
+    :func:`check_settings`); :func:`trygghet.survey.group_columns` applies it
+    too, for settings built in code.
+    """
+    def fail(where: str, message: str, hint: str | None = None) -> TrygghetError:
+        return TrygghetError(message, file=path, column=where, hint=hint)
+
     groupings = [name for name, q in QUESTIONS.items() if q.kind in ("single", "multi")]
     background = ", ".join(q.name for q in QUESTIONS.values() if q.background)
-    if not isinstance(by, list):
+    if not isinstance(by, list | tuple):
         raise fail("estimation.by", f"ska vara en lista, inte {shown(by)}",
                    f"t.ex. [{background}]; [] för bara totalen")
+    by = list(by)
     for name in by:
         if not isinstance(name, str) or name not in groupings:
             why = {"respondent_id": "varje svarande blev en egen grupp",

@@ -30,6 +30,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,13 +43,20 @@ _CODE_SUFFIXES = (".py", ".yml", ".yaml", ".j2", ".css", ".json")
 
 
 def file_hash(path: str | Path) -> str | None:
-    """SHA-256 of a file's bytes (hex), or None if there is no such file."""
+    """SHA-256 of a file's bytes (hex), or None if there is no such regular file.
+
+    Only a regular file has content to hash: a device (``--input /dev/zero``),
+    FIFO or folder is refused by the stage that reads it (:mod:`trygghet.inputs`),
+    never read here, where it could block or never end.
+    """
     digest = hashlib.sha256()
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         with open(path, "rb") as fh:
             while chunk := fh.read(_CHUNK):
                 digest.update(chunk)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, OSError):
         return None
     return digest.hexdigest()
 

@@ -31,7 +31,7 @@ TOP_KEYS = {"year", "title", "source", "design", "required", "duplicates", "colu
             "labels", "checked", "unchecked", "areas", "other_area_aliases"}
 SOURCE_KEYS = {"file", "encoding", "delimiter", "sheet", "header_row"}
 DESIGN_KEYS = {"sampling", "sent", "population", "period", "mode", "note", "strata"}
-STRATA_KEYS = {"column", "population", "fraction"}
+STRATA_KEYS = {"column", "population", "fraction", "sent"}
 MULTI_KEYS = {"header", "separator", "options"}
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp1252")
 # The widest duplicate window accepted: a week. Identical answers further apart
@@ -230,11 +230,21 @@ def _design(path: Path, raw: Any) -> SamplingDesign:
         raise _fail(path, "design.sampling",
                     f"ska vara opt_in eller probability, inte '{sampling}'",
                     "opt_in = självselekterad webbenkät; probability = slumpmässigt urval")
+    strata = _strata(path, d.get("strata"))
+    if strata is not None and sampling != "probability":
+        raise _fail(path, "design.strata", "strata anges bara för slumpmässiga urval")
     sent = d.get("sent")
+    by_stratum = (strata or {}).get("sent")
     if sampling == "probability":
+        if sent is None and by_stratum:
+            sent = sum(by_stratum.values())  # the gross sample is the strata's together
         if not isinstance(sent, int) or isinstance(sent, bool) or sent <= 0:
             raise _fail(path, "design.sent", "ett slumpmässigt urval behöver antalet utskick "
                         "(ett positivt heltal)")
+        if by_stratum and sent != sum(by_stratum.values()):
+            raise _fail(path, "design.sent", f"design.sent är {sent} men utskicken per stratum "
+                        f"(design.strata.sent) summerar till {sum(by_stratum.values())}",
+                        "ange samma bruttourval på båda ställena, eller stryk design.sent")
     elif sent is not None:
         raise _fail(path, "design.sent", "antal utskick anges bara för slumpmässiga urval")
     period = None
@@ -245,15 +255,13 @@ def _design(path: Path, raw: Any) -> SamplingDesign:
         period = tuple(_parse_date(path, "design.period", v) for v in p)
         if period[1] < period[0]:
             raise _fail(path, "design.period", "slutdatum före startdatum")
-    strata = _strata(path, d.get("strata"))
-    if strata is not None and sampling != "probability":
-        raise _fail(path, "design.strata", "strata anges bara för slumpmässiga urval")
     text = {k: _text(path, f"design.{k}", d.get(k)) for k in ("population", "mode", "note")}
     return SamplingDesign(sampling=sampling, sent=sent, period=period, strata=strata, **text)
 
 
 def _strata(path: Path, raw: Any) -> dict[str, Any] | None:
-    """``design.strata``: the stratum column and ``N_h`` per stratum, or the sampling fraction."""
+    """``design.strata``: the stratum column and ``N_h`` per stratum, or the sampling fraction;
+    optionally ``sent``, the gross sample per stratum (for the response rate per stratum)."""
     if raw is None:
         return None
     d = _as_dict(path, "design.strata", raw)
@@ -261,6 +269,23 @@ def _strata(path: Path, raw: Any) -> dict[str, Any] | None:
     column = d.get("column")
     if not isinstance(column, str) or not column.strip():
         raise _fail(path, "design.strata.column", "ange kolumnen som anger stratum, t.ex. area")
+    sent = None
+    if "sent" in d:
+        given = _as_dict(path, "design.strata.sent", d["sent"])
+        if not given:
+            raise _fail(path, "design.strata.sent", "ange antalet utskick i varje stratum",
+                        "sent: {Centrum: 400, Sylte: 300}")
+        for k, v in given.items():
+            if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+                raise _fail(path, f"design.strata.sent.{k}", f"ogiltigt antal utskick {shown(v)}",
+                            "ett positivt heltal: hur många i stratumet som fick enkäten")
+        sent = {str(k): int(v) for k, v in given.items()}
+    out = _strata_size(path, d, column.strip())
+    return out if sent is None else {**out, "sent": sent}
+
+
+def _strata_size(path: Path, d: dict, column: str) -> dict[str, Any]:
+    """``design.strata``'s ``population`` (N_h) or ``fraction`` (f_h), checked."""
     if ("population" in d) == ("fraction" in d):
         raise _fail(path, "design.strata", "ange antingen population (antal per stratum) eller "
                     "fraction (urvalsandel)", "population: {Centrum: 12000, Sylte: 8000}")
@@ -279,13 +304,13 @@ def _strata(path: Path, raw: Any) -> dict[str, Any] | None:
             raise _fail(path, "design.strata.population", "ange befolkningen i varje stratum")
         values = {str(k): number(f"design.strata.population.{k}", v, None)
                   for k, v in pop.items()}
-        return {"column": column.strip(), "population": values}
+        return {"column": column, "population": values}
     frac = d["fraction"]
     if isinstance(frac, dict):
         values = {str(k): number(f"design.strata.fraction.{k}", v, 1.0)
                   for k, v in frac.items()}
-        return {"column": column.strip(), "fraction": values}
-    return {"column": column.strip(), "fraction": number("design.strata.fraction", frac, 1.0)}
+        return {"column": column, "fraction": values}
+    return {"column": column, "fraction": number("design.strata.fraction", frac, 1.0)}
 
 
 def _source(path: Path, raw: Any) -> Source:

@@ -55,12 +55,16 @@ def _settings_file(project: Project) -> Path:
 def estimate_inputs(project: Project, year: int) -> list[Path]:
     """The files the estimation stage of ``year`` reads (present or not).
 
-    The year's cleaned answers and population file, the settings, and each
-    earlier year's estimates (for the changes) or, where those are missing,
-    its cleaned answers (estimated in memory).
+    The year's cleaned answers, population file and reference values (the
+    Excel appendix shows them), the settings, and each earlier year's
+    estimates (for the changes) or, where those are missing, its cleaned
+    answers (estimated in memory).
     """
+    from .references import reference_file
+
     paths = [project.processed(year) / "responses.parquet",
-             project.reference / f"population_{year}.csv", _settings_file(project)]
+             project.reference / f"population_{year}.csv", _settings_file(project),
+             reference_file(project.reference, year)]
     for y in project.survey_years():
         if y < year:
             paths += [project.processed(y) / "estimates.parquet",
@@ -299,9 +303,11 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     from .config import load_settings
     from .population import read_population
     from .provenance import provenance
+    from .references import read_references
     from .suppress import Rules, protect
 
     settings = load_settings(project)
+    reference_values = read_references(project.reference, year)  # a bad file stops early
     rules = Rules.from_settings(settings)
     out = project.processed(year)
     if not (out / "responses.parquet").exists():
@@ -358,7 +364,7 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
         write_parquet(changes, stage / "changes.parquet")
         written += ["weighting.json", "estimates.parquet", "changes.parquet"]
         write_appendix(published, run.stage(xlsx.parent) / xlsx.name, title=title,
-                       changes=changes, level=level,
+                       changes=changes, level=level, reference_values=reference_values,
                        notes=_appendix_notes(result.diagnostics, settings, rules))
         _publish(run, project, "estimate", year, inputs)
 
@@ -394,6 +400,7 @@ def _appendix_notes(diag: dict, settings: dict, rules) -> list[str]:
     else:
         notes.append(f"Slumpmässigt urval, vägt (kalibrerat) mot befolkningen ({_margins_sv(w)}). "
                      "Konfidensintervallen tar hänsyn till vägningen (Taylorlinjärisering).")
+        notes += _response_notes(diag, rules)
     ci = settings["estimation"]["ci_method"]
     notes.append({"wilson": "Intervall för andelar: Wilson med effektivt urval.",
                   "logit": "Intervall för andelar: logit (som R:s svyciprop).",
@@ -404,6 +411,32 @@ def _appendix_notes(diag: dict, settings: dict, rules) -> list[str]:
                  f"saknar) egenskapen; ingen skattning från färre än {rules.min_n} svarande.")
     notes.append(_bands_note())
     return notes
+
+
+def _response_notes(diag: dict, rules) -> list[str]:
+    """The response rate overall and per stratum (``design.strata.sent``), through the
+    disclosure gate, with its definition; [] without rates per stratum."""
+    from .fmt import percent, symbol_word
+    from .suppress import protect
+    from .vocabulary import translator
+
+    if not diag.get("response"):
+        return []
+    t = translator("sv")
+    sent = pd.DataFrame(diag["response"])["n"]  # the design: always shown
+    rates = protect(pd.DataFrame(diag["response"]), rules)
+    items = []
+    for i in rates.index[rates["group_var"] != "total"]:
+        r = rates.loc[i]
+        items.append(f"{r['group']} {r['symbol']} ({symbol_word(r['symbol'])})"
+                     if r["suppressed"] else
+                     f"{r['group']} {percent(r['estimate'], 1)} ({number(r['count'])} av "
+                     f"{number(sent[i])})")
+    column = rates.loc[rates["group_var"] != "total", "group_var"]
+    total = rates[rates["group_var"] == "total"].iloc[0]
+    return [t("response.appendix", rate=percent(total["estimate"], 1), items="; ".join(items),
+              group_var=t.label("group_var", column.iloc[0]).lower() if len(column) else ""),
+            t("response.definition").strip()]
 
 
 def _bands_note() -> str:

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import fmt
+from . import fmt, references
 from .config import Project, load_settings
 from .errors import TrygghetError
 from .indicators import TIME_INDICATORS
@@ -62,6 +62,9 @@ class SurveyReport:
         Reported crimes per area for ``year`` (``brott_<year>.csv``), if present.
     level
         The confidence level of the intervals (``estimation.level``).
+    references
+        The year's reference values (``referensvarden_<year>.csv``, see
+        :mod:`trygghet.references`), if present.
     """
 
     year: int
@@ -81,10 +84,18 @@ class SurveyReport:
     crimes: pd.DataFrame | None = None
     designs: dict[int, SamplingDesign] = field(default_factory=dict)
     level: float = 0.95
+    references: pd.DataFrame | None = None
 
     @property
     def probability(self) -> bool:
         return self.design.is_probability
+
+    @property
+    def response(self) -> pd.DataFrame | None:
+        """The response rates (overall and per stratum, ``weighting.json``'s ``response``,
+        see :func:`trygghet.survey.response_rates`) through the disclosure gate, or None."""
+        records = self.weighting.get("response")
+        return protect(pd.DataFrame(records), self.rules) if records else None
 
     @property
     def tr(self) -> Translator:
@@ -166,6 +177,7 @@ def load_survey_report(year: int, *, compare_years: Sequence[int] | None = None,
         cleaning=_read_json(project.processed(year) / "cleaning_log.json"),
         crimes=pd.read_csv(crimes_path) if crimes_path.exists() else None,
         designs=designs, level=float(settings["estimation"]["level"]),
+        references=references.read_references(project.reference, year),
     )
 
 
@@ -225,7 +237,8 @@ def key_messages(rep: SurveyReport) -> list[str]:
         ci = t("msg.ci", level=fmt.level(rep.level, language=lang),
                ci=fmt.interval(head["ci_low"], head["ci_high"], decimals=0, language=lang)) \
             if rep.probability else ""
-        msgs.append(t("msg.headline", share=_share(head, lang), whom=whom, ci=ci))
+        msgs.append(t("msg.headline", share=_share(head, lang), whom=whom, ci=ci)
+                    + reference_sentences(rep, head))
 
     women, men = rep.value("otrygg_kvall", "sex", "Kvinna"), rep.value("otrygg_kvall", "sex", "Man")
     if _published(women) and _published(men) and women["estimate"] > men["estimate"]:
@@ -318,7 +331,8 @@ def area_messages(rep: SurveyReport) -> list[str]:
         versus = t("msg.versus", share=_share(whole, lang)) if _published(whole) else ""
         msgs.append(t("msg.area_headline", area=area, share=_share(head, lang), versus=versus,
                       whom=t("whom.population" if rep.probability else "whom.respondents"),
-                      rank=rank_text(rank, len(areas), lang)))
+                      rank=rank_text(rank, len(areas), lang))
+                    + reference_sentences(rep, head))
     elif head is not None:
         msgs.append(t("msg.area_hidden", area=area))
 
@@ -343,6 +357,31 @@ def area_messages(rep: SurveyReport) -> list[str]:
     if change:
         msgs.append(change)
     return msgs[:5]
+
+
+def reference_sentences(rep: SurveyReport, row: pd.Series, indicator: str = "otrygg_kvall"
+                        ) -> str:
+    """" Det är högre än riket: 28 % enligt …": a published estimate beside its references.
+
+    For a random sample the reference is compared with the estimate's
+    confidence interval (:func:`trygghet.references.compare`): outside it
+    *högre/lägre än*, inside it *i nivå med*. An opt-in year states the
+    reference as a comparison and claims nothing. "" without references.
+    """
+    t, lang = rep.tr, rep.language
+    out = []
+    for _, ref in references.for_indicator(rep.references, indicator).iterrows():
+        value = fmt.estimate(ref["value"], row["kind"], language=lang,
+                             decimals=0 if row["kind"] == "share" else None)
+        if not rep.probability:
+            out.append(t("reference.opt_in", label=references.label(ref, lang), value=value,
+                         source=ref["source"]))
+            continue
+        verdict = references.compare(row, ref["value"])
+        if verdict is not None:
+            out.append(t(f"reference.{verdict}", name=references.name(ref, lang), value=value,
+                         source=ref["source"]))
+    return "".join(" " + s for s in out)
 
 
 def rank_text(rank: int, of: int, language: str) -> str:
@@ -382,10 +421,13 @@ def method_text(rep: SurveyReport) -> str:
                        population=_in_sentence(rep, d.population)
                        or t("method.default_population"),
                        mode=_in_sentence(rep, d.mode) or t("method.default_mode"),
-                       rate=fmt.percent(n / d.sent, 0, language=lang)))
+                       rate=fmt.percent(n / d.sent, 0, language=lang))
+                     + t("response.definition") + _strata_rates(rep) + area_response(rep))
         parts.append(t("method.weighting", n_eff=number(w.get("kish_n_eff", np.nan)),
                        deff=number(w.get("deff", np.nan), 2), margin=margin,
-                       level=fmt.level(rep.level, language=lang)))
+                       level=fmt.level(rep.level, language=lang)) + _reconciled(rep))
+        if w.get("strata"):
+            parts.append(_strata_text(rep))
     else:
         parts.append(t("method.opt_in", n=number(n), period=period,
                        mode=_in_sentence(rep, d.mode) or t("method.default_open_mode")))
@@ -398,7 +440,90 @@ def method_text(rep: SurveyReport) -> str:
     if breaks:
         parts.append(t("method.series_break",
                        years=fmt.join([str(y) for y in breaks], language=lang)))
+    if rep.references is not None and len(rep.references):
+        parts.append(_references_text(rep))
     return "\n\n".join(parts)
+
+
+def _group_var_name(rep: SurveyReport, column: str) -> str:
+    """"område", "kön × ålder": a stratum column or a margin inside a sentence."""
+    return " × ".join(fmt.lower_first(rep.tr.label("group_var", v.strip()))
+                      for v in column.split(":"))
+
+
+def _strata_rates(rep: SurveyReport) -> str:
+    """" Svarsandelen per område varierade från 18 % (A) till 41 % (B).", or ""."""
+    rates = rep.response
+    if rates is None:
+        return ""
+    shown = rates[(rates["group_var"] != "total") & ~rates["suppressed"]]
+    if len(shown) < 2:
+        return ""
+    lo, hi = shown.loc[shown["estimate"].idxmin()], shown.loc[shown["estimate"].idxmax()]
+    return rep.tr("response.strata", group_var=_group_var_name(rep, lo["group_var"]),
+                  low=fmt.percent(lo["estimate"], 0, language=rep.language), low_group=lo["group"],
+                  high=fmt.percent(hi["estimate"], 0, language=rep.language),
+                  high_group=hi["group"])
+
+
+def area_response(rep: SurveyReport) -> str:
+    """" Svarsandelen i Kronogården var 18 % (72 av 400 utskick), mot 31 % i hela kommunen."
+
+    For an area report of a sample stratified by area with ``sent`` per
+    stratum; "" otherwise. A rate the disclosure gate hides is said to be hidden.
+    """
+    rates = rep.response
+    if rates is None or rep.area is None:
+        return ""
+    mine = rates[(rates["group_var"] == "area") & (rates["group"] == rep.area)]
+    whole = rates[rates["group_var"] == "total"]
+    if mine.empty or whole.empty:
+        return ""
+    mine, whole = mine.iloc[0], whole.iloc[0]
+    lang = rep.language
+    if mine["suppressed"]:
+        return " " + rep.tr("response.area_hidden", area=rep.area)
+    return " " + rep.tr("response.area", area=rep.area,
+                        rate=fmt.percent(mine["estimate"], 0, language=lang),
+                        answers=fmt.number(mine["count"], language=lang),
+                        sent=fmt.number(mine["n"], language=lang),
+                        whole=fmt.percent(whole["estimate"], 0, language=lang))
+
+
+def _reconciled(rep: SurveyReport) -> str:
+    """The reconciled margins (``weighting.reconciliation``) as one sentence, or ""."""
+    info = rep.weighting.get("weighting", {}).get("reconciliation") or {}
+    if not info.get("reconciled"):
+        return ""
+    lang = rep.language
+    totals = ", ".join(f"{_group_var_name(rep, m)} {fmt.number(v, language=lang)}"
+                       for m, v in info["totals"].items())
+    return rep.tr("response.reconciled", totals=totals,
+                  total=fmt.number(info["control_total"], language=lang))
+
+
+def _strata_text(rep: SurveyReport) -> str:
+    """The stratified design (``weighting.strata``): strata, share answering, fpc."""
+    strata = rep.weighting["weighting"]["strata"]
+    column = (rep.design.strata or {}).get("column", "")
+    fractions = [s["fraction"] for s in strata.values() if s.get("fraction") is not None]
+    shares = ""
+    if fractions:
+        shares = rep.tr("response.fractions",
+                        low=fmt.percent(min(fractions), 1, language=rep.language),
+                        high=fmt.percent(max(fractions), 1, language=rep.language))
+    return rep.tr("response.strata_method", k=len(strata), fractions=shares,
+                  group_var=_group_var_name(rep, column))
+
+
+def _references_text(rep: SurveyReport) -> str:
+    """What the reference values are and the rule by which the report compares with them."""
+    lang = rep.language
+    refs = rep.references.drop_duplicates(["level", "label", "source"])
+    items = fmt.join([f"{references.name(r, lang)} ({r['source']})" for _, r in refs.iterrows()],
+                     language=lang)
+    return rep.tr("reference.method", items=items, level=fmt.level(rep.level, language=lang),
+                  opt_in="" if rep.probability else rep.tr("reference.method_opt_in"))
 
 
 # --- Data for tables and charts ------------------------------------------------------

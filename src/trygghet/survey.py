@@ -13,6 +13,7 @@ groups); this module applies it to one survey year of the canonical frame:
   with series breaks.
 * :func:`differ` — whether two disjoint groups differ significantly.
 * :func:`add_bands` — the text band of an index value.
+* :func:`response_rates` — usable answers / sent, overall and per stratum.
 
 Population margins are reconciled (:func:`trygghet.population.reconcile`)
 before raking, and a stratified sample (``design.strata`` in the mapping)
@@ -69,17 +70,22 @@ def group_columns(responses: pd.DataFrame, names: list[str] | tuple[str, ...]) -
 
     A single-choice column (sex, area, …) is a partition; a multi-select
     question (relation) gives overlapping groups, one per option, labelled
-    by the option (``bor``, ``arbetar``, ``vistas``).
+    by the option (``bor``, ``arbetar``, ``vistas``). Only what
+    :func:`trygghet.config.check_by` allows in ``estimation.by`` is a grouping,
+    also for settings built in code: an identifier, a timestamp or free text
+    would publish one group per respondent.
     """
+    from .config import check_by
     from .schema import QUESTIONS, option_column
 
+    check_by(names)
     out: dict[str, Any] = {}
     for name in names:
-        q = QUESTIONS.get(name)
-        if q is not None and q.kind == "multi":
+        q = QUESTIONS[name]
+        if q.kind == "multi":
             out[name] = pd.DataFrame({lev: responses[option_column(name, lev)]
                                       for lev in q.scale.levels}, index=responses.index)
-        elif name in responses.columns and (q is None or q.kind == "single"):
+        elif name in responses.columns:
             out[name] = responses[name]
         else:
             raise TrygghetError(f"kan inte redovisa efter '{name}': ingen sådan "
@@ -127,6 +133,9 @@ def estimate_survey(responses: pd.DataFrame, population: pd.DataFrame | None,
     frames, weights = [], None
 
     if sampling == "probability":
+        rates = response_rates(responses)
+        if rates is not None:
+            diagnostics["response"] = rates.to_dict(orient="records")
         raking = _rake_probability(responses, population, wset, year)
         frames.append(_typed(estimate(values, raking.design, by=by, **est_args),
                              "weighted", generalisable=True, model_based=False))
@@ -207,6 +216,84 @@ def survey_strata(responses: pd.DataFrame) -> Strata | None:
                                  "trygghet clean igen")
     return Strata.from_column(responses[column], population=spec.get("population"),
                               fraction=spec.get("fraction"))
+
+
+RESPONSE_INDICATOR = "svarsandel"
+
+
+def response_rates(responses: pd.DataFrame) -> pd.DataFrame | None:
+    """The response rate, overall and per stratum, where the design says how many were sent.
+
+    The rate is *usable answers / sent*: the respondents left after cleaning
+    (quarantined rows and duplicates are not answers) over the gross sample
+    (``design.sent``, and ``design.strata.sent`` per stratum). Nobody sent is
+    removed as ineligible (moved, deceased, unreachable), so it is close to
+    AAPOR's RR2 with every sampled person counted as eligible, and if anything
+    an underestimate.
+
+    Returns
+    -------
+    DataFrame or None
+        ``None`` unless the year is a random sample with ``sent`` per stratum.
+        Otherwise one row for the total (``group_var = "total"``) and one per
+        stratum (``group_var`` = the stratum column), in the columns the
+        disclosure gate reads: ``n`` = sent, ``count`` = usable answers,
+        ``estimate`` = the rate (a share, ``kind = "share"``). Publish it
+        only through :func:`trygghet.suppress.protect`: a rate with its
+        counts publishes how many answered and how many did not.
+
+    Raises
+    ------
+    TrygghetError
+        A stratum in ``design.strata.sent`` that the year does not have, a
+        stratum with respondents but no number sent, or one with more
+        usable answers than were sent.
+    """
+    from .mapping import normalise
+
+    spec = responses.attrs.get("strata") or {}
+    sent = spec.get("sent")
+    if responses.attrs.get("sampling") != "probability" or not sent:
+        return None
+    column = spec["column"]
+    if column not in responses.columns:
+        raise TrygghetError(f"stratumkolumnen '{column}' finns inte bland svaren",
+                            column="design.strata.column")
+    answers = responses[column].astype("string").value_counts(dropna=True)
+    known = {normalise(k): str(k) for k in answers.index}
+    if column == "area":  # an area can be sent the survey and give no answer
+        known |= {normalise(a): a for a in responses.attrs.get("areas") or []}
+    given = {normalise(k): v for k, v in sent.items()}
+    unknown = [k for k in sent if normalise(k) not in known]
+    if unknown:
+        raise TrygghetError(f"design.strata.sent nämner stratumet '{unknown[0]}', som inte "
+                            f"finns i kolumnen '{column}'", column="design.strata.sent",
+                            hint="strata: " + ", ".join(sorted(known.values())))
+    rows = []
+    for key, label in sorted(known.items(), key=lambda kv: kv[1]):
+        n_answers = int(answers.get(label, 0))
+        if key not in given:
+            if n_answers:
+                raise TrygghetError(f"stratumet '{label}' har {n_answers} svarande men inget "
+                                    "antal utskick i design.strata.sent",
+                                    column="design.strata.sent",
+                                    hint="ange utskicken för varje stratum")
+            continue
+        if n_answers > given[key]:
+            raise TrygghetError(f"stratumet '{label}' har {n_answers} användbara svar men bara "
+                                f"{given[key]} utskick: svarsandelen kan inte vara över 100 %",
+                                column=f"design.strata.sent.{label}",
+                                hint="ange hela bruttourvalet i stratumet")
+        rows.append((column, label, given[key], n_answers))
+    total_sent = sum(r[2] for r in rows)
+    rows.insert(0, ("total", "Totalt", total_sent, len(responses)))
+    frame = pd.DataFrame(rows, columns=["group_var", "group", "n", "count"])
+    frame.insert(0, "year", _survey_year(responses))
+    frame.insert(1, "indicator", RESPONSE_INDICATOR)
+    frame["kind"] = "share"
+    frame["estimate_type"] = "response"
+    frame["estimate"] = frame["count"] / frame["n"]
+    return frame
 
 
 def _survey_year(responses: pd.DataFrame) -> int:

@@ -6,7 +6,12 @@
 * :func:`indicator_table`, :func:`appendix_table`, :func:`ranked_table` and
   :func:`area_table` are the survey report's tables, built from a
   :class:`~trygghet.report_survey.SurveyReport`. Each frame lists its
-  right-aligned (numeric) columns in ``frame.attrs["numeric"]``.
+  right-aligned (numeric) columns in ``frame.attrs["numeric"]`` and the
+  notes under it in ``frame.attrs["notes"]``. Reference values
+  (:mod:`trygghet.references`) sit beside the local figures: a section of
+  rows *Referensvärden* where the columns are indicators or one indicator's
+  figures, a column where the rows are indicators; their sources are notes.
+  :func:`response_table` gives the response rate per stratum.
 * :func:`table_html` writes a table as HTML a screen reader can navigate
   (caption, ``<th scope>`` header cells, row-group headings, the symbols'
   key); :func:`table` displays it in a notebook, :func:`say` and
@@ -24,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import fmt, vocabulary
+from . import fmt, references, vocabulary
 from .fmt import MISSING, SUPPRESSED, ZERO
 from .theme import STATUSES
 from .vocabulary import Translator, label, tr
@@ -115,9 +120,49 @@ def _headings(t: Translator, level: float) -> dict[str, str]:
             "indicator": t("column.indicator")}
 
 
-def _numeric(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+def _numeric(frame: pd.DataFrame, columns: Iterable[str],
+             notes: Sequence[str] = ()) -> pd.DataFrame:
     frame.attrs["numeric"] = list(columns)
+    if notes:
+        frame.attrs["notes"] = list(notes)
     return frame
+
+
+# --- Reference values beside the local figures ---------------------------------------------
+
+def _references(rep: SurveyReport, indicators: Iterable[str]) -> pd.DataFrame:
+    """The report's reference values of ``indicators``, by indicator then level."""
+    parts = [references.for_indicator(rep.references, i) for i in indicators]
+    parts = [p for p in parts if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else \
+        pd.DataFrame(columns=list(references.COLUMNS))
+
+
+def _reference_key(ref) -> tuple[str, str]:
+    return ref["level"], ref["label"] if isinstance(ref["label"], str) else ""
+
+
+def reference_notes(rep: SurveyReport, indicators: Iterable[str]) -> list[str]:
+    """The sources (and notes) of the reference values shown for ``indicators``."""
+    refs = _references(rep, indicators)
+    notes = []
+    for _, ref in refs.iterrows():
+        extra = f" {ref['note']}" if isinstance(ref["note"], str) and ref["note"] else ""
+        text = rep.tr("reference.table_note", label=references.label(ref, rep.language),
+                      source=ref["source"], note=extra)
+        if text not in notes:
+            notes.append(text)
+    return notes
+
+
+def _reference_text(ref, kind: str, probability_style: bool, language: str) -> str:
+    """A reference value as an appendix-table cell: "28,0" or "28,0 (27,1–28,9)"."""
+    scale, decimals = (100, 1) if kind == "share" else (1, 2)
+    text = fmt.number(ref["value"] * scale, decimals, language=language)
+    if probability_style and pd.notna(ref["ci_low"]):
+        text += (f" ({fmt.number(ref['ci_low'] * scale, decimals, language=language)}–"
+                 f"{fmt.number(ref['ci_high'] * scale, decimals, language=language)})")
+    return text
 
 
 # --- The survey report's tables ---------------------------------------------------------
@@ -143,7 +188,22 @@ def indicator_table(rep: SurveyReport, indicator: str,
         col["n"]: shown["n"].to_numpy(),
         "_section": [breakdown_label(gv, t) for gv in rows["group_var"]],
     })
-    return _numeric(frame, [col["estimate"], col["ci"], col["n"]])
+    refs = _references(rep, [indicator])
+    if len(refs):
+        kind = rows["kind"].iloc[0] if len(rows) else "share"
+        extra = pd.DataFrame({
+            col["group"]: [references.label(r, rep.language) for _, r in refs.iterrows()],
+            col["estimate"]: [fmt.estimate(v, kind, language=rep.language)
+                              for v in refs["value"]],
+            col["ci"]: [fmt.interval(lo, hi, kind=kind, language=rep.language)
+                        if pd.notna(lo) else "" for lo, hi in zip(refs["ci_low"],
+                                                                  refs["ci_high"], strict=True)],
+            col["n"]: "",
+            "_section": t("reference.section"),
+        })
+        frame = pd.concat([frame, extra], ignore_index=True)
+    return _numeric(frame, [col["estimate"], col["ci"], col["n"]],
+                    reference_notes(rep, [indicator]))
 
 
 def ranked_table(rep: SurveyReport, rows: pd.DataFrame) -> pd.DataFrame:
@@ -167,22 +227,39 @@ HEADLINE = ("otrygg_kvall", "otrygg_dag", "oro", "avstatt", "utsatt", "problemin
 def area_table(rep: SurveyReport, area: str, indicators: Sequence[str] = HEADLINE
                ) -> pd.DataFrame:
     """One area's headline figures beside the whole municipality's."""
+    from .report_survey import area_response
+
     t = rep.tr
     p = rep.primary()
     area_ci = t("column.area_ci", level=fmt.level(rep.level, language=t.language), area=area)
-    rows = []
+    rows, shown = [], []
     for ind in indicators:
         here = p[(p["indicator"] == ind) & (p["group_var"] == "area") & (p["group"] == area)]
         whole = p[(p["indicator"] == ind) & (p["group_var"] == "total")]
         if here.empty or whole.empty:
             continue
+        shown.append(ind)
         rows.append({
             t("column.indicator"): t.label("indicator", ind),
             area: display_table(here, language=rep.language)["estimate"].iloc[0],
             area_ci: ci_texts(here, rep.probability, rep.language)[0],
             t("column.whole"): display_table(whole, language=rep.language)["estimate"].iloc[0],
         })
-    return _numeric(pd.DataFrame(rows), [area, area_ci, t("column.whole")])
+    frame = pd.DataFrame(rows)
+    # One column per reference (Riket, Polisregionen …), filled where it has a value.
+    refs = _references(rep, shown)
+    columns = {}
+    for _, ref in refs.iterrows():
+        head = references.label(ref, rep.language)
+        kind = p.loc[p["indicator"] == ref["indicator"], "kind"].iloc[0]
+        columns.setdefault(head, {})[ref["indicator"]] = fmt.estimate(
+            ref["value"], kind, language=rep.language)
+    for head, values in columns.items():
+        frame[head] = [values.get(ind, "") for ind in shown]
+    notes = reference_notes(rep, shown)
+    response = area_response(rep).strip()
+    return _numeric(frame, [area, area_ci, t("column.whole"), *columns],
+                    [*notes, response] if response else notes)
 
 
 def appendix_table(rep: SurveyReport, indicators: Sequence[str],
@@ -212,14 +289,55 @@ def appendix_table(rep: SurveyReport, indicators: Sequence[str],
 
     cells = {(r["indicator"], r["group_var"], r["group"]): cell(r) for _, r in p.iterrows()}
     pairs = list(zip(keys["group_var"], keys["group"], strict=True))
-    out = {t("column.group"): [group_label(gv, g, t) for gv, g in pairs]}
+    # Reference values: one row per level (Riket …) in a section of their own.
+    refs = _references(rep, indicators)
+    levels = list(dict.fromkeys(_reference_key(r) for _, r in refs.iterrows()))
+    named = {_reference_key(r): references.label(r, lang) for _, r in refs.iterrows()}
+    kinds = dict(zip(p["indicator"], p["kind"], strict=False))
+    ref_cells = {(r["indicator"], _reference_key(r)):
+                 _reference_text(r, kinds.get(r["indicator"], "share"), rep.probability, lang)
+                 for _, r in refs.iterrows()}
+    out = {t("column.group"): [group_label(gv, g, t) for gv, g in pairs]
+           + [named[k] for k in levels]}
     for ind in indicators:
         short = f"short.{ind}"
         head = t(short) if short in vocabulary.active() else short_label(ind, lang)
-        out[head] = [cells.get((ind, gv, g), ".") for gv, g in pairs]
-    out["_section"] = [breakdown_label(gv, t) for gv, _ in pairs]
+        out[head] = [cells.get((ind, gv, g), ".") for gv, g in pairs] \
+            + [ref_cells.get((ind, k), "") for k in levels]
+    out["_section"] = [breakdown_label(gv, t) for gv, _ in pairs] \
+        + [t("reference.section")] * len(levels)
     frame = pd.DataFrame(out)
-    return _numeric(frame, list(frame.columns[1:-1]))
+    return _numeric(frame, list(frame.columns[1:-1]), reference_notes(rep, indicators))
+
+
+def response_table(rep: SurveyReport) -> pd.DataFrame | None:
+    """Sent, usable answers and response rate per stratum and in total, or None.
+
+    Only for a random sample whose mapping gives ``design.strata.sent``. The
+    answers and rates have passed the disclosure gate
+    (:attr:`~trygghet.report_survey.SurveyReport.response`); how many were
+    sent is the design, not a count of respondents, and is always shown.
+    """
+    rates = rep.response
+    if rates is None:
+        return None
+    t, lang = rep.tr, rep.language
+    sent = pd.DataFrame(rep.weighting["response"])["n"]
+    rates = rates.assign(sent=sent.to_numpy())
+    rates = pd.concat([rates[rates["group_var"] != "total"], rates[rates["group_var"] == "total"]])
+    strata = rates.loc[rates["group_var"] != "total", "group_var"]
+    head = t.label("group_var", strata.iloc[0]) if len(strata) else t("column.group")
+    frame = pd.DataFrame({
+        head: [group_label(gv, g, t)
+               for gv, g in zip(rates["group_var"], rates["group"], strict=True)],
+        t("response.sent"): [fmt.number(n, language=lang) for n in rates["sent"]],
+        t("response.answers"): [sym if sym in (SUPPRESSED, MISSING) else
+                                fmt.number(v, language=lang)
+                                for v, sym in zip(rates["count"], rates["symbol"], strict=True)],
+        t("response.rate"): display_table(rates, ("estimate",), language=lang)["estimate"]
+        .to_numpy(),
+    })
+    return _numeric(frame, list(frame.columns[1:]), [t("response.definition").strip()])
 
 
 # --- HTML -------------------------------------------------------------------------
@@ -242,7 +360,8 @@ def table_html(frame: pd.DataFrame, caption: str, *, language: str = "sv",
     right-aligned. A column ``_section`` starts a new header row (``<th
     scope="rowgroup">``) whenever its value changes. Columns in ``status``
     hold promise statuses, shown as coloured badges with symbol and word. The
-    footnote explains the symbols that occur (``..``, ``.``, ``–``).
+    footnote explains the symbols that occur (``..``, ``.``, ``–``), followed by
+    ``frame.attrs["notes"]`` (e.g. the sources of reference values) and ``notes``.
     """
     esc = html.escape
     numeric = frame.attrs.get("numeric", ()) if numeric is None else numeric
@@ -267,7 +386,7 @@ def table_html(frame: pd.DataFrame, caption: str, *, language: str = "sv",
             cells.append(f"<{tag[0]}{tag[1]}{cls}>{content}</{tag[0]}>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     foot = [footnote(sorted(symbols), language)] if symbols else []
-    foot += list(notes)
+    foot += [*frame.attrs.get("notes", ()), *notes]
     foot_html = "".join(f"<p>{esc(t)}</p>" for t in foot)
     # The wrapper keeps caption, table and notes together on a page (a <caption>
     # alone does not: WeasyPrint may leave it behind at a page break).

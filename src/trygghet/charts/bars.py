@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from .. import fmt, theme
+from .. import fmt, references, theme
 from ..errors import TrygghetError
 from ..indicators import PRIORITY_INDICATORS, TIME_INDICATORS, index_config
 from ..vocabulary import check_language, tr
@@ -38,6 +38,8 @@ from .draw import (
     hidden_clause,
     new_axes,
     notes_for,
+    reference_extra_height,
+    reference_lines,
     set_alt_text,
     set_title,
     subject_of,
@@ -113,7 +115,8 @@ def _sorted_areas(rows: pd.DataFrame) -> pd.DataFrame:
 def by_group(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", year: int | None = None,
              *, group_vars: Sequence[str] = ("total", "sex", "age_group"), ax: Axes | None = None,
              title: str | None = None, show_n: bool | None = None,
-             estimate_type: str | None = None, language: str = "sv") -> Axes:
+             estimate_type: str | None = None, reference_values: pd.DataFrame | None = None,
+             language: str = "sv") -> Axes:
     """An indicator for the whole population, by sex and by age group.
 
     Parameters
@@ -136,6 +139,10 @@ def by_group(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", year: int
         the year's primary one (``weighted``, or for an opt-in year the
         ``unweighted`` share of respondents). ``"adjusted"`` shows the
         model-based adjustment, with its indicative interval.
+    reference_values
+        Reference values (:func:`trygghet.references.read_references`, the
+        report's ``rep.references``): each one of ``indicator`` is drawn as a
+        dash-dotted line named in text ("Riket 28 %"), its source in a footnote.
     language
         ``"sv"`` or ``"en"``.
 
@@ -169,24 +176,27 @@ def by_group(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", year: int
             positions.append(y)
             y += 1.0
         y += 0.6  # a gap between breakdowns
-    ax = new_axes(ax, 1.1 + 0.3 * len(bars))
+    refs = references.for_indicator(reference_values, indicator)
+    ax = new_axes(ax, 1.1 + 0.3 * len(bars) + reference_extra_height(refs))
     hbars(ax, bars, positions, kind, language)
+    ref_notes, ref_alt = reference_lines(ax, refs, kind, language)
     ax.set_xlabel(axis_label(rows, kind, language))
     set_title(ax, title, f"{indicator_label(indicator, language)}, {fmt.year(year)}")
-    draw_footnote(ax, notes_for(bars, language, level=ci_level(rows)))
+    draw_footnote(ax, notes_for(bars, language, level=ci_level(rows)) + ref_notes)
     set_alt_text(ax, _groups_sentence(subject_of(indicator, year, language), bars, kind,
-                                      language))
+                                      language) + ref_alt)
     return ax
 
 
 def by_area(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", year: int | None = None,
             *, ax: Axes | None = None, title: str | None = None, reference: bool = True,
             show_n: bool | None = None, estimate_type: str | None = None,
-            language: str = "sv") -> Axes:
+            reference_values: pd.DataFrame | None = None, language: str = "sv") -> Axes:
     """An indicator by area, highest first, with CIs; suppressed areas last.
 
-    ``reference`` draws the municipality's total as a dashed line. Other
-    parameters as in :func:`by_group`.
+    ``reference`` draws the municipality's total as a dashed line;
+    ``reference_values`` (e.g. the national figure) are dash-dotted lines
+    named below the bars. Other parameters as in :func:`by_group`.
     """
     language = check_language(language)
     rows, year = select(estimates, [indicator], year, ("area", "total"), estimate_type)
@@ -200,8 +210,10 @@ def by_area(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", year: int 
     for _, row in areas.iterrows():
         label = n_label(row["group"], row, language) if show_n else str(row["group"])
         bars.append(bar_from_row(row, label, theme.SERIES_COLOR))
-    ax = new_axes(ax, 1.2 + 0.27 * len(bars))
+    refs = references.for_indicator(reference_values, indicator)
+    ax = new_axes(ax, 1.2 + 0.27 * len(bars) + reference_extra_height(refs))
     hbars(ax, bars, [float(i) for i in range(len(bars))], kind, language, height=0.62)
+    ref_notes, ref_alt = reference_lines(ax, refs, kind, language)
     total = find_row(rows, group_var="total")
     if reference and total is not None and symbol_of(total) == "":
         value = float(total["estimate"])
@@ -212,9 +224,9 @@ def by_area(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", year: int 
                     color=theme.MUTED)
     ax.set_xlabel(axis_label(rows, kind, language))
     set_title(ax, title, f"{indicator_label(indicator, language)}, {fmt.year(year)}", pad=16)
-    draw_footnote(ax, notes_for(bars, language, level=ci_level(rows)))
+    draw_footnote(ax, notes_for(bars, language, level=ci_level(rows)) + ref_notes)
     set_alt_text(ax, extremes_sentence(subject_of(indicator, year, language), bars, kind,
-                                       language))
+                                       language) + ref_alt)
     return ax
 
 

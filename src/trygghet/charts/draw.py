@@ -14,13 +14,14 @@ import textwrap
 import weakref
 from collections.abc import Iterable, Sequence
 
+import pandas as pd
 from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Bbox
 
-from .. import fmt, theme
+from .. import fmt, references, theme
 from ..vocabulary import tr
 from .common import DEFAULT_LEVEL, Bar, chart_text, indicator_label, symbol_text, value_text
 
@@ -122,6 +123,60 @@ def hbars(ax: Axes, bars: Sequence[Bar], positions: Sequence[float], kind: str,
     ax.spines["bottom"].set_visible(False)
     ax.tick_params(axis="x", length=0)
     value_axis(ax, kind, xmax, language)
+
+
+# A reference value's line: dash-dotted and dark, unlike the municipality's muted dashes,
+# and always named in text beside it (never told apart by colour or pattern alone).
+REFERENCE_DASH = (0, (6, 2, 1.5, 2))
+REFERENCE_ROW = 0.62  # height of a label row under the bars, in bar positions
+
+
+def reference_extra_height(refs: pd.DataFrame) -> float:
+    """Inches a chart grows by for the label rows of ``refs``' lines."""
+    return 0.17 * len(refs)
+
+
+def reference_lines(ax: Axes, refs: pd.DataFrame, kind: str,
+                    language: str) -> tuple[list[str], str]:
+    """Draw each reference value of ``refs`` as a labelled vertical line across the bars.
+
+    ``refs`` are one indicator's reference values
+    (:func:`trygghet.references.for_indicator`). Each line is dash-dotted,
+    with its name and value ("Riket 28 %") on a row of its own below the
+    bars, so that labels of close values never overlap; the value axis is
+    widened if a reference lies beyond it. Call after :func:`hbars`.
+
+    Returns
+    -------
+    notes, alt
+        The footnotes naming each line's source, and a sentence for the alt text.
+    """
+    if refs is None or refs.empty:
+        return [], ""
+    _, xmax = ax.get_xlim()
+    top = float(refs["value"].max())
+    if top * 1.12 > xmax:
+        xmax = min(top * 1.15, 1.0) if kind == "share" else min(top * 1.15, 6.0)
+        ax.set_xlim(0, xmax)
+        value_axis(ax, kind, xmax, language)
+    low, high = ax.get_ylim()  # inverted: the first bar on top
+    pad = xmax * 0.012
+    notes, phrases = [], []
+    for i, (_, ref) in enumerate(refs.iterrows()):
+        value, name = float(ref["value"]), references.label(ref, language)
+        shown = value_text(value, kind, language)
+        ax.axvline(value, color=theme.TEXT, linestyle=REFERENCE_DASH, linewidth=1.1, zorder=4,
+                   path_effects=halo(2.4), gid=f"reference-{i}")
+        right = value > 0.7 * xmax
+        ax.text(value + (-pad if right else pad), low + (i + 0.5) * REFERENCE_ROW,
+                tr("reference.line_label", language, label=name, value=shown),
+                ha="right" if right else "left", va="center", fontsize=7.5, color=theme.TEXT,
+                bbox=KNOCKOUT, zorder=5, parse_math=False)  # a "$" in a name is a "$"
+        notes.append(tr("reference.chart_note", language, label=name, value=shown,
+                        source=ref["source"]))
+        phrases.append(tr("reference.line_label", language, label=name, value=shown))
+    ax.set_ylim(low + len(refs) * REFERENCE_ROW, high)
+    return notes, tr("reference.alt", language, items=fmt.join(phrases, language=language))
 
 
 def error_lengths(bar: Bar) -> list[list[float]]:
