@@ -114,20 +114,6 @@ def test_papermill_cli_runs_the_survey_notebook(sample, tmp_path):
     assert "Sammanfattning" in out.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("year", [2019, 2020])
-def test_analyst_notebook_runs_for_an_opt_in_and_a_random_sample_year(sample, tmp_path, year):
-    """utforska.ipynb under papermill: the own-breakdown cell uses the year's design
-    (none for the opt-in 2019, which cannot be raked as a whole)."""
-    out = tmp_path / "utforska.ipynb"
-    res = subprocess.run([sys.executable, "-m", "papermill",
-                          str(sample / "notebooks" / "utforska.ipynb"), str(out),
-                          "-p", "year", str(year), "--cwd", str(sample / "notebooks")],
-                         capture_output=True, text=True)
-    assert res.returncode == 0, (res.stdout + res.stderr)[-2000:]
-    text = out.read_text(encoding="utf-8")
-    assert "trust_police" in text and "Error" not in text
-
-
 def test_area_report_is_about_its_area(sample):
     """An area report leads with the area's own figures, not the municipality's."""
     from bs4 import BeautifulSoup

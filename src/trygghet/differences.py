@@ -17,7 +17,16 @@ published figures is itself a group of people:
   with its own total, partitions and remainders;
 * a change table: each row publishes two cells, one per year (for an
   unweighted share, ``estimate × n`` is its count), and each year's cells
-  nest as above.
+  nest as above;
+* cells the caller declares to lie *within* other cells of the same table
+  (``within``): the cells of a crossed table (women in Centrum) within each of
+  their margins (women; Centrum), a filtered group (women aged 16–24) within
+  the published groups it is cut from (women; 16–24). The cells of one
+  grouping within one parent partition it: parent − its cells is a hidden
+  *within-remainder* (women with no stated area), checked like a partition's
+  remainder (the textbook rule included). A cell that is merely a *subset* of
+  its parent (women aged 16–24 in Centrum, within Centrum), or one of a
+  grouping whose groups overlap, has its own complement in the parent.
 
 :func:`secondary_suppression` writes this down as equations ``parent =
 Σ children`` over cells — the rows' own plus the hidden remainders,
@@ -46,11 +55,17 @@ published figures, on small tables — nothing short is left
 (``tests/test_suppress.py``). The audit does not solve the whole linear system
 of a large table, and it knows only the nestings the table's columns
 describe (not, say, areas inside the municipalities of a national table).
+
+Rows marked ``fixed`` are already public (or already withheld) elsewhere —
+the published report's figures, when an analyst's own table is audited
+together with them: the attacker knows them, and the audit never changes
+them; it hides the other rows instead. Should no other row help, every other
+row of that indicator's tables is withheld.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +75,9 @@ import pandas as pd
 TOTAL = "total"  # the group_var of a table's total row
 _CELL = ["year", "indicator", "estimate_type", "group_var", "group"]
 # Roles of a cell: a row's level (or the total), and the hidden cells of a table.
-_LEVEL, _REST, _COMPLEMENT, _STATED, _NONE = range(5)
+# _WREST and _WCOMP are the within-remainders and within-complements of ``within``.
+_LEVEL, _REST, _COMPLEMENT, _STATED, _NONE, _WREST, _WCOMP = range(7)
+_NESTABLE = (_LEVEL, _REST, _COMPLEMENT, _WREST, _WCOMP)
 
 
 def numbers(col: pd.Series | None, length: int = 0) -> np.ndarray:
@@ -77,14 +94,22 @@ def few(x: np.ndarray, min_cell: int) -> np.ndarray:
 
 
 def secondary_suppression(table: pd.DataFrame, reason: np.ndarray, min_cell: int, *,
-                          overlapping: tuple[str, ...], nested: Mapping[str, str]) -> np.ndarray:
+                          overlapping: tuple[str, ...], nested: Mapping[str, str],
+                          within: Iterable[tuple[str, ...]] = (),
+                          fixed: np.ndarray | None = None) -> np.ndarray:
     """``reason`` per row, with ``"secondary"`` (and, for a change table's counts,
     ``"disclosure"``) added until no subtraction reveals 1 to ``min_cell − 1`` people.
 
     ``overlapping``: group_vars whose groups overlap; ``nested``: ``{child: parent}``
-    estimate types, the child's respondents a subset of the parent's, group by group.
+    estimate types, the child's respondents a subset of the parent's, group by group;
+    ``within``: ``(group_var, group, parent_group_var, parent_group)``, the cell
+    inside the parent cell in every table that has both, with ``"subset"`` as a
+    fifth item where the cell's grouping does not partition the parent; ``fixed``:
+    rows whose state is given (already public or withheld), never changed.
     """
-    return _Audit(_Layout.of(table, overlapping, nested), min_cell).run(reason)
+    layout = _Layout.of(table, overlapping, nested, tuple(within))
+    fixed = np.zeros(len(table), dtype=bool) if fixed is None else np.asarray(fixed, bool)
+    return _Audit(layout, min_cell, fixed).run(reason)
 
 
 def _three(n: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -135,17 +160,19 @@ class _Keys:
 
 
 class _Cells:
-    """Coordinates of the cells: year, indicator, estimate type, grouping, level (codes)
-    and role; the rows' cells first, hidden cells appended."""
+    """Coordinates of the cells: year, indicator, estimate type, grouping, level (codes),
+    role and, for a within-remainder or -complement, its parent's grouping and level
+    (``par``, −1 otherwise); the rows' cells first, hidden cells appended."""
 
     def __init__(self, y, i, t, g, lev):
         self.y, self.i, self.t, self.g, self.lev = y, i, t, g, lev
         self.role = np.full(len(y), _LEVEL)
+        self.par = np.full(len(y), -1)
 
     def add(self, cells: np.ndarray, **change) -> np.ndarray:
         """Append copies of ``cells`` with some coordinates changed; their ids."""
         start = len(self.y)
-        for name in ("y", "i", "t", "g", "lev", "role"):
+        for name in ("y", "i", "t", "g", "lev", "role", "par"):
             old = getattr(self, name)
             new = np.broadcast_to(change.get(name, old[cells]), len(cells))
             setattr(self, name, np.concatenate([old, new]))
@@ -167,10 +194,12 @@ class _Layout:
 
     side_row: np.ndarray
     side_cell: np.ndarray
+    row_table: np.ndarray  # per row: its year and indicator (one code per pair)
     is_row: np.ndarray
     true: np.ndarray       # (cells, 3): n, with, without; NaN where not known to us
     zero: np.ndarray       # hidden cells known to be empty (a remainder of 0, say)
     assumed: np.ndarray    # hidden cells taken as known, for checking only
+    assumed_parent: np.ndarray  # … once this cell is known (−1: from the start)
     parent: np.ndarray
     derive: np.ndarray     # equations an attacker derives cells from (others: checks only)
     nested: np.ndarray     # (pairs, 2): a parent table's row cell and the child's inside it
@@ -180,7 +209,8 @@ class _Layout:
 
     @classmethod
     def of(cls, table: pd.DataFrame, overlapping: tuple[str, ...],
-           nested: Mapping[str, str]) -> _Layout:
+           nested: Mapping[str, str],
+           within: tuple[tuple[str, ...], ...] = ()) -> _Layout:
         sides = _sides(table)
         side_row = np.tile(np.arange(len(table)), len(sides))
         code, names = {}, {}
@@ -192,8 +222,9 @@ class _Layout:
         # (parent, child, difference) type codes of the nested tables
         triples = [(types[p], types[c], len(types) + j) for j, (c, p) in enumerate(
             (c, p) for c, p in nested.items() if c in types and p in types)]
+        n_gv, n_g = len(names["group_var"]), len(names["group"])
         key = _Keys((len(names["year"]), len(names["indicator"]), len(types) + len(triples),
-                     len(names["group_var"]), len(names["group"]), _NONE + 1))
+                     n_gv, n_g, _WCOMP + 1, (n_gv + 1) * (n_g + 1)))
         side_cell, uniq = pd.factorize(key(*(code[c] for c in _CELL)))
         first = (np.arange(len(side_cell)) if len(uniq) == len(side_cell)
                  else np.unique(side_cell, return_index=True)[1])
@@ -205,6 +236,15 @@ class _Layout:
         total = groupvars.index(TOTAL) if TOTAL in groupvars else -1
         over = [c for c, v in enumerate(groupvars) if v in overlapping and v != TOTAL]
         eqs = _Equations(cells, key, total, over, [td for *_, td in triples])
+        if within:
+            codes = {col: {v: c for c, v in enumerate(names[col])}
+                     for col in ("group_var", "group")}
+            links = [(codes["group_var"][g], codes["group"][lev], codes["group_var"][pg],
+                      codes["group"][plev], int("subset" in kind))
+                     for g, lev, pg, plev, *kind in within
+                     if g in codes["group_var"] and pg in codes["group_var"]
+                     and lev in codes["group"] and plev in codes["group"]]
+            eqs.add_within(np.array(links, dtype=np.int64).reshape(-1, 5), over, n_g)
         nest_p, nest_c, nest_d = _nestings(cells, key, triples)
         eqs.add(nest_p, [nest_c, nest_d])
         eqs.add_stated()
@@ -217,11 +257,18 @@ class _Layout:
 
         is_row = np.arange(len(cells)) < n_rows
         role, is_diff = cells.role, eqs.is_diff
-        structural = (role == _REST) | ((role == _LEVEL) & ~is_diff)
+        structural = np.isin(role, (_REST, _WREST)) | ((role == _LEVEL) & ~is_diff)
         parent, derive, e_eq, e_cell, eq_ptr = eqs.arrays()
-        return cls(side_row=side_row, side_cell=side_cell, is_row=is_row,
+        assumed_parent = np.full(len(cells), -1)
+        if eqs.within is not None:
+            stated, *_, stated_parent = eqs.within_stated
+            assumed_parent[stated] = stated_parent
+        row_table = pd.factorize(key(code["year"][:len(table)],
+                                     code["indicator"][:len(table)]))[0]
+        return cls(side_row=side_row, side_cell=side_cell, row_table=row_table, is_row=is_row,
                    true=_three(tn, tk), zero=structural & (tn == 0),
-                   assumed=(role == _STATED) & ~is_diff & ~np.isnan(tn), parent=parent,
+                   assumed=(role == _STATED) & ~is_diff & ~np.isnan(tn),
+                   assumed_parent=assumed_parent, parent=parent,
                    derive=derive, e_eq=e_eq, e_cell=e_cell, eq_ptr=eq_ptr,
                    nested=np.column_stack([nest_p, nest_c])[is_row[nest_p] & is_row[nest_c]])
 
@@ -237,7 +284,8 @@ class _Layout:
         derived cell the equation it came from (``by``, −1 for none) and whether
         it was its only unknown child (``as_child``) rather than its parent.
         """
-        known = published | self.zero | self.assumed
+        later = self.assumed & (self.assumed_parent >= 0)
+        known = published | self.zero | (self.assumed & ~later)
         val = np.full(self.true.shape, np.nan)
         val[known] = self.true[known]
         val[self.zero] = 0.0
@@ -246,6 +294,9 @@ class _Layout:
         n_eq = len(self.parent)
         n_children = np.diff(self.eq_ptr)
         while n_eq:
+            now = later & ~known
+            now[now] = known[self.assumed_parent[now]]
+            known[now], val[now] = True, self.true[now]
             unknown = ~known[self.e_cell]
             n_unknown = np.bincount(self.e_eq, unknown, minlength=n_eq)
             parent_known = known[self.parent]
@@ -304,9 +355,10 @@ def _nestings(cells: _Cells, key: _Keys, triples: list) -> tuple[np.ndarray, ...
     if not triples:
         return empty, empty, empty
     types = np.array(triples).ravel()
-    member = np.flatnonzero(np.isin(cells.t, types) & (cells.role <= _COMPLEMENT))
+    member = np.flatnonzero(np.isin(cells.t, types) & np.isin(cells.role, _NESTABLE))
     same, _ = pd.factorize(key(cells.y[member], cells.i[member], np.zeros(len(member)),
-                               cells.g[member], cells.lev[member], cells.role[member]))
+                               cells.g[member], cells.lev[member], cells.role[member],
+                               cells.par[member]))
     where = {}
     for tt in types:
         where[tt] = np.full(same.max() + 1, -1)
@@ -321,9 +373,11 @@ def _nestings(cells: _Cells, key: _Keys, triples: list) -> tuple[np.ndarray, ...
 
 class _Equations:
     """Builds the equations: each partition (total = levels + remainder), each
-    overlapping group (total = group + complement), each nesting (parent cell =
-    child cell + difference) and, for checking only, the levels of a real table's
-    partition (stated = levels)."""
+    overlapping group (total = group + complement), each cell within another
+    (parent = cells + within-remainder, or parent = cell + within-complement), each
+    nesting (parent cell = child cell + difference) and, for checking only, the
+    levels of a real table's partition and the cells within a parent (stated =
+    levels)."""
 
     def __init__(self, cells: _Cells, key: _Keys, total: int, over: list[int],
                  diff_types: list[int]):
@@ -345,8 +399,10 @@ class _Equations:
         none = cells.add(np.zeros(1, dtype=np.int64), lev=-1, role=_NONE)[0]  # no total
         table_of = np.concatenate([table_of, table_of[head], table_of[groups],
                                    table_of[head], [0]])
+        self.diff_types = diff_types
         self.is_diff = np.isin(cells.t, diff_types)
         self.is_diff[none] = True
+        self.within: tuple[np.ndarray, ...] | None = None
         root_of[root_of < 0] = none
 
         self.parents: list[np.ndarray] = []
@@ -373,12 +429,75 @@ class _Equations:
         for child in children:
             self.children.append((eq, child))
 
+    def add_within(self, links: np.ndarray, over: list[int], n_groups: int) -> None:
+        """Equations for the cells declared inside other cells of the same table.
+
+        ``links`` holds rows ``(group_var, group, parent group_var, parent group,
+        subset)`` (codes, and 1 for a mere subset). In every table with both cells,
+        the cells of one grouping within one parent are a partition of it plus a
+        hidden within-remainder; a subset, or a grouping in ``over`` (overlapping
+        groups), gives each of its cells a hidden within-complement instead.
+        """
+        cells = self.cells
+        level = np.flatnonzero(cells.role == _LEVEL)
+        frame = pd.DataFrame({"cell": level, "y": cells.y[level], "i": cells.i[level],
+                              "t": cells.t[level], "g": cells.g[level],
+                              "lev": cells.lev[level]})
+        spec = pd.DataFrame(links, columns=["g", "lev", "pg", "plev", "subset"])
+        spec = spec.drop_duplicates(["g", "lev", "pg", "plev"])
+        parents = frame.rename(columns={"cell": "pcell", "g": "pg", "lev": "plev"})
+        pairs = frame.merge(spec, on=["g", "lev"]).merge(parents, on=["y", "i", "t", "pg",
+                                                                       "plev"])
+        pairs = pairs[pairs["cell"] != pairs["pcell"]].sort_values(["pcell", "g", "cell"])
+        if pairs.empty:
+            return
+        par = (pairs["pg"].to_numpy() + 1) * (n_groups + 1) + pairs["plev"].to_numpy() + 1
+        child, parent = pairs["cell"].to_numpy(), pairs["pcell"].to_numpy()
+        overlapping = np.isin(pairs["g"].to_numpy(), over) | pairs["subset"].eq(1).to_numpy()
+        # Overlapping groups: parent = cell + its complement in the parent.
+        comps = cells.add(child[overlapping], role=_WCOMP, par=par[overlapping])
+        self.add(parent[overlapping], [child[overlapping], comps])
+        # A partition: parent = its cells + the within-remainder.
+        part = ~overlapping
+        groupvar = pairs["g"].to_numpy()[part]
+        eq, head = pd.factorize(parent[part] * (groupvar.max(initial=0) + 2) + groupvar + 1)
+        eq = eq.astype(np.int64)
+        lead = np.unique(eq, return_index=True)[1]     # one row per equation
+        rests = cells.add(parent[part][lead], g=groupvar[lead], lev=-1,
+                          role=_WREST, par=par[part][lead])
+        start = sum(len(p) for p in self.parents)
+        self.parents.append(parent[part][lead])
+        self.children.append((start + eq, child[part]))
+        self.children.append((start + np.arange(len(head)), rests))
+        added = np.concatenate([comps, rests])
+        self.is_diff = np.concatenate([self.is_diff, np.isin(cells.t[added], self.diff_types)])
+        # Partitions: parents, each cell's equation, cells, remainders; then the
+        # overlapping groups: parents, cells, complements.
+        self.within = (parent[part][lead], eq, child[part], rests,
+                       parent[overlapping], child[overlapping], comps)
+
     def add_stated(self) -> None:
         real = ~self.is_diff[self.levels]
         first = sum(len(p) for p in self.parents)
         self.parents.append(self.stated)
         self.children.append((first + self.level_eq[real], self.levels[real]))
         self.check_only = first
+        if self.within is None:
+            return
+        # The textbook rule for the cells within a parent, as for a partition's levels.
+        parents, eq, child, rests, *_ = self.within
+        real = ~self.is_diff[rests]
+        stated = self.cells.add(rests[real], role=_STATED)
+        self.is_diff = np.concatenate([self.is_diff, np.zeros(len(stated), dtype=bool)])
+        renumber = np.full(len(rests), -1)
+        renumber[real] = np.arange(real.sum())
+        keep = real[eq]
+        start = sum(len(p) for p in self.parents)
+        self.parents.append(stated)
+        self.children.append((start + renumber[eq[keep]], child[keep]))
+        # A parent's stated cells are known only once the parent is (unlike a table's
+        # total, a parent may itself be hidden).
+        self.within_stated = (stated, renumber[eq[keep]], child[keep], parents[real])
 
     def fill_true(self, tn, tk, nest_p, nest_c, nest_d) -> None:
         """What we know of the hidden cells: a remainder is the total less the levels
@@ -401,9 +520,21 @@ class _Equations:
         real = ~self.is_diff[group]
         tn[comp[real]] = tn[root[real]] - tn[group[real]]
         tk[comp[real]] = tk[root[real]] - tk[group[real]]
+        if self.within is not None:  # a difference table's come from the nesting below
+            parents, eq, child, rests, o_parent, o_child, comps = self.within
+            for t in (tn, tk):
+                left = t[parents] - np.bincount(eq, t[child], minlength=len(rests))
+                real = ~self.is_diff[rests]
+                t[rests[real]] = left[real]
+                real = ~self.is_diff[comps]
+                t[comps[real]] = t[o_parent[real]] - t[o_child[real]]
         tn[nest_d], tk[nest_d] = tn[nest_p] - tn[nest_c], tk[nest_p] - tk[nest_c]
         tn[self.stated] = np.bincount(self.level_eq, tn[self.levels], minlength=n_part)
         tk[self.stated] = np.bincount(self.level_eq, tk[self.levels], minlength=n_part)
+        if self.within is not None:
+            stated, eq, child, _ = self.within_stated
+            tn[stated] = np.bincount(eq, tn[child], minlength=len(stated))
+            tk[stated] = np.bincount(eq, tk[child], minlength=len(stated))
 
     def arrays(self):
         """parent, derive, e_eq, e_cell (sorted by equation) and eq_ptr."""
@@ -418,15 +549,21 @@ class _Equations:
 
 
 class _Audit:
-    """Secondary suppression: suppress published cells until no audit finds a short sum."""
+    """Secondary suppression: suppress published cells until no audit finds a short sum.
 
-    def __init__(self, layout: _Layout, min_cell: int):
+    ``fixed`` rows keep their state: a cell published by one of them cannot be hidden.
+    """
+
+    def __init__(self, layout: _Layout, min_cell: int, fixed: np.ndarray):
         self.layout = layout
         self.min_cell = min_cell
+        self.fixed = fixed
         order = np.argsort(layout.side_cell, kind="stable")
         self.rows_by_cell = layout.side_row[order]
         self.row_ptr = np.searchsorted(layout.side_cell[order],
                                        np.arange(len(layout.is_row) + 1))
+        self.fixed_cell = np.zeros(len(layout.is_row), dtype=bool)
+        self.fixed_cell[layout.side_cell[fixed[layout.side_row]]] = True
 
     def run(self, reason: np.ndarray) -> np.ndarray:
         lay = self.layout
@@ -437,6 +574,7 @@ class _Audit:
         self.pub = lay.published(self.suppressed)
         small = self.pub & few(lay.true, self.min_cell).any(axis=1)
         rows = lay.side_row[small[lay.side_cell] & ~self.suppressed[lay.side_row]]
+        rows = rows[~self.fixed[rows]]
         self.suppressed[rows] = True
         self.reason[rows] = "disclosure"
         while True:
@@ -450,9 +588,25 @@ class _Audit:
             progress = False
             for eq in np.flatnonzero(short):
                 progress |= self._top_up(int(eq))
-            if not progress:  # nothing left to suppress that would help
+            # Nothing left to suppress that would help (unless fixed rows stood in the way).
+            if not progress and not self._withhold_around(np.flatnonzero(short)):
                 break
         return self.reason
+
+    def _withhold_around(self, equations: np.ndarray) -> bool:
+        """Where hiding single cells cannot help because the cells that would are fixed
+        (already public), withhold every other row of the equations' tables."""
+        lay = self.layout
+        if not self.fixed.any():
+            return False
+        cells = np.concatenate([lay.parent[equations],
+                                *(self._children(eq) for eq in equations)])
+        cells = cells[lay.is_row[cells]]
+        tables = np.unique(lay.row_table[lay.side_row[np.isin(lay.side_cell, cells)]])
+        rows = np.flatnonzero(np.isin(lay.row_table, tables) & ~self.suppressed & ~self.fixed)
+        self.suppressed[rows] = True
+        self.reason[rows] = "secondary"
+        return len(rows) > 0
 
     def _follow_parents(self) -> None:
         """A child table's cell is hidden wherever the parent table's is: otherwise
@@ -462,10 +616,11 @@ class _Audit:
         while True:
             self.pub = lay.published(self.suppressed)
             parent, child = lay.nested[:, 0], lay.nested[:, 1]
-            orphans = child[~self.pub[parent] & self.pub[child]]
+            orphans = child[~self.pub[parent] & self.pub[child] & ~self.fixed_cell[child]]
             if not len(orphans):
                 return
             rows = lay.side_row[np.isin(lay.side_cell, orphans) & ~self.suppressed[lay.side_row]]
+            rows = rows[~self.fixed[rows]]
             self.suppressed[rows] = True
             self.reason[rows] = "secondary"
 
@@ -484,7 +639,8 @@ class _Audit:
         shown = children[~hid]
         hidden = self.val[parent] - self.val[shown].sum(axis=0)
         shown = shown[np.lexsort((shown, self.val[shown, 0],
-                                  ~(lay.is_row[shown] & self.pub[shown])))]
+                                  ~(lay.is_row[shown] & self.pub[shown])
+                                  | self.fixed_cell[shown]))]
         progress = False
         for m in range(3):
             for cell in shown:
@@ -498,7 +654,7 @@ class _Audit:
     def _hide(self, cell: int, mass: int, depth: int = 4) -> bool:
         """Make a known cell unknown: suppress it, or a cell it was derived from."""
         lay = self.layout
-        if lay.is_row[cell] and self.pub[cell]:
+        if lay.is_row[cell] and self.pub[cell] and not self.fixed_cell[cell]:
             self._suppress(cell, "secondary")
             return True
         eq = self.by[cell]
@@ -507,7 +663,8 @@ class _Audit:
         terms = np.concatenate([self._children(eq), [lay.parent[eq]]])
         terms = terms[(terms != cell) & self.known[terms] & (self.val[terms, mass] > 0)]
         terms = terms[np.lexsort((terms, self.val[terms, 0], terms == lay.parent[eq],
-                                  ~(lay.is_row[terms] & self.pub[terms])))]
+                                  ~(lay.is_row[terms] & self.pub[terms])
+                                  | self.fixed_cell[terms]))]
         for term in terms:
             if self._hide(term, mass, depth - 1):
                 self.known[cell] = False
@@ -516,7 +673,7 @@ class _Audit:
 
     def _suppress(self, cell: int, why: str) -> None:
         rows = self.rows_by_cell[self.row_ptr[cell]:self.row_ptr[cell + 1]]
-        rows = rows[~self.suppressed[rows]]
+        rows = rows[~self.suppressed[rows] & ~self.fixed[rows]]
         self.suppressed[rows] = True
         self.reason[rows] = why
         self.pub[cell] = False

@@ -18,9 +18,11 @@ suppressed parts plus those who did not state the grouping (allowed in an
 opt-in year); a total less a group of an overlapping grouping (relation:
 "bor") is those outside it; an unweighted figure less the adjusted figure
 nested in it is the respondents who could not be calibrated; and a change
-table publishes the cells of two years. Each such group must hold 0 or at
-least ``min_cell`` respondents, with and without the trait; where one would
-not, more cells are suppressed (``secondary``).
+table publishes the cells of two years; an analyst's crossed or filtered
+table publishes cells within its margins and within the groups it is cut
+from (``within``), beside figures already public (``fixed``). Each such
+group must hold 0 or at least ``min_cell`` respondents, with and without the
+trait; where one would not, more cells are suppressed (``secondary``).
 
 A suppressed cell is *absent*: its estimate, interval and count become
 NaN/NA, never 0. Its ``symbol`` follows Swedish official tables:
@@ -34,7 +36,7 @@ NaN/NA, never 0. Its ``symbol`` follows Swedish official tables:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,7 +94,9 @@ class Rules:
 def protect(table: pd.DataFrame, rules: Rules | None = None, *,
             overlapping: tuple[str, ...] = OVERLAPPING,
             nested: Mapping[str, str] = NESTED,
-            value_columns: tuple[str, ...] = VALUE_COLUMNS) -> pd.DataFrame:
+            value_columns: tuple[str, ...] = VALUE_COLUMNS,
+            within: Iterable[tuple[str, ...]] = (),
+            fixed: Any = None) -> pd.DataFrame:
     """Apply disclosure and reliability control to a table about to be published.
 
     Parameters
@@ -117,6 +121,20 @@ def protect(table: pd.DataFrame, rules: Rules | None = None, *,
     nested
         ``{child: parent}`` estimate types: the child's respondents are, group
         by group, a subset of the parent's (default: adjusted ⊂ unweighted).
+    within
+        ``(group_var, group, parent_group_var, parent_group)``: the cell lies
+        inside the parent cell, in every table (year, indicator, estimate type)
+        that has both — a crossed table's cell within each of its margins
+        (``("sex × area", "Kvinna × Centrum", "sex", "Kvinna")``). The cells of
+        one grouping within one parent partition it, up to those who did not
+        state the grouping, unless the grouping is in ``overlapping`` or the
+        link ends in ``"subset"`` (a filtered group within a published group it
+        is cut from: ``("filter", "…", "sex", "Kvinna", "subset")``).
+    fixed
+        A boolean per row: figures already public (or withheld) elsewhere, such
+        as the published report's when an analyst's own table is checked
+        beside them. Their ``suppressed``/``suppression_reason`` are kept as
+        given; the rules and the audit only ever hide the other rows.
 
     Returns
     -------
@@ -134,17 +152,19 @@ def protect(table: pd.DataFrame, rules: Rules | None = None, *,
     if "suppressed" in out.columns:
         already = out["suppressed"].fillna(False).to_numpy(dtype=bool)
         reason = np.where(already & (reason == ""), "disclosure", reason)
-    free = reason == ""
+    fixed = (np.zeros(len(out), dtype=bool) if fixed is None
+             else np.asarray(fixed, dtype=bool).reshape(len(out)))
+    free = (reason == "") & ~fixed
     # Unknown n cannot be vouched for: treat as too small.
     reason = np.where(free & ~(n >= rules.min_cell), "disclosure", reason)
     if "count" in out.columns:
         k = numbers(out["count"])
         small = few(k, rules.min_cell) | few(n - k, rules.min_cell)
-        reason = np.where((reason == "") & small, "disclosure", reason)
-    reason = np.where((reason == "") & ~(n >= rules.min_n), "reliability", reason)
+        reason = np.where((reason == "") & small & ~fixed, "disclosure", reason)
+    reason = np.where((reason == "") & ~(n >= rules.min_n) & ~fixed, "reliability", reason)
     if "group_var" in out.columns and len(out):
         reason = secondary_suppression(out, reason, rules.min_cell, overlapping=overlapping,
-                                       nested=nested)
+                                       nested=nested, within=within, fixed=fixed)
 
     suppressed = reason != ""
     for col in value_columns:
