@@ -150,18 +150,19 @@ class Bar:
 
 def bar_from_row(row, label: str, color: str) -> Bar:
     symbol = symbol_of(row)
-    where = {"group_var": str(row.get("group_var", "")), "group": str(row.get("group", ""))}
+    group_var, group = str(row.get("group_var", "")), str(row.get("group", ""))
     generalisable = bool(row.get("generalisable", True))
     adjusted = row.get("estimate_type", "") == "adjusted"
     if symbol in (fmt.SUPPRESSED, fmt.MISSING):
-        return Bar(label, math.nan, math.nan, math.nan, symbol, color, **where)
+        return Bar(label, math.nan, math.nan, math.nan, symbol, color,
+                   group_var=group_var, group=group)
     value = 0.0 if symbol == fmt.ZERO else as_float(row["estimate"])
     low, high = as_float(row["ci_low"]), as_float(row["ci_high"])
     if not generalisable and not adjusted:
         # An opt-in sample has no sampling error to show: no interval at all.
         low = high = math.nan
     return Bar(label, value, low, high, symbol, color, generalisable=generalisable,
-               adjusted=adjusted, **where)
+               adjusted=adjusted, group_var=group_var, group=group)
 
 
 def n_label(label: str, row, language: str) -> str:

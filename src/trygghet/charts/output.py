@@ -43,7 +43,8 @@ def show(obj: Axes | Figure, *, alt: str | None = None, caption: str | None = No
     """
     from IPython.display import display  # only needed inside a kernel
 
-    fig = obj if isinstance(obj, Figure) else obj.figure
+    fig = obj if isinstance(obj, Figure) else obj.get_figure(root=True)
+    assert isinstance(fig, Figure)
     text = alt if alt is not None else alt_text(obj)
     if not text.strip():
         raise ValueError("the chart has no alt text: pass alt=… or use set_alt_text()")

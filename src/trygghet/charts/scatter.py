@@ -9,6 +9,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.text import Annotation
+from matplotlib.transforms import Bbox
 
 from .. import fmt, theme
 from ..vocabulary import check_language, tr
@@ -105,22 +108,23 @@ def _crime_sentence(df: pd.DataFrame, hidden: Sequence[str], language: str) -> s
 
 def _place_labels(ax: Axes, x: np.ndarray, y: np.ndarray, labels: Sequence[str]) -> None:
     """Label points, trying eight positions each so that labels do not overlap."""
-    fig = ax.figure
+    fig = ax.get_figure(root=True)
+    assert isinstance(fig, Figure)
     if not hasattr(fig.canvas, "get_renderer"):
         FigureCanvasAgg(fig)  # a bare Figure has no renderer to measure text with
     fig.draw_without_rendering()  # run the layout first: positions are final
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg has one
     offsets = [(5, 3, "left", "bottom"), (5, -3, "left", "top"), (-5, 3, "right", "bottom"),
                (-5, -3, "right", "top"), (0, 6, "center", "bottom"), (0, -6, "center", "top"),
                (8, 0, "left", "center"), (-8, 0, "right", "center")]
-    placed = []
+    placed: list[Bbox] = []
     axes_box = ax.get_window_extent(renderer)
     points = [ax.transData.transform((xi, yi)) for xi, yi in zip(x, y, strict=True)]
     # Label the most crowded points first: they have the fewest free positions.
     order = sorted(range(len(labels)), key=lambda i: sum(
         np.hypot(*(points[i] - p)) < 40 for p in points), reverse=True)
     for i in order:
-        best = None
+        best: tuple[int, Annotation, Bbox] | None = None
         for dx, dy, ha, va in offsets:
             text = ax.annotate(labels[i], xy=(x[i], y[i]), xytext=(dx, dy),
                                textcoords="offset points", ha=ha, va=va, fontsize=7.5,
@@ -139,4 +143,5 @@ def _place_labels(ax: Axes, x: np.ndarray, y: np.ndarray, labels: Sequence[str])
                 text.remove()
             if score == 0:
                 break
+        assert best is not None  # eight positions were tried
         placed.append(best[2])

@@ -95,7 +95,8 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
             all_bars.append(bar)
             points.append((yr, bar))
         # Lines only within a series: split at every break.
-        segments, current = [], []
+        segments: list[list[tuple[int, Bar]]] = []
+        current: list[tuple[int, Bar]] = []
         for yr, bar in points:
             if current and yr in breaks:
                 segments.append(current)
