@@ -95,7 +95,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
     if args.all_areas:
         from .mapping import load_mapping
 
-        areas = list(load_mapping(project.mapping(args.year)).areas)
+        areas = list(load_mapping(project.mapping(args.year), project.questionnaire).areas)
     pipeline.report_year(project, args.year, formats=formats, areas=areas, jobs=args.jobs,
                          echo=print)
 
@@ -122,7 +122,7 @@ def _cmd_population(args: argparse.Namespace) -> None:
     if args.area_codes:
         areas = scb.read_area_codes(args.area_codes)
         if project.mapping(args.year).exists():
-            known = load_mapping(project.mapping(args.year)).area_names
+            known = load_mapping(project.mapping(args.year), project.questionnaire).area_names
             areas = pi.check_area_names(areas, known, args.area_codes)
     result = pi.import_population(args.file, args.year, regions=args.region, groups=groups,
                                    areas=areas, area_path=args.areas_from_deso)

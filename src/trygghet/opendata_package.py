@@ -298,7 +298,7 @@ def release_year(project: Any, year: int, *, echo: Callable[[str], object] = pri
         columns=["kind", "indicator", "group_var", "suppressed", "symbol"])
     period, title = None, None
     if project.mapping(year).exists():
-        mapping = load_mapping(project.mapping(year))
+        mapping = load_mapping(project.mapping(year), project.questionnaire)
         period, title = mapping.design.period, mapping.title
     files = build_release(estimates, changes, od, year=year,
                           level=settings["estimation"]["level"],
