@@ -143,6 +143,32 @@ def _cmd_open_data(args: argparse.Namespace) -> None:
     release_year(project, args.year, echo=print, required=True)
 
 
+# --- trygghet questions: the workspace's questionnaire (issue 13) ---------------------------
+
+def _cmd_questions(args: argparse.Namespace) -> None:
+    from .questionnaire import describe, questionnaire_file
+
+    project = Project.find(args.root)
+    path = questionnaire_file(project)
+    source = (str(path.relative_to(project.root)) if path.is_relative_to(project.root)
+              else "standardformuläret")
+    mapped = None
+    if args.year is not None and project.mapping(args.year).exists():
+        from .mapping import load_mapping
+
+        mapped = load_mapping(project.mapping(args.year), project.questionnaire).asked
+    for line in describe(project.questionnaire, args.year, source, mapped):
+        print(line)
+
+
+def _add_questions(sub) -> None:
+    p = sub.add_parser("questions", help="visa frågeformulärets frågor, id, skalor och "
+                       "indikatorer (config/frageformular.yml)")
+    p.add_argument("--year", type=_year, default=None,
+                   help="visa bara det som frågades det året, t.ex. 2021")
+    p.set_defaults(func=_cmd_questions)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="trygghet",
@@ -216,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--output", type=Path, metavar="FIL",
                    help="befolkningsfilen (standard: data/reference/population_<år>.csv)")
     q.set_defaults(func=_cmd_population)
+    _add_questions(sub)
 
     return parser
 

@@ -235,6 +235,87 @@ class Questionnaire:
         return BUILTIN.overlay(self.words(), source=self.path)
 
 
+KIND_WORDS = {"single": "ett svar", "multi": "flera svar", "grid": "frågebatteri",
+              "number": "tal", "text": "fritext, publiceras aldrig"}
+
+
+def describe(questionnaire: Questionnaire, year: int | None = None,
+             source: str | None = None, mapped: list[str] | None = None) -> list[str]:
+    """The questionnaire as ``trygghet questions`` prints it (Swedish lines).
+
+    Every question with its id (the name mapping files use), kind, text and
+    scale (levels in order, what counts as missing, special answers), when
+    it was asked and changed; a grid once with its items; then the
+    indicators. With ``year``, only what was asked that year: by the
+    questionnaire's year map and, where the year has a mapping file, the
+    questions it maps (``mapped``).
+    """
+    q = questionnaire
+    head = f"Frågeformulär: {q.name['sv'] or 'utan namn'} (version {q.version})"
+    lines = [head + (f", {source}" if source else "")]
+    asked = set(q.questions) if year is None else set(q.asked(year))
+    if mapped is not None:
+        asked &= set(mapped)
+    if year is not None:
+        lines.append(f"Frågor som ställdes {year}: {len(asked)} av {len(q.questions)}")
+    in_grid = {name: grid for grid, names in q.grids.items() for name in names}
+    done: set[str] = set()
+    for name, question in q.questions.items():
+        grid = in_grid.get(name)
+        if grid in done or name not in asked:
+            continue
+        lines.append("")
+        if grid is not None:
+            done.add(grid)
+            members = [m for m in q.grids[grid] if m in asked]
+            lines.append(f"{grid}  ({KIND_WORDS['grid']}, {len(members)} påståenden)")
+            lines.append(f"  {question.text.replace(q.items[name]['sv'], '{item}')}")
+            lines += [f"    {m}: {q.items[m]['sv']}" for m in members]
+        else:
+            extra = ", bakgrund" if question.background else ""
+            lines.append(f"{name}  ({KIND_WORDS[question.kind]}{extra})")
+            lines.append(f"  {question.text}")
+        lines += _scale_lines(q, question)
+        lines += _year_lines(q, name)
+    lines += ["", "Indikatorer (id – namn, tema):"]
+    for name, ind in q.indicators.items():
+        if year is not None and all(c not in asked for c in ind.questions):
+            continue
+        hidden = ", dold i rapporten" if ind.hidden else ""
+        lines.append(f"  {name} – {ind.label.get('sv', name)} ({ind.theme}{hidden})")
+    return lines
+
+
+def _scale_lines(q: Questionnaire, question: Question) -> list[str]:
+    if question.name == "area":
+        return ["  svar: kommunens områden (ur årets mappningsfil) och Annat område"]
+    if question.scale is None:
+        return []
+    scale = question.scale
+    lines = [f"  skala {scale.name}: {' · '.join(scale.levels)}"]
+    if scale.missing:
+        lines.append(f"    saknas: {', '.join(scale.missing)}")
+    if scale.special:
+        lines.append(f"    särskilda svar: {', '.join(scale.special)}")
+    if question.max_choices:
+        lines.append(f"    högst {question.max_choices} val")
+    return lines
+
+
+def _year_lines(q: Questionnaire, name: str) -> list[str]:
+    years = q.years.get(name, QuestionYears())
+    lines = []
+    if years.asked is not None:
+        shown = sorted(years.asked)
+        span = (f"{shown[0]}–{shown[-1]}" if len(shown) > 3
+                and shown == list(range(shown[0], shown[-1] + 1))
+                else ", ".join(str(y) for y in shown))
+        lines.append(f"  ställd: {span}")
+    lines += [f"  ändrad {year}{': ' + note if note else ''} (jämförs inte över ändringen)"
+              for year, note in years.changes]
+    return lines
+
+
 def load_questionnaire(path: str | Path) -> Questionnaire:
     """Read and validate a questionnaire file; errors name the line and what is wrong."""
     from .questionnaire_load import read_questionnaire

@@ -94,10 +94,10 @@ class _Reader:
     def both(self, where: tuple, value: Any) -> dict[str, str]:
         """A ``{sv: …, en: …}`` text pair."""
         pair = self.mapping(where, value, {"sv", "en"})
-        for lang in ("sv", "en"):
+        for lang, word in (("sv", "svenska"), ("en", "engelska")):
             if not isinstance(pair.get(lang), str) or not pair[lang].strip():
-                raise self.fail(where, f"texten på {'svenska' if lang == 'sv' else 'engelska'} "
-                                f"({lang}) saknas", "skriv t.ex. {sv: Kön, en: Sex}")
+                raise self.fail(where, f"texten på {word} ({lang}) saknas",
+                                "skriv t.ex. {sv: Kön, en: Sex}")
         return {"sv": pair["sv"], "en": pair["en"]}
 
     def ident(self, where: tuple, value: Any) -> str:

@@ -124,8 +124,9 @@ def definition_text(rep: SurveyReport, indicator: str) -> str:
     question = rep.survey.questions[ind.questions[0]]
     english = rep.survey.level_english.get(question.answer_scale.name, {})
 
-    def words(levels) -> list[str]:
-        return [english.get(v, v) if lang == "en" else v for v in levels]
+    def words(levels) -> list[str]:  # the scale's own words in the report's language
+        names = {"sv": {v: v for v in levels}, "en": english}[lang]
+        return [names.get(v, v) for v in levels]
 
     outside = [v for v in question.answer_scale.levels if v not in (*ind.counts, *ind.base)]
     text = t("survey.definition", name=fmt.lower_first(t.label("indicator", indicator)),
