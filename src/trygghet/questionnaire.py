@@ -123,7 +123,7 @@ class Questionnaire:
     """
 
     path: Path | None
-    version: int | str
+    version: int | float | str
     name: dict[str, str]
     scales: dict[str, Scale]
     questions: dict[str, Question]

@@ -468,8 +468,10 @@ def read_questionnaire(path: Path) -> Questionnaire:
     r = _Reader(path)
     data = r.mapping((), r.data, TOP_KEYS)
     version = data.get("version")
-    if not isinstance(version, int | str) or isinstance(version, bool) or version == "":
-        raise r.fail(("version",), "formulärets version (version) saknas",
+    if not isinstance(version, int | float | str) or isinstance(version, bool) \
+            or version == "":
+        raise r.fail(("version",), f"formulärets version ska vara ett nummer eller en text, "
+                     f"inte {shown(version)}",
                      "t.ex. version: 1; höj den när frågorna ändras")
     name = r.both(("name",), data["name"]) if "name" in data else {"sv": "", "en": ""}
     scales, level_english = _scales(r, data.get("scales"))

@@ -95,6 +95,12 @@ def generic_sections(rep: SurveyReport) -> list[Section]:
             for theme, (singles, families) in themes.items()]
 
 
+def section_title(rep: SurveyReport, battery: str, key: str) -> str:
+    """A known section's heading: the questionnaire's title of its battery, else ``key``'s."""
+    b = rep.survey.batteries.get(battery)
+    return b.title[rep.language] if b is not None else rep.tr(key)
+
+
 def trust_indicators(rep: SurveyReport) -> list[str]:
     """The trust indicators shown: the police's and the municipality's, where asked."""
     return [name for name in TRUST if shown(rep, name)]

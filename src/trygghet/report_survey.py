@@ -445,7 +445,8 @@ def method_text(rep: SurveyReport) -> str:
     parts.append(t("method.cleaning", rows_in=number(log["rows_in"]),
                    quarantined=number(log["rows_quarantined"]),
                    duplicates=number(log["duplicates_removed"])))
-    parts.append(t("method.disclosure", min_cell=rep.rules.min_cell, min_n=rep.rules.min_n))
+    parts.append(t("method.disclosure", min_cell=rep.rules.min_cell, min_n=rep.rules.min_n)
+                 + _indices_text(rep))
     breaks = [y for y in rep.years if y < rep.year and rep.designs.get(y)
               and rep.designs[y].sampling != d.sampling]
     if breaks:
@@ -454,6 +455,20 @@ def method_text(rep: SurveyReport) -> str:
     if rep.references is not None and len(rep.references):
         parts.append(_references_text(rep))
     return "\n\n".join(parts)
+
+
+def _indices_text(rep: SurveyReport) -> str:
+    """" Problemindex och trygghetsindex är kommunens egen beräkning …": the questionnaire's
+    indices that the report shows, or "" if it shows none."""
+    words = rep.survey.vocabulary
+    names = [words.tr("short." + name, rep.language) if "short." + name in words
+             else words.label("indicator", name, rep.language)
+             for name, ind in rep.survey.indicators.items()
+             if ind.rule == "index" and not ind.hidden and rep.value(name) is not None]
+    if not names:
+        return ""
+    names = names[:1] + [fmt.lower_first(n) for n in names[1:]]
+    return " " + rep.tr("method.indices", names=fmt.join(names, language=rep.language))
 
 
 def _group_var_name(rep: SurveyReport, column: str) -> str:
