@@ -136,7 +136,8 @@ def _scales(r: _Reader, raw: Any) -> tuple[dict[str, Scale], dict[str, dict[str,
         ordered = spec.get("ordered", True)
         if not isinstance(ordered, bool):
             raise r.fail((*where, "ordered"), f"ska vara true eller false, inte {shown(ordered)}")
-        scales[name] = Scale(name, tuple(levels), missing=missing, ordered=ordered)
+        scales[name] = Scale(name, tuple(levels), missing=missing, ordered=ordered,
+                             special=special)
         english[name] = en
     return scales, english
 
@@ -288,7 +289,8 @@ def _answers(r: _Reader, where: tuple, spec: dict, scale: Scale | None, *, check
     if check_special:
         for level in scale.special:
             if level not in (*counts, *base, *exclude):
-                raise r.fail(where, f"säg om svaret '{level}' räknas (counts), ingår i basen "
+                raise r.fail((*where, "counts"), f"säg om svaret '{level}' räknas (counts), "
+                             "ingår i basen "
                              "(base) eller står utanför (exclude)",
                              "t.ex. räknas den som inte går ut ensam p.g.a. otrygghet som otrygg")
     return counts, base
