@@ -315,7 +315,8 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
 
     settings = load_settings(project)
     questionnaire = project.questionnaire
-    reference_values = read_references(project.reference, year)  # a bad file stops early
+    reference_values = read_references(project.reference, year,  # a bad file stops early
+                                       questionnaire)
     rules = Rules.from_settings(settings)
     out = project.processed(year)
     if not (out / "responses.parquet").exists():

@@ -186,7 +186,8 @@ def load_survey_report(year: int, *, compare_years: Sequence[int] | None = None,
         cleaning=_read_json(project.processed(year) / "cleaning_log.json"),
         crimes=pd.read_csv(crimes_path) if crimes_path.exists() else None,
         designs=designs, level=float(settings["estimation"]["level"]),
-        references=references.read_references(project.reference, year),
+        references=references.read_references(project.reference, year,
+                                              project.questionnaire),
         questionnaire=project.questionnaire,
     )
 
