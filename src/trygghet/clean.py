@@ -525,7 +525,7 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
         elif question.kind == "text":
             text = values.str.strip()
             out[name] = pd.array(text.where(text != ""), dtype=pd.StringDtype())
-        elif question.kind == "number":
+        elif question is not None and question.kind == "number":
             text = values.str.strip().str.replace(",", ".", regex=False)
             number = pd.to_numeric(text.where(text != ""), errors="coerce")
             out[name] = pd.array(number, dtype=pd.Float64Dtype())

@@ -183,7 +183,7 @@ def respondent_values(responses: pd.DataFrame, config: dict | None = None,
         elif ind.rule == "option":
             block[j] = _bool(r[ind.column])
         else:
-            block[j] = _index(r, config[ind.index], config["min_answered"], not_asked)
+            block[j] = _index(r, config[str(ind.index)], config["min_answered"], not_asked)
     return pd.DataFrame(block.T, index=r.index, columns=names, copy=False)
 
 

@@ -172,8 +172,8 @@ def _years(r: _Reader, where: tuple, q: dict) -> QuestionYears:
 def _questions(r: _Reader, raw: Any, scales: dict[str, Scale]) -> dict[str, Any]:
     if not isinstance(raw, list) or not raw:
         raise r.fail(("questions",), "formuläret har inga frågor (questions)")
-    out = {"questions": {}, "grids": {}, "items": {}, "item_ids": {}, "english": {},
-           "years": {}}
+    out: dict[str, Any] = {"questions": {}, "grids": {}, "items": {}, "item_ids": {},
+                           "english": {}, "years": {}}
     ids: set[str] = set()
     for i, q in enumerate(raw):
         where = ("questions", i)
@@ -341,12 +341,12 @@ def _indicators(r: _Reader, raw: Any, found: dict, batteries: dict[str, Battery]
         if not isinstance(hidden, bool):
             raise r.fail((*where, "hidden"), "ska vara true eller false")
         short = _label(r, where, spec, "short") if "short" in spec else None
-        common = {"theme": theme, "hidden": hidden}
         if rule == "share":
             q = question(where, spec, "single")
             counts, base = _answers(r, where, spec, q.scale, check_special=True)
             add(where, Indicator(iid, kind="share", questions=(q.name,), counts=counts, base=base,
-                                 label=_label(r, where, spec), short=short, **common))
+                                 label=_label(r, where, spec), short=short, theme=theme,
+                                 hidden=hidden))
         elif rule == "any_of":
             b = battery(where, spec)
             counts, base = (), ()
@@ -355,7 +355,7 @@ def _indicators(r: _Reader, raw: Any, found: dict, batteries: dict[str, Battery]
                                         check_special=True)
             add(where, Indicator(iid, kind="share", questions=b.questions, rule="any_of",
                                  counts=counts, base=base, label=_label(r, where, spec),
-                                 short=short, **common))
+                                 short=short, theme=theme, hidden=hidden))
         elif rule == "items":
             b = battery(where, spec)
             label = _template(r, where, spec, "{item}")
@@ -370,7 +370,7 @@ def _indicators(r: _Reader, raw: Any, found: dict, batteries: dict[str, Battery]
                     f"{prefix}{key}", kind="share", questions=(name,), counts=counts, base=base,
                     family=iid, option=item["sv"],
                     label={lang: label[lang].replace("{item}", item[lang]) for lang in label},
-                    **common))
+                    theme=theme, hidden=hidden))
         elif rule == "options":
             q = question(where, spec, "multi")
             label = _template(r, where, spec, "{option")
@@ -383,13 +383,13 @@ def _indicators(r: _Reader, raw: Any, found: dict, batteries: dict[str, Battery]
                     column=option_column(q.name, level), family=iid, option=level,
                     label={lang: label[lang].replace("{option_lower}", _lower(words[lang]))
                            .replace("{option}", words[lang]) for lang in label},
-                    **common))
+                    theme=theme, hidden=hidden))
         else:  # index
             if iid not in indices:
                 raise r.fail((*where, "id"), f"indexet '{iid}' saknas under indices")
             add(where, Indicator(iid, kind="mean", questions=indices[iid]["questions"],
                                  rule="index", index=iid, label=_label(r, where, spec),
-                                 short=short, **common))
+                                 short=short, theme=theme, hidden=hidden))
     return out
 
 

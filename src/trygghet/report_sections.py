@@ -147,12 +147,12 @@ def when_text(rep: SurveyReport) -> str:
     """The darkness sentence, only when evening or night is above daytime (published)."""
     family = rep.survey.family("tid")
     by_time = {option: rep.value(name) for name, option in family.items()}
-    day = by_time.get("Dagtid")
-    dark = [by_time.get(o) for o in ("Kväll", "Natt")]
-    if day is None or any(r is None for r in dark) or not all(
-            not r["suppressed"] and pd.notna(r["estimate"]) for r in (day, *dark)):
+    rows = [by_time.get(o) for o in ("Dagtid", "Kväll", "Natt")]
+    shown = [r for r in rows if r is not None and not r["suppressed"] and pd.notna(r["estimate"])]
+    if len(shown) < 3:
         return ""
-    if max(r["estimate"] for r in dark) <= day["estimate"]:
+    day, evening, night = (float(r["estimate"]) for r in shown)
+    if max(evening, night) <= day:
         return rep.tr("survey.when_not_dark")
     return rep.tr("survey.when_dark")
 
