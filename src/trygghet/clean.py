@@ -58,7 +58,8 @@ from .schema import (
     option_column,
 )
 
-__all__ = ["CleanResult", "REASONS", "ITEM_REASONS", "answer_table", "clean", "resolve_columns"]
+__all__ = ["CleanResult", "REASONS", "ITEM_REASONS", "answer_table", "check_kept", "clean",
+           "resolve_columns"]
 
 # Reason code → Swedish description, in order of precedence.
 REASONS = {
@@ -791,3 +792,104 @@ def _log(raw: RawExport, mapping: SurveyMapping, responses: pd.DataFrame,
         "warnings": warnings,
         "trygghet_version": pkg_version,
     }
+
+
+# --- Did the run keep enough? ----------------------------------------------------------
+
+# What to do about the commonest cause of a quarantine, by reason.
+_FIX = {
+    "tom_rad": "ta bort de tomma raderna i exporten eller exportera igen utan dem",
+    "fel_antal_falt": "fel skiljetecken eller trasiga rader: ange source.delimiter i "
+                      "mappningen eller exportera igen",
+    "ogiltigt_tecken": "exportera filen igen (den verkar skadad)",
+    "ogiltig_alder": "kontrollera att ålderskolumnen är mappad som age, birth_year eller "
+                     "age_group efter vad den innehåller",
+    "okant_omrade": "lägg till områdesnamnen (eller koderna) som aliases under areas, eller "
+                    "under codes.area",
+    "okant_svarsalternativ": "lägg till svaren under labels (texter) eller codes (koder) i "
+                             "mappningen, eller ange en kodbok (codebook:)",
+    "for_manga_val": "kontrollera separator för flervalsfrågan (Google Formulär: ', ', "
+                     "Microsoft Forms: ';')",
+    "ogiltigt_datum": "mappa rätt kolumn som submitted, eller ta bort submitted",
+    "saknar_bakgrund": "kontrollera att bakgrundskolumnerna är rätt mappade, eller ta bort "
+                       "dem ur required om de får saknas",
+    "inga_svar": "kontrollera att frågornas rubriker i mappningen är exportens (trygghet "
+                 "clean listar omappade kolumner) och att kryssfrågor har rätt checked-värden",
+}
+
+
+def check_kept(result: CleanResult, mapping: SurveyMapping, *, max_quarantined: float = 0.20,
+               allow_constant: list[str] | tuple[str, ...] = (), file: object = None) -> None:
+    """Stop a run that kept too little, before anything is written.
+
+    Two signs that the export was read wrongly rather than answered so:
+
+    * more than ``max_quarantined`` of the rows quarantined (the message names the
+      commonest reason, an example row and the fix for that reason);
+    * a share indicator at exactly 0 % or 100 % of more than 100 respondents
+      (say *utsatt* at 100 % because blank check-boxes were read as missing
+      answers, so only the ticked ones count). ``allow_constant`` lists the
+      indicators for which such a figure is real.
+
+    Raises
+    ------
+    TrygghetError
+        With the cause and the fix, in Swedish; the caller has written nothing.
+    """
+    from .indicators import INDICATORS, respondent_values
+
+    log, q = result.log, result.quarantine
+    rows_in, kept = log["rows_in"], log["rows_clean"]
+    share = log["rows_quarantined"] / rows_in if rows_in else 0.0
+    where = file or result.log.get("source_file")
+    if share > max_quarantined:
+        rows = q[q["level"] == "rad"]
+        top = rows["reason"].value_counts().index[0]
+        example = rows[rows["reason"] == top].iloc[0]
+        shown_value = f", värdet '{example['value']}'" if str(example["value"]).strip() else ""
+        raise TrygghetError(
+            f"{log['rows_quarantined']} av {rows_in} rader ({share:.0%}) hamnade i karantän, "
+            f"mer än gränsen {max_quarantined:.0%}; vanligast: {REASONS[top]} "
+            f"({int((rows['reason'] == top).sum())} rader, t.ex. rad {example['source_row']}"
+            + (f", kolumn '{example['column']}'" if example["column"] else "") + shown_value
+            + "). Inget skrevs: förra körningens filer är orörda",
+            file=where, row=int(example["source_row"]), column=example["column"] or None,
+            hint=f"{_FIX[top]}; är det avsiktligt, höj cleaning.max_quarantined i "
+                 "config/trygghet.yml")
+    if not kept:
+        return
+    values = respondent_values(result.responses)
+    for name, indicator in INDICATORS.items():
+        if indicator.kind != "share" or name in allow_constant:
+            continue
+        col = values[name].dropna()
+        if len(col) <= 100 or col.min() != col.max():
+            continue
+        level = "100 %" if col.iloc[0] == 1 else "0 %"
+        cause, fix = _constant_cause(indicator.questions, mapping, col.iloc[0] == 1)
+        raise TrygghetError(
+            f"indikatorn {name} blir exakt {level} av {len(col)} svarande – troligen för att "
+            f"{cause}. Inget skrevs: förra körningens filer är orörda", file=where,
+            column=name,
+            hint=f"{fix}; stämmer siffran, lägg {name} i cleaning.allow_constant i "
+                 "config/trygghet.yml")
+
+
+def _constant_cause(questions: tuple[str, ...], mapping: SurveyMapping,
+                    all_yes: bool) -> tuple[str, str]:
+    """(cause, fix) of an indicator that came out at exactly 0 % or 100 %."""
+    multi = [q for q in questions if isinstance(mapping.columns.get(q), Multi)]
+    in_battery = [q for q in questions
+                  if any(q in b.questions for b in mapping.batteries.values())]
+    if multi and all_yes:
+        return ("tomma kryssrutor lästes som saknade svar och bara kryssen räknas",
+                f"ange blank: nej under columns.{multi[0]} om en tom ruta betyder Nej")
+    if multi or in_battery:
+        return ("inget kryss kändes igen", "kontrollera checked (värdet för ikryssad, t.ex. X "
+                "eller 1) och svarsalternativens texter i mappningen")
+    if all_yes:
+        return ("tomma svar lästes som saknade, så bara Ja räknas (kryssrutor i en kolumn per "
+                "fråga?)", "mappa ja/nej-kolumnerna som ett batteri (batteries: … columns:) så "
+                "att den som kryssat något annat får Nej, eller ange vad en tom ruta betyder")
+    return ("alla svar lästes som samma svarsalternativ",
+            "kontrollera koderna (codes:, codebook:) och labels för frågans skala i mappningen")

@@ -20,11 +20,14 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import read_yaml
 from .errors import TrygghetError, shown
 from .schema import META_FIELDS, OTHER_AREA, QUESTIONS, SCALES
+
+if TYPE_CHECKING:
+    from .config import Project
 
 SAMPLING = ("opt_in", "probability")
 TOP_KEYS = {"year", "title", "source", "design", "required", "duplicates", "columns", "ignore",
@@ -717,6 +720,32 @@ def load_mapping(path: str | Path, root: str | Path | None = None) -> SurveyMapp
     from .answers import read_codebook  # (it reads the file with load.py, which imports us)
 
     return replace(mapping, question_codes=read_codebook(codebook, mapping))
+
+
+def used_mapping(project: Project, year: int) -> tuple[Path, Path | None]:
+    """The mapping and export ``trygghet clean`` last used for ``year`` (its cleaning log).
+
+    ``clean --mapping M --input E`` records both: estimation, reports and a re-run
+    of the cleaning by :func:`pipeline.prepare` use them, not the year's default
+    mapping, so a report describes the survey that was cleaned. Without a log
+    (or if the recorded mapping is gone): ``config/surveys/<year>.yml`` and its
+    ``source.file`` (``None``).
+    """
+    import json
+
+    default = project.mapping(year)
+    log = project.processed(year) / "cleaning_log.json"
+    try:
+        recorded = json.loads(log.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default, None
+    if not isinstance(recorded, dict) or not recorded.get("mapping_file"):
+        return default, None
+    path = project.root / str(recorded["mapping_file"])  # (an absolute path stays one)
+    if not path.is_file():
+        return default, None
+    given = recorded.get("input_file")
+    return path, (project.root / str(given)) if given else None
 
 
 def check_sent(sent: int | None, respondents: int, *, file: str | Path | None = None) -> None:
