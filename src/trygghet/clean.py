@@ -385,7 +385,7 @@ def _read_multi(frame: pd.DataFrame, cols: dict, question: Question, spec: Multi
         where = headers[cols[name]] if spec.header is not None else name
         issues.add("for_manga_val", too_many, where,
                    np.array([f"{k} val" for k in ticked.sum(axis=1)], dtype=object))
-        invalid |= too_many
+        invalid = invalid | too_many  # (not in place: the issue above holds that mask)
     answered = (ticked.any(axis=1) | none) & ~invalid
     filled = answered | (~invalid if spec.blank_no else False)
     # Options without a column of their own were not offered that year: missing, not False.
