@@ -327,3 +327,13 @@ def test_pdf_only_names_an_older_html_beside_it(tmp_path):
     pdf.write_bytes(b"%PDF"), html.write_text("old")
     assert "r.html är från en tidigare körning" in _older_formats([pdf], ("ipynb", "pdf"))[0]
     assert _older_formats([pdf, html], ("ipynb", "html", "pdf")) == []
+
+
+def test_a_failing_cell_points_to_the_data_not_to_jupyter():
+    from trygghet.render.execute import _cell_hint
+
+    own = "x.csv: fel\n  Åtgärd: lägg till blank: nej"
+    assert _cell_hint("TrygghetError", own, "") == "lägg till blank: nej"
+    hint = _cell_hint("ValueError", "bad", 'charts.show(charts.by_group(est, "utsatt", year))')
+    assert "utsatt" in hint and "estimates.parquet" in hint and "Jupyter" not in hint
+    assert "Jupyter" in _cell_hint("NameError", "x", "print(x)")
