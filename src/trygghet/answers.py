@@ -93,8 +93,9 @@ def _plain_variants(key: str) -> set[str]:
     if not positions:
         return set()
     if 3 ** len(positions) > _MAX_VARIANTS:  # only the consistent spellings
-        return {key.translate(str.maketrans({c: o[k] for c, o in _PLAIN.items()}))
-                for k in (0, 1)}
+        plain: list[dict[str, str | int | None]] = [
+            {c: o[k] for c, o in _PLAIN.items()} for k in (0, 1)]
+        return {key.translate(str.maketrans(p)) for p in plain}
     out = {""}
     start = 0
     for i in positions:

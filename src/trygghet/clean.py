@@ -37,6 +37,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -112,8 +113,8 @@ class _Issues:
     def __init__(self, n: int, item_level: bool = True):
         self.n = n
         self.item_level = item_level
-        self.found: list[tuple[str, np.ndarray, str, np.ndarray]] = []
-        self.items: list[tuple[str, np.ndarray, str, np.ndarray]] = []
+        self.found: list[tuple[str, np.ndarray, str, np.ndarray | pd.Series | None]] = []
+        self.items: list[tuple[str, np.ndarray, str, np.ndarray | pd.Series | None]] = []
 
     def add(self, reason: str, mask: np.ndarray, column: str = "",
             values: np.ndarray | pd.Series | None = None) -> None:
@@ -354,13 +355,13 @@ def _read_multi(frame: pd.DataFrame, cols: dict, question: Question, spec: Multi
         rows, bad, nothing = [], [], []
         for u in uniques:
             picked = np.zeros(len(levels), dtype=bool)
-            keys, unknown = split_answer(u, spec.separator, table)
+            keys, left_over = split_answer(u, spec.separator, table)
             answers = [table[k] for k in keys]
             for answer in answers:
                 if answer is not None and answer != NONE_ANSWER:
-                    picked[levels.index(answer)] = True
+                    picked[levels.index(str(answer))] = True
             rows.append(picked)
-            bad.append(unknown)
+            bad.append(left_over)
             nothing.append(NONE_ANSWER in answers)
         ticked = np.vstack(rows + [np.zeros(len(levels), dtype=bool)])[codes]
         none = np.array(nothing + [False])[codes]
@@ -387,7 +388,7 @@ def _read_multi(frame: pd.DataFrame, cols: dict, question: Question, spec: Multi
                    np.array([f"{k} val" for k in ticked.sum(axis=1)], dtype=object))
         invalid = invalid | too_many  # (not in place: the issue above holds that mask)
     answered = (ticked.any(axis=1) | none) & ~invalid
-    filled = answered | (~invalid if spec.blank_no else False)
+    filled = (answered | ~invalid) if spec.blank_no else answered
     # Options without a column of their own were not offered that year: missing, not False.
     offered = levels if spec.header is not None else tuple(spec.options)
     out = {}
@@ -423,10 +424,10 @@ def _read_battery(frame: pd.DataFrame, cols: dict, battery: Battery,
         codes, uniques = pd.factorize(values, sort=False)
         rows, bad, nothing = [], [], []
         for u in uniques:
-            keys, unknown = split_answer(u, battery.separator, table)
+            keys, left_over = split_answer(u, battery.separator, table)
             picked = {table[k] for k in keys}
             rows.append([_TICKED if q in picked else _UNTICKED for q in names])
-            bad.append(unknown)
+            bad.append(left_over)
             nothing.append(NONE_ANSWER in picked)
         state = np.array(rows + [[_UNTICKED] * len(names)], dtype=np.int8)[codes]
         invalid = np.array(bad + [False])[codes]
@@ -448,13 +449,14 @@ def _read_battery(frame: pd.DataFrame, cols: dict, battery: Battery,
             issues.add("okant_svarsalternativ", unknown, battery.columns[q], values)
     answered = ((state == _TICKED) | (state == _EXPLICIT_NO)).any(axis=1) | none
     answered &= ~invalid
-    filled = answered | (~invalid if battery.blank_no else False)
+    filled = (answered | ~invalid) if battery.blank_no else answered
     out = {}
     for j, q in enumerate(names):
         yes, no = questions[q].answer_scale.levels
-        level = np.where(state[:, j] == _TICKED, yes, np.where(
-            (state[:, j] == _UNTICKED) | (state[:, j] == _EXPLICIT_NO), no, None))
-        level = np.where(filled & (state[:, j] != _SKIPPED), level, None)
+        level = np.full(n, None, dtype=object)
+        level[state[:, j] == _TICKED] = yes
+        level[(state[:, j] == _UNTICKED) | (state[:, j] == _EXPLICIT_NO)] = no
+        level[~filled | (state[:, j] == _SKIPPED)] = None
         out[q] = pd.Categorical(level, dtype=questions[q].answer_scale.dtype)
     return out, answered
 
@@ -579,11 +581,10 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes,
                        headers[c], values)
 
     for name, spec in mapping.columns.items():
-        question = questions.get(name)
         if isinstance(spec, Multi):
-            got, answered_by[name] = _read_multi(frame, cols, question, spec, mapping, issues,
-                                                 headers)
-            out.update(got)
+            options, answered_by[name] = _read_multi(frame, cols, questions[name], spec,
+                                                     mapping, issues, headers)
+            out.update(options)
             continue
         values = frame[cols[name]]
         header = headers[cols[name]]
@@ -605,7 +606,7 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes,
             issues.add("ogiltigt_datum", bad, header, values)
         elif name == "respondent_id":
             out["_raw_id"] = values.str.strip().to_numpy(dtype=object)
-        elif question.kind == "text":
+        elif (question := questions[name]).kind == "text":
             text = values.str.strip()
             out[name] = pd.array(text.where(text != ""), dtype=pd.StringDtype())
         else:
@@ -614,9 +615,10 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes,
             issues.add("okant_svarsalternativ", bad, header, values)
             failed[name] = bad
     for battery in mapping.batteries.values():
-        got, answered = _read_battery(frame, cols, battery, questions, mapping, issues, headers)
-        out.update(got)
-        answered_by.update(dict.fromkeys(got, answered))
+        items, answered = _read_battery(frame, cols, battery, questions, mapping, issues,
+                                        headers)
+        out.update(items)
+        answered_by.update(dict.fromkeys(items, answered))
 
     answered = np.zeros(n, dtype=bool)
     for q in questions.values():
@@ -819,7 +821,8 @@ _FIX = {
 
 
 def check_kept(result: CleanResult, mapping: SurveyMapping, *, max_quarantined: float = 0.20,
-               allow_constant: list[str] | tuple[str, ...] = (), file: object = None) -> None:
+               allow_constant: list[str] | tuple[str, ...] = (),
+               file: str | Path | None = None) -> None:
     """Stop a run that kept too little, before anything is written.
 
     Two signs that the export was read wrongly rather than answered so:

@@ -164,7 +164,7 @@ class SurveyMapping:
     areas: dict[str, Area]
     labels: dict[str, dict[str, str | None]] = field(default_factory=dict)
     # Answer codes of one question (from the codebook): question → {code: canonical label}.
-    question_codes: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    question_codes: dict[str, dict[str, object]] = field(default_factory=dict)
     codebook: Path | None = None
     batteries: dict[str, Battery] = field(default_factory=dict)
     item_problems: str = "answer"  # "answer" or "respondent" (see ITEM_PROBLEMS)
@@ -676,7 +676,7 @@ def load_mapping(path: str | Path, root: str | Path | None = None) -> SurveyMapp
                     f"ska vara ett antal minuter från 0 till {MAX_WINDOW_MINUTES} (en vecka), "
                     f"inte {shown(window)}",
                     "identiska svar inom så många minuter räknas som dubbletter; standard 10")
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for key in ("checked", "unchecked", "other_area_aliases"):
         if key in m:
             kwargs[key] = tuple(normalise(v) if key != "other_area_aliases" else v
