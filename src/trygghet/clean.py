@@ -12,16 +12,30 @@ before anything is written; if it does not add up the run fails.
 
 How a value is read
     Labels are compared after folding case, spacing and dash variants
-    (:func:`mapping.normalise`), then looked up among the scale's labels and
-    the variants the mapping lists. "Vet ej" and blanks are missing answers,
-    not errors. Ages come from an age (``"45"``, ``"45 år"``), a birth year
-    (age = survey year − birth year) or an age-group label. Areas are matched
-    by name, alias or postcode. Multi-select answers come as one column
-    (``"Kväll; Natt"``) or one column per option (ticked = a value listed under
-    ``checked``, or the option's own label); a respondent who ticked nothing
-    did not answer the question.
+    (:func:`mapping.normalise`), then looked up in the scale's table
+    (:func:`answers.answer_table`: its labels, the mapping's ``labels:`` and
+    ``codes:``, the codebook's codes of that question). "Vet ej" and blanks are
+    missing answers, not errors. Ages come from an age (``"45"``, ``"45 år"``),
+    a birth year (age = survey year − birth year) or an age-group label. Areas
+    are matched by name, alias, code or postcode.
+Check-boxes
+    Multi-select answers come as one column (``"Kväll; Natt"``, matched against
+    the option texts longest first, so an option holding the separator stays
+    whole) or one column per option (ticked = a value listed under ``checked``,
+    or the option's own label). Who ticked anything, or a "none of these"
+    answer, has No for the options not ticked; who ticked nothing did not
+    answer (missing), unless the mapping's ``blank: nej``. Ja/Nej batteries
+    (``batteries:``) follow the same rule, Ja for ticked, Nej for not ticked.
+Problems of one answer
+    An unknown label or option, or more choices than allowed
+    (:data:`ITEM_REASONS`), makes that answer missing and keeps the respondent;
+    each is listed in the quarantine table with ``level`` *svar* and counted in
+    the log (``answers_missing``). Under the mapping's ``item_problems:
+    respondent`` they quarantine the row instead.
 
-Quarantine reasons (first that applies): see :data:`REASONS`.
+Quarantine reasons of a row (first that applies): see :data:`REASONS`.
+:func:`check_kept` stops a run that quarantined too much, or whose indicators
+show the mark of blanks read the wrong way, before anything is written.
 
 Duplicates
     Among usable rows: the same respondent id (kept: the earliest submission),

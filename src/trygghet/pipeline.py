@@ -176,9 +176,12 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
          f"+ {number(log['duplicates_removed'])} dubbletter – stämmer")
     for reason, count in log["reasons"].items():
         echo(f"  karantän: {clean.REASONS[reason]}: {number(count)}")
+    answers = result.quarantine[result.quarantine["level"] == "svar"]
     for reason, count in log["answer_reasons"].items():
+        first = answers[answers["reason"] == reason].iloc[0]
         echo(f"  svar som räknas som saknade (respondenten behålls): {clean.REASONS[reason]}: "
-             f"{number(count)} (se quarantine.csv, level svar)")
+             f"{number(count)}, t.ex. rad {first['source_row']} kolumn '{first['column'][:60]}'"
+             f" värdet '{first['value'][:60]}' (alla i quarantine.csv, level svar)")
     for note in log["warnings"]:
         echo(f"  obs: {note}")
     echo(f"  skrev {_relative(out, project.root)}/: responses.parquet, {free_text.FILE_NAME} "
