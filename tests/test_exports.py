@@ -187,12 +187,21 @@ def _run(root: Path, mapping: dict, export: Path, name: str) -> tuple[pd.DataFra
     return pd.read_parquet(out / "estimates.parquet"), log
 
 
+MODE = "Webbenkät (exporterad som etiketter)"
+
+
 @pytest.fixture(scope="module")
 def label_run(tmp_path_factory):
     """The sample's label export under the default rules: the reference estimates."""
+    from trygghet.config import Project
+    from trygghet.report_survey import load_survey_report, method_text
+
     root = copy_sample(tmp_path_factory.mktemp("exports"))
-    estimates, log = _run(root, _base_mapping(), SAMPLE, "labels")
-    return root, estimates, log
+    m = _base_mapping()
+    m["design"]["mode"] = MODE  # (the shipped 2020.yml says otherwise)
+    estimates, log = _run(root, m, SAMPLE, "labels")
+    rep = load_survey_report(YEAR, compare_years=[YEAR], project=Project(root))
+    return root, estimates, log | {"_method": method_text(rep)}
 
 
 def _no_row_lost_to_an_item(log: dict) -> None:
@@ -200,6 +209,10 @@ def _no_row_lost_to_an_item(log: dict) -> None:
     assert log["answers_missing"] > 0
     assert log["rows_in"] == log["rows_clean"] + log["rows_quarantined"] + \
         log["duplicates_removed"]
+
+
+def test_the_report_describes_the_mapping_clean_was_given(label_run):
+    assert MODE.lower() in label_run[2]["_method"].lower()
 
 
 def test_label_export_keeps_respondents_with_item_problems(label_run):

@@ -129,7 +129,8 @@ def _export_rows(seed: int, n: int = 260) -> list[list[str]]:
             respondent_id=f"id{i}", submitted=str(start + pd.Timedelta(hours=i)),
             sex=rng.choice(["Kvinna", "Man"]), age=str(rng.integers(16, 85)),
             area=AREAS[i % len(AREAS)], safe_evening=rng.choice(safety),
-            worry=rng.choice(worry), priorities="Trafik", comment=IN_CSV[i % len(IN_CSV)]))
+            worry=rng.choice(worry), priorities=("Trafik", "Annat")[i % 2],  # (not 100 %)
+            comment=IN_CSV[i % len(IN_CSV)]))
     # Hostile answers where labels and areas go: unknown, so quarantined with their value.
     for j, h in enumerate(IN_CSV):
         rows.append(row(respondent_id=f"q{j}", area=AREAS[0], safe_evening=h))
@@ -204,8 +205,11 @@ def test_carriage_returns_in_values_are_quoted_and_neutralised(project, monkeypa
     from trygghet import load
 
     values = [*HOSTILE, "Ibland\r=HYPERLINK(\"http://x.example\")", "ok\r\n-1+1"]
-    frame = pd.DataFrame([row(respondent_id=f"x{j}", worry=v) for j, v in enumerate(values)],
-                         dtype=str)
+    # An hour apart: an unknown answer costs only that answer, and rows whose answers are
+    # otherwise identical would be double submissions within the same minutes.
+    frame = pd.DataFrame([row(respondent_id=f"x{j}", worry=v,
+                              submitted=f"2020-10-01 {j % 24:02d}:00")
+                          for j, v in enumerate(values)], dtype=str)
     frame.columns = range(len(EXPORT_HEADERS))
     raw = load.RawExport(project / "export.csv", list(EXPORT_HEADERS), frame,
                          np.arange(len(values)) + 2, {"format": "csv", "header_row": 1})

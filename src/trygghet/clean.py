@@ -845,8 +845,9 @@ def check_kept(result: CleanResult, mapping: SurveyMapping, *, max_quarantined: 
       commonest reason, an example row and the fix for that reason);
     * a share indicator at exactly 0 % or 100 % of more than 100 respondents
       (say *utsatt* at 100 % because blank check-boxes were read as missing
-      answers, so only the ticked ones count). ``allow_constant`` lists the
-      indicators for which such a figure is real.
+      answers, so only the ticked ones count). An option of a check-box
+      question that no one ticked (0 %) is left alone: rare options are like
+      that. ``allow_constant`` lists the indicators for which such a figure is real.
 
     Raises
     ------
@@ -882,6 +883,9 @@ def check_kept(result: CleanResult, mapping: SurveyMapping, *, max_quarantined: 
         col = values[name].dropna()
         if len(col) <= 100 or col.min() != col.max():
             continue
+        if col.iloc[0] == 0 and all(QUESTIONS[q].kind == "multi" for q in indicator.questions
+                                    if q in QUESTIONS):
+            continue  # an option no one ticked: rare options are like that (100 % is not)
         level = "100 %" if col.iloc[0] == 1 else "0 %"
         cause, fix = _constant_cause(indicator.questions, mapping, col.iloc[0] == 1)
         raise TrygghetError(
