@@ -129,8 +129,7 @@ def _export_rows(seed: int, n: int = 260) -> list[list[str]]:
             respondent_id=f"id{i}", submitted=str(start + pd.Timedelta(hours=i)),
             sex=rng.choice(["Kvinna", "Man"]), age=str(rng.integers(16, 85)),
             area=AREAS[i % len(AREAS)], safe_evening=rng.choice(safety),
-            worry=rng.choice(worry), priorities=("Trafik", "Annat")[i % 2],  # (not 100 %)
-            comment=IN_CSV[i % len(IN_CSV)]))
+            worry=rng.choice(worry), priorities="Trafik", comment=IN_CSV[i % len(IN_CSV)]))
     # Hostile answers where labels and areas go: unknown, so quarantined with their value.
     for j, h in enumerate(IN_CSV):
         rows.append(row(respondent_id=f"q{j}", area=AREAS[0], safe_evening=h))

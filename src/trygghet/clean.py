@@ -845,9 +845,10 @@ def check_kept(result: CleanResult, mapping: SurveyMapping, *, max_quarantined: 
       commonest reason, an example row and the fix for that reason);
     * a share indicator at exactly 0 % or 100 % of more than 100 respondents
       (say *utsatt* at 100 % because blank check-boxes were read as missing
-      answers, so only the ticked ones count). An option of a check-box
-      question that no one ticked (0 %) is left alone: rare options are like
-      that. ``allow_constant`` lists the indicators for which such a figure is real.
+      answers, so only the ticked ones count). Only indicators a blank can bias
+      are looked at: those of Ja/Nej items, alone or in a battery (check-box
+      lists are read as a whole, see :func:`_read_multi`). ``allow_constant``
+      lists the indicators for which such a figure is real.
 
     Raises
     ------
@@ -883,9 +884,12 @@ def check_kept(result: CleanResult, mapping: SurveyMapping, *, max_quarantined: 
         col = values[name].dropna()
         if len(col) <= 100 or col.min() != col.max():
             continue
-        if col.iloc[0] == 0 and all(QUESTIONS[q].kind == "multi" for q in indicator.questions
-                                    if q in QUESTIONS):
-            continue  # an option no one ticked: rare options are like that (100 % is not)
+        if not any(_yes_no(QUESTIONS[q], mapping) for q in indicator.questions
+                   if q in QUESTIONS):
+            # A check-box list is read as a whole (who ticked nothing is missing, who
+            # ticked something has No elsewhere), so its options cannot be 100 % by a
+            # misread blank, and a scale all on one step is an odd sample, not a blank.
+            continue
         level = "100 %" if col.iloc[0] == 1 else "0 %"
         cause, fix = _constant_cause(indicator.questions, mapping, col.iloc[0] == 1)
         raise TrygghetError(
@@ -896,21 +900,27 @@ def check_kept(result: CleanResult, mapping: SurveyMapping, *, max_quarantined: 
                  "config/trygghet.yml")
 
 
+def _yes_no(question: Question, mapping: SurveyMapping) -> bool:
+    """Whether ``question`` is a mapped Ja/Nej item (alone or in a battery): the kind whose
+    figure a blank can decide (a blank box read as missing leaves only the Ja)."""
+    scale = question.scale
+    mapped = question.name in mapping.columns or any(
+        question.name in b.questions for b in mapping.batteries.values())
+    return question.kind == "single" and scale is not None and len(scale.levels) == 2 \
+        and mapped
+
+
 def _constant_cause(questions: tuple[str, ...], mapping: SurveyMapping,
                     all_yes: bool) -> tuple[str, str]:
     """(cause, fix) of an indicator that came out at exactly 0 % or 100 %."""
-    multi = [q for q in questions if isinstance(mapping.columns.get(q), Multi)]
     in_battery = [q for q in questions
                   if any(q in b.questions for b in mapping.batteries.values())]
-    if multi and all_yes:
+    if in_battery and all_yes:
         return ("tomma kryssrutor lästes som saknade svar och bara kryssen räknas",
-                f"ange blank: nej under columns.{multi[0]} om en tom ruta betyder Nej")
-    if multi or in_battery:
-        return ("inget kryss kändes igen", "kontrollera checked (värdet för ikryssad, t.ex. X "
-                "eller 1) och svarsalternativens texter i mappningen")
+                "ange blank: nej för batteriet om en tom rad betyder Nej i alla frågor")
     if all_yes:
         return ("tomma svar lästes som saknade, så bara Ja räknas (kryssrutor i en kolumn per "
                 "fråga?)", "mappa ja/nej-kolumnerna som ett batteri (batteries: … columns:) så "
                 "att den som kryssat något annat får Nej, eller ange vad en tom ruta betyder")
-    return ("alla svar lästes som samma svarsalternativ",
-            "kontrollera koderna (codes:, codebook:) och labels för frågans skala i mappningen")
+    return ("inget Ja kändes igen", "kontrollera checked (värdet för ikryssad, t.ex. X eller "
+            "1), codes och labels för ja/nej-frågorna i mappningen")
