@@ -13,8 +13,9 @@ import yaml
 from helpers import mini_mapping, run_main
 
 from trygghet.answers import split_answer
-from trygghet.clean import check_kept, clean
+from trygghet.clean import clean
 from trygghet.errors import TrygghetError
+from trygghet.kept import check_kept
 from trygghet.load import read_export
 from trygghet.mapping import load_mapping
 

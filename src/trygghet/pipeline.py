@@ -24,6 +24,7 @@ from . import clean, free_text, load, manifest
 from .config import Project
 from .errors import TrygghetError
 from .fmt import number
+from .kept import check_kept
 from .mapping import check_sent, load_mapping, normalise, used_mapping
 from .privacy import pseudonym_key
 from .render import Publication
@@ -132,7 +133,7 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
     and the mapping and export used, which the later stages then use: see
     :func:`mapping.used_mapping`) and ``manifest_clean.json``, all together.
     The raw file is only read. A run that keeps too little
-    (:func:`clean.check_kept`, settings ``cleaning``) stops before writing
+    (:func:`kept.check_kept`, settings ``cleaning``) stops before writing
     anything, so the previous outputs stay as they were.
     Returns the cleaning result (free text included).
     """
@@ -153,8 +154,8 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
     inputs = manifest.hashes([mapping_path, source], project.root)
     raw = load.read_export(source, mapping)
     result = clean.clean(raw, mapping, key=pseudonym_key(project.root))
-    clean.check_kept(result, mapping, max_quarantined=settings["max_quarantined"],
-                     allow_constant=settings["allow_constant"], file=source)
+    check_kept(result, mapping, max_quarantined=settings["max_quarantined"],
+               allow_constant=settings["allow_constant"], file=source)
     responses, answers = free_text.split(result.responses)
 
     out = project.processed(year)
