@@ -402,3 +402,23 @@ def test_a_codebook_for_nothing_mapped_is_an_error(tmp_path):
     with pytest.raises(TrygghetError) as err:
         load_mapping(write(tmp_path, mini_mapping(codebook="kodbok.csv")))
     assert "etikett" in err.value.message and "label (etikett)" in err.value.hint
+
+
+def test_none_of_these_belongs_to_a_joined_cell(tmp_path):
+    m = mini_mapping()
+    m["columns"]["unsafe_times"] = {"options": {"Kväll": "K"}, "none": ["Inget"]}
+    with pytest.raises(TrygghetError) as err:
+        load_mapping(write(tmp_path, m))
+    assert err.value.column == "columns.unsafe_times.none"
+
+
+def test_codebook_as_a_workbook(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["Variabel", "Värde", "Värdeetikett"])
+    for code, label in ((1, "Mycket ofta"), (2, "Ganska ofta"), (9, "Vet ej")):
+        wb.active.append(["Oro för brott?" if code == 1 else None, code, label])
+    wb.save(tmp_path / "kodbok.xlsx")
+    got = load_mapping(write(tmp_path, mini_mapping(codebook="kodbok.xlsx")))
+    assert got.question_codes == {"worry": {"1": "Mycket ofta", "2": "Ganska ofta", "9": None}}

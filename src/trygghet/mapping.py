@@ -451,6 +451,11 @@ def _columns(path: Path, raw: Any, claims: _Headers) -> dict[str, str | Multi]:
                             "ange antingen header (en kolumn) eller options (en kolumn per val)")
             none = tuple(normalise(v) for v in _texts(path, f"columns.{name}.none",
                                                       spec.get("none")))
+            if none and "options" in spec:
+                raise _fail(path, f"columns.{name}.none", "none anges för en kolumn med alla "
+                            "kryss (header), inte med en kolumn per alternativ",
+                            "med en kolumn per alternativ räcker det att den svarande kryssat "
+                            "något; ange blank: nej om en tom rad betyder Nej")
             blank_no = _blank(path, f"columns.{name}.blank", spec.get("blank"))
             if "header" in spec:
                 separator = _separator(path, f"columns.{name}.separator",
