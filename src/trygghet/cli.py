@@ -93,9 +93,10 @@ def _cmd_report(args: argparse.Namespace) -> None:
     formats = ("html", "pdf") if args.format == "both" else (args.format,)
     areas = list(args.area or [])
     if args.all_areas:
-        from .mapping import load_mapping
+        from .mapping import load_mapping, used_mapping
 
-        areas = list(load_mapping(project.mapping(args.year), project.questionnaire).areas)
+        areas = list(load_mapping(used_mapping(project, args.year)[0],
+                                  project.questionnaire).areas)
     pipeline.report_year(project, args.year, formats=formats, areas=areas, jobs=args.jobs,
                          echo=print)
 
