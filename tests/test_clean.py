@@ -289,12 +289,12 @@ def test_pseudonyms_are_the_published_hmac():
                                  "", "Ganska otrygg", "okänt", "Trygg?"]), max_size=30))
 def test_categorical_from_codes_equals_labels_looked_up_one_by_one(mini, values):
     """The fast categorical against a plain per-value dictionary lookup."""
-    from trygghet.clean import _categorical, _scale_table
+    from trygghet.clean import _categorical, scale_table
     from trygghet.mapping import normalise
     from trygghet.schema import SCALES
 
     m = mini
-    table = _scale_table("safety", m)
+    table = scale_table("safety", m)
     dtype = SCALES["safety"].dtype
     got, unknown = _categorical(pd.Series(values, dtype=object), table, dtype)
     assert list(unknown) == [normalise(v) not in table for v in values]

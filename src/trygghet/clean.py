@@ -164,7 +164,13 @@ def _categorical(values: pd.Series, table: dict[str, object],
     return pd.Categorical.from_codes(cat[codes], dtype=dtype), unknown
 
 
-def _scale_table(scale_name: str, mapping: SurveyMapping) -> dict[str, object]:
+def scale_table(scale_name: str, mapping: SurveyMapping) -> dict[str, object]:
+    """How cleaning reads the answers of a scale: normalised text → level (None = no answer).
+
+    The scale's levels, its "no answer" labels and the blank cell, then the
+    mapping's ``labels`` for the scale (which win). A value whose
+    :func:`mapping.normalise` is not a key is an unknown answer.
+    """
     scale = SCALES[scale_name]
     table: dict[str, object] = {"": None}
     table.update({normalise(m): None for m in scale.missing})
@@ -224,8 +230,12 @@ def _with_plain_letters(table: dict[str, object]) -> dict[str, object]:
     return {**table, **extra}
 
 
-def _read_area(values: pd.Series, mapping: SurveyMapping) -> tuple[pd.Categorical, np.ndarray]:
-    """Areas by name, alias or postcode, as a categorical of the year's areas."""
+def read_area(values: pd.Series, mapping: SurveyMapping) -> tuple[pd.Categorical, np.ndarray]:
+    """Areas by name, alias or postcode, as a categorical of the year's areas.
+
+    Returns the categorical (missing where blank or unknown) and a boolean
+    array marking the unknown values.
+    """
     table, postcodes = _area_table(mapping)
     for u in pd.unique(values):
         key = normalise(u)
@@ -351,7 +361,7 @@ def _read_multi(frame: pd.DataFrame, cols: dict, name: str, spec: Multi,
     n = len(frame)
     ticked = np.zeros((n, len(levels)), dtype=bool)
     if spec.header is not None:
-        table = _scale_table(question.scale.name, mapping)
+        table = scale_table(question.scale.name, mapping)
         values = frame[cols[name]]
         codes, uniques = pd.factorize(values, sort=False)
         rows, bad = [], []
@@ -511,12 +521,12 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
             issues.add("ogiltig_alder", bad, header, values)
             failed["age_group"] = bad
         elif name == "age_group":
-            out["age_group"], bad = _categorical(values, _scale_table("age_group", mapping),
+            out["age_group"], bad = _categorical(values, scale_table("age_group", mapping),
                                                  AGE_GROUP.dtype)
             issues.add("ogiltig_alder", bad, header, values)
             failed["age_group"] = bad
         elif name == "area":
-            out["area"], bad = _read_area(values, mapping)
+            out["area"], bad = read_area(values, mapping)
             issues.add("okant_omrade", bad, header, values)
             failed["area"] = bad
         elif name == "submitted":
@@ -528,7 +538,7 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
             text = values.str.strip()
             out[name] = pd.array(text.where(text != ""), dtype=pd.StringDtype())
         else:
-            out[name], bad = _categorical(values, _scale_table(question.scale.name, mapping),
+            out[name], bad = _categorical(values, scale_table(question.scale.name, mapping),
                                           question.scale.dtype)
             issues.add("okant_svarsalternativ", bad, header, values)
             failed[name] = bad
