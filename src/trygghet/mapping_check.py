@@ -19,15 +19,17 @@ this lists is what cleaning would find. Free-text columns are not read.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
 from .clean import read_area, resolve_columns, scale_table
-from .errors import shown
-from .load import RawExport
-from .mapping import Multi, SurveyMapping, normalise
+from .config import Project
+from .errors import TrygghetError, shown
+from .load import RawExport, read_export
+from .mapping import Multi, SurveyMapping, load_mapping, normalise
 from .mapping_draft import stems
 from .schema import Question
 
@@ -183,3 +185,25 @@ def check_lines(result: CheckResult, mapping_file: str, export_file: str) -> lis
     if result.clean:
         out.append("Inga problem: alla kolumner och svar kan läsas.")
     return out
+
+
+def check_year(project: Project, year: int, *, questions: Mapping[str, Question],
+               mapping_path: Path | None = None, input_path: Path | None = None,
+               echo: Callable[[str], None] = print) -> CheckResult:
+    """Check ``year``'s mapping (or ``mapping_path``) against its export (or ``input_path``)."""
+    mapping_path = Path(mapping_path) if mapping_path else project.mapping(year)
+    if not mapping_path.exists():
+        raise TrygghetError(f"det finns ingen mappning för {year}", file=mapping_path,
+                            hint=f"skapa ett utkast med trygghet mapping draft --year {year} "
+                                 "--input EXPORT, eller ange --mapping")
+    mapping = load_mapping(mapping_path)
+    if mapping.year != year:
+        raise TrygghetError(f"mappningen gäller år {mapping.year}, inte {year}",
+                            file=mapping_path, column="year",
+                            hint=f"kör med --year {mapping.year} eller ange årets mappning")
+    source = Path(input_path).absolute() if input_path else mapping.source_path(project.root)
+    raw = read_export(source, mapping)
+    result = check_mapping(raw, mapping, questions)
+    for line in check_lines(result, str(mapping_path), str(source)):
+        echo(line)
+    return result

@@ -49,7 +49,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Project
-from .errors import TrygghetError
 from .load import RawExport, read_export
 from .mapping import Area, SurveyMapping, load_mapping, normalise, normalise_postcode
 from .mapping_match import (
@@ -514,15 +513,3 @@ def workspace_areas(project: Project, year: int) -> tuple[dict[str, Area], str]:
     if not names:
         return {}, ""
     return {n: Area(n) for n in names}, f"områdena i {path.relative_to(project.root)}"
-
-
-def draft_path(project: Project, year: int, output: Path | None) -> Path:
-    """Where the draft goes; refuses a file that exists (a draft never overwrites)."""
-    path = Path(output) if output else project.mapping(year).with_suffix(".utkast.yml")
-    if path.exists():
-        mine = path.resolve() == project.mapping(year).resolve()
-        raise TrygghetError(
-            "filen finns redan och skrivs inte över" + (" (årets mappning)" if mine else ""),
-            file=path, hint="ta bort eller byt namn på filen, eller ange en annan fil med "
-                            "--output")
-    return path

@@ -16,12 +16,25 @@ columns are never written: a draft may end up in version control.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import yaml
 
+from .config import Project
+from .errors import TrygghetError
 from .mapping import normalise
-from .mapping_draft import MISSING, SURE, Answer, Draft, Placement
+from .mapping_draft import (
+    SURE,
+    Answer,
+    Draft,
+    Placement,
+    draft_mapping,
+    read_for_draft,
+    workspace_areas,
+)
+from .mapping_match import MISSING
+from .schema import Question
 
 
 def _text(value: str) -> str:
@@ -193,3 +206,58 @@ def write_draft(text: str, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "x", encoding="utf-8", newline="\n") as f:
         f.write(text)
+
+
+def draft_path(project: Project, year: int, output: Path | None) -> Path:
+    """Where the draft goes; refuses a file that exists (a draft never overwrites)."""
+    path = Path(output) if output else project.mapping(year).with_suffix(".utkast.yml")
+    if path.exists():
+        mine = path.resolve() == project.mapping(year).resolve()
+        raise TrygghetError(
+            "filen finns redan och skrivs inte över" + (" (årets mappning)" if mine else ""),
+            file=path,
+            hint=("ett utkast ändrar aldrig årets mappning: ange en annan fil med --output"
+                  if mine else "ta bort eller byt namn på det gamla utkastet, eller ange en "
+                               "annan fil med --output"))
+    return path
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.absolute().relative_to(root.absolute()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def draft_year(project: Project, year: int, export: Path, *, questions: Mapping[str, Question],
+               output: Path | None = None, sheet: str | int | None = None,
+               header_row: int | None = None,
+               value_labels: dict[str, dict[str, str]] | None = None,
+               echo: Callable[[str], None] = print) -> Path:
+    """Draft ``year``'s mapping from ``export`` and write it; returns the file written.
+
+    The draft goes to ``config/surveys/<year>.utkast.yml`` or ``output``, never
+    over an existing file (the year's mapping least of all).
+    """
+    path = draft_path(project, year, output)  # refused before the export is read
+    raw = read_for_draft(export, questions, sheet=sheet, header_row=header_row)
+    areas, area_source = workspace_areas(project, year)
+    draft = draft_mapping(raw, questions, areas, year=year, area_source=area_source,
+                          value_labels=value_labels)
+    write_draft(render_draft(draft, _relative(Path(export), project.root), list(questions)),
+                path)
+    sure = [p for p in draft.placements if p.confidence >= SURE]
+    echo(f"Skrev utkastet {_relative(path, project.root)}: {len(draft.placements)} frågor och "
+         f"fält placerade ({len(draft.placements) - len(sure)} att kontrollera), "
+         f"{len(draft.unplaced)} kolumn(er) kunde inte placeras.")
+    unsure = [a for a in draft.answers if a.label is None or a.confidence < SURE]
+    if unsure:
+        echo(f"  {len(unsure)} svarsvariant(er) att kontrollera (märkta KONTROLLERA)")
+    if not areas:
+        echo("  obs: ingen områdeslista i arbetsmappen; områdena är kolumnens egna värden")
+    if project.mapping(year).exists():
+        echo(f"  obs: {_relative(project.mapping(year), project.root)} finns redan och "
+             "ändrades inte")
+    echo(f"  Granska utkastet och prova det med: trygghet mapping check --year {year} "
+         f"--mapping {_relative(path, project.root)}")
+    return path
