@@ -70,9 +70,9 @@ SURE = 0.8  # below this a proposal is marked KONTROLLERA
 META_NAMES: dict[str, tuple[str, ...]] = {
     "respondent_id": ("lopnummer", "svar id", "svarsid", "respondentid", "respondent id", "id",
                       "response id", "responseid", "id nummer", "lopnr"),
-    "submitted": ("inkom datum", "tidsstampel", "datum", "timestamp", "startdate", "enddate",
-                  "recordeddate", "recorded date", "svarsdatum", "inskickad", "tid", "submitdate",
-                  "datum for svar", "slutford"),
+    "submitted": ("inkom datum", "tidsstampel", "tidstampel", "datum", "timestamp", "startdate",
+                  "enddate", "recordeddate", "recorded date", "svarsdatum", "inskickad", "tid",
+                  "submitdate", "datum for svar", "slutford"),
     "age": ("alder", "age", "alder ar"),
     "birth_year": ("fodelsear", "fodd ar", "fodd", "birth year"),
 }
@@ -81,7 +81,7 @@ EXTRA_NAMES: dict[str, tuple[str, ...]] = {
     "area": ("bostadsomrade", "omrade", "stadsdel", "postnummer", "kommundel", "bostadsort"),
     "sex": ("kon", "kon register", "gender"),
 }
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}[./]\d{1,2}[./]\d{4}|^\d{8}$")
+_DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|^\d{1,2}[./]\d{1,2}[./]\d{4}|^\d{8}$")
 
 
 @dataclass

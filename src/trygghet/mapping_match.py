@@ -204,17 +204,17 @@ def split_joined(value: str, separator: str, levels: tuple[str, ...]) -> list[st
     Adjacent pieces are joined back, longest first, when together they name an
     option (``"Mängdbrott (stöld, inbrott)"`` split on ``","`` is one option).
     """
-    pieces = [p.strip() for p in value.split(separator)]
+    pieces = value.split(separator)  # (unstripped: a piece joined back keeps its spaces)
     out, i = [], 0
     while i < len(pieces):
         for j in range(len(pieces), i + 1, -1):
-            joined = separator.join(pieces[i:j])
+            joined = separator.join(pieces[i:j]).strip()
             if match_label(joined, levels)[1] >= 0.9:
-                out.append(joined.strip())
+                out.append(joined)
                 i = j
                 break
         else:
-            out.append(pieces[i])
+            out.append(pieces[i].strip())
             i += 1
     return [p for p in out if p]
 
