@@ -154,6 +154,7 @@ class _Reader:
         self.value_labels = {normalise(h): {str(k).strip(): str(v) for k, v in m.items()}
                              for h, m in (value_labels or {}).items()}
         self.area_keys: dict[str, str] = {}
+        self._areas: dict[str, tuple[object, float]] = {}
         # What cleaning reads without help: names, aliases and "Annat område"'s variants.
         self.exact = {normalise(a): OTHER_AREA for a in (OTHER_AREA, *OTHER_ALIASES)}
         self.exact.update({normalise(k): a.name for a in areas.values()
@@ -203,6 +204,11 @@ class _Reader:
 
     def area(self, value: str) -> tuple[object, float]:
         """The area a value names (1.0: as cleaning reads it; below: a guess), or None."""
+        if value not in self._areas:
+            self._areas[value] = self._area(value)
+        return self._areas[value]
+
+    def _area(self, value: str) -> tuple[object, float]:
         if normalise(value) in self.exact:
             return self.exact[normalise(value)], 1.0
         digits = normalise_postcode(value)
@@ -211,6 +217,8 @@ class _Reader:
         key = fold(value)
         if key in self.area_keys:
             return self.area_keys[key], 0.95
+        if len(key) > 40:  # a sentence, not a misspelt area
+            return None, 0.0
         close = difflib.get_close_matches(key, list(self.area_keys), n=2, cutoff=0.75)
         if len(close) == 1 or (close and self.area_keys[close[0]] == self.area_keys[close[1]]):
             return self.area_keys[close[0]], 0.7

@@ -240,6 +240,8 @@ def draft_year(project: Project, year: int, export: Path, *, questions: Mapping[
     over an existing file (the year's mapping least of all).
     """
     path = draft_path(project, year, output)  # refused before the export is read
+    if isinstance(sheet, str) and sheet.isdigit():  # "--sheet 2": the second sheet
+        sheet = int(sheet)
     raw = read_for_draft(export, questions, sheet=sheet, header_row=header_row)
     areas, area_source = workspace_areas(project, year)
     draft = draft_mapping(raw, questions, areas, year=year, area_source=area_source,

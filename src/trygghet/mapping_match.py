@@ -31,6 +31,7 @@ Answer against scale
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 import unicodedata
@@ -109,12 +110,19 @@ class TextIndex:
         n = max(len(self.texts), 1)
         self.idf = {w: math.log(1 + n / c) for w, c in df.items()}
         self.unseen = math.log(1 + n)
+        self._scores: dict[tuple[str, str], float] = {}
 
     def weight(self, word: str) -> float:
         return self.idf.get(word, self.unseen)
 
     def score(self, header: str, name: str) -> float:
         """How well ``header`` names the field ``name`` (0–1)."""
+        key = (header, name)
+        if key not in self._scores:
+            self._scores[key] = self._score(header, name)
+        return self._scores[key]
+
+    def _score(self, header: str, name: str) -> float:
         variants = {header, _PARENS.sub(" ", header)}
         best = 0.0
         for h in variants:
@@ -140,6 +148,7 @@ class TextIndex:
 
 # --- Answers ---------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=65536)  # a column repeats its few labels; drafting asks often
 def match_label(value: str, levels: tuple[str, ...], missing: tuple[str, ...] = ()
                 ) -> tuple[object, float]:
     """The level an answer label means, and how sure that is.
