@@ -28,9 +28,9 @@ import pandas as pd
 
 from .clean import read_area, resolve_columns, scale_table
 from .config import Project
-from .errors import TrygghetError, shown
+from .errors import shown
 from .load import RawExport, read_export
-from .mapping import Multi, SurveyMapping, load_mapping, normalise
+from .mapping import Multi, SurveyMapping, load_year_mapping, normalise
 from .mapping_draft import stems
 from .schema import Question
 
@@ -199,15 +199,7 @@ def check_year(project: Project, year: int, *, questions: Mapping[str, Question]
                echo: Callable[[str], None] = print) -> CheckResult:
     """Check ``year``'s mapping (or ``mapping_path``) against its export (or ``input_path``)."""
     mapping_path = Path(mapping_path) if mapping_path else project.mapping(year)
-    if not mapping_path.exists():
-        raise TrygghetError(f"det finns ingen mappning för {year}", file=mapping_path,
-                            hint=f"skapa ett utkast med trygghet mapping draft --year {year} "
-                                 "--input EXPORT, eller ange --mapping")
-    mapping = load_mapping(mapping_path)
-    if mapping.year != year:
-        raise TrygghetError(f"mappningen gäller år {mapping.year}, inte {year}",
-                            file=mapping_path, column="year",
-                            hint=f"kör med --year {mapping.year} eller ange årets mappning")
+    mapping = load_year_mapping(mapping_path, year)
     source = Path(input_path).absolute() if input_path else mapping.source_path(project.root)
     raw = read_export(source, mapping)
     result = check_mapping(raw, mapping, questions)
