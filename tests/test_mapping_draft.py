@@ -97,7 +97,7 @@ def test_hit_rates_on_the_sample(year, tmp_path, capsys):
         assert sure.get(header, 0.0) < SURE, header
     read = {(a.scale, normalise(a.value)): a for a in draft.answers}
     for name, value in rates["answers"][2]:
-        scale = QUESTIONS[name.split(".")[0]].answer_scale.name
+        scale = QUESTIONS[name.split(".")[0]].scale.name
         a = read.get((scale, value))
         assert a is not None and (a.label is None or a.confidence < SURE), (name, value)
 
@@ -169,7 +169,7 @@ def test_qualtrics_three_header_rows_and_long_question_headers(tmp_path):
     raw = read_for_draft(path, QUESTIONS)
     assert raw.info["header_row"] == 2  # the question texts, not the ids
     draft = draft_mapping(raw, QUESTIONS, _areas(), year=2024)
-    placed = {p.field: p for p in draft.placements}
+    placed = {p.name: p for p in draft.placements}
     assert placed["safe_evening"].header == texts[4]
     assert placed["respondent_id"].header == "Response ID"
     assert placed["area"].header == "Vilket område bor du i?"
@@ -195,7 +195,7 @@ def test_enalyzer_codes_read_in_scale_order_and_marked(tmp_path):
                          rng.choice("1234")] for n in range(80)]
     raw = read_export(_write(tmp_path / "enalyzer.csv", rows, delimiter=";"))
     draft = draft_mapping(raw, QUESTIONS, _areas(), year=2024)
-    placed = {p.field: p.header for p in draft.placements}
+    placed = {p.name: p.header for p in draft.placements}
     assert placed["safe_day"] == headers[4] and placed["trust_police"] == headers[5]
     assert placed["birth_year"] == "Födelseår" and placed["respondent_id"] == "Respondent"
     read = {(a.scale, a.value): a for a in draft.answers}
@@ -237,7 +237,7 @@ def test_google_forms_joined_checkboxes_with_an_option_containing_the_separator(
                      ", ".join(picked), f"Synpunkt nummer {n} om belysningen vid torget"])
     raw = read_export(_write(tmp_path / "forms.csv", rows))
     draft = draft_mapping(raw, QUESTIONS, _areas(), year=2024)
-    placed = {p.field: p for p in draft.placements}
+    placed = {p.name: p for p in draft.placements}
     assert placed["priorities"].separator == ","
     assert placed["age"].header == "Ålder" and placed["comment"].header == "Övriga synpunkter"
     assert placed["submitted"].header == "Tidstämpel"
@@ -253,9 +253,9 @@ def test_google_forms_joined_checkboxes_with_an_option_containing_the_separator(
 
 
 def test_answer_matching_by_hand():
-    problem = QUESTIONS["problem_klotter"].answer_scale
+    problem = QUESTIONS["problem_klotter"].scale
     assert match_label("Inget problem", problem.levels) == ("Inget problem alls", 0.85)
-    assert match_label("MKT TRYGG", QUESTIONS["safe_day"].answer_scale.levels)[0] == \
+    assert match_label("MKT TRYGG", QUESTIONS["safe_day"].scale.levels)[0] == \
         "Mycket trygg"
     assert match_label("Vet inte", problem.levels, problem.missing) == (MISSING, 0.9)
     assert match_label("Litet problem", problem.levels)[0] is None  # ganska or mycket?

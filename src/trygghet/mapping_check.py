@@ -81,7 +81,9 @@ def reading(mapping: SurveyMapping, questions: Mapping[str, Question], name: str
         if key in mapping.checked or key == normalise(level):
             return True
         return False if key in mapping.unchecked else UNKNOWN
-    return scale_table(question.answer_scale.name, mapping).get(normalise(value), UNKNOWN)
+    if question.scale is None:
+        return UNKNOWN
+    return scale_table(question.scale.name, mapping).get(normalise(value), UNKNOWN)
 
 
 def _values(raw: RawExport, position: int) -> dict[str, np.ndarray]:
@@ -113,11 +115,11 @@ def answers(raw: RawExport, mapping: SurveyMapping, questions: Mapping[str, Ques
         if question is None or question.kind == "text":
             continue
         if isinstance(spec, Multi) and spec.header is None:
-            for level, header in spec.options.items():
+            for level, header in (spec.options or {}).items():
                 key = f"{name}.{level}"
                 out += [(key, header, v, r) for v, r in _values(raw, cols[key]).items()]
             continue
-        header = spec.header if isinstance(spec, Multi) else spec
+        header = (spec.header or "") if isinstance(spec, Multi) else spec
         for value, rows in _values(raw, cols[name]).items():
             if isinstance(spec, Multi):
                 pieces = Counter(p.strip() for p in value.split(spec.separator))

@@ -52,7 +52,6 @@ from .config import Project
 from .load import RawExport, read_export
 from .mapping import Area, SurveyMapping, load_mapping, normalise, normalise_postcode
 from .mapping_match import (
-    MISSING,
     SEPARATORS,
     TextIndex,
     codes_by_order,
@@ -61,6 +60,7 @@ from .mapping_match import (
     split_joined,
     stems,
 )
+from .population import read_population_file
 from .schema import OTHER_AREA, Question
 
 OTHER_ALIASES = SurveyMapping.other_area_aliases  # the mapping's default variants
@@ -100,7 +100,7 @@ class Answer:
 class Placement:
     """A field placed on the export: one column, a joined column, or one column per option."""
 
-    field: str
+    name: str  # the canonical field
     header: str | None
     confidence: float
     note: str = ""
@@ -171,6 +171,8 @@ class _Reader:
     def answers(self, header: str, counts: Counter[str], name: str) -> list[Answer]:
         q = self.questions[name]
         scale = q.scale
+        if scale is None:
+            return []
         coded = None if normalise(header) in self.value_labels else \
             codes_by_order(list(counts), scale.levels)
         out = []
@@ -244,9 +246,9 @@ class _Reader:
             return _share(counts, lambda v: self.area(v)[1] >= 0.7)
         q = self.questions[name]
         if q.kind == "text":
-            filled = [v for v in counts if v]
-            long_ = sum(len(v) > 15 for v in filled)
-            return 1.0 if filled and len(filled) > 20 and long_ >= 0.3 * len(filled) else 0.2
+            texts = [v for v in counts if v]
+            long_ = sum(len(v) > 15 for v in texts)
+            return 1.0 if len(texts) > 20 and long_ >= 0.3 * len(texts) else 0.2
         if q.scale is None:
             return 0.0
         if q.kind == "multi":
@@ -296,10 +298,12 @@ def _option_groups(raw: RawExport, counts: list[Counter[str]], questions: Mappin
             continue
         best = None
         for q in multis:
+            if q.scale is None:
+                continue
             matched: dict[str, tuple[str, float]] = {}
             for i, option in members:
                 level, conf = match_label(option, q.scale.levels)
-                if level not in (None, MISSING) and conf >= 0.75 and level not in matched:
+                if isinstance(level, str) and conf >= 0.75 and level not in matched:
                     matched[level] = (raw.headers[i], conf)
             share = len(matched) / len(members)
             if share >= 0.5 and (best is None or share > best[0]):
@@ -351,7 +355,7 @@ def draft_mapping(raw: RawExport, questions: Mapping[str, Question], areas: dict
     taken = {h for p in placements for h, _ in p.options.values()}
     taken |= {h for p in placements for h in p.extra_options}
     fields = [*META_NAMES, *(q.name for q in questions.values()
-                             if q.name not in {p.field for p in placements})]
+                             if q.name not in {p.name for p in placements})]
     scored: list[tuple[float, int, str]] = []
     for i, header in enumerate(raw.headers):
         if header in taken or not header.strip():
@@ -373,7 +377,7 @@ def draft_mapping(raw: RawExport, questions: Mapping[str, Question], areas: dict
         by_column.setdefault(i, []).append((score, name))
         by_field.setdefault(name, []).append((score, i))
     used_cols: set[int] = set()
-    used_fields = {p.field for p in placements}
+    used_fields = {p.name for p in placements}
     answers: list[Answer] = []
     area_answers: list[Answer] = []
     for score, i, name in scored:
@@ -396,7 +400,7 @@ def draft_mapping(raw: RawExport, questions: Mapping[str, Question], areas: dict
         if name == "area":
             area_answers = [Answer(v, *reader.area(v), n, "area") for v, n in
                             sorted(counts[i].items()) if v]
-        elif q is not None and q.kind == "multi":
+        elif q is not None and q.kind == "multi" and q.scale is not None:
             p.separator, _, pieces = reader.joined(counts[i], q.scale.levels, q.scale.missing)
             answers += [Answer(v, *match_label(v, q.scale.levels, q.scale.missing), n,
                                q.scale.name) for v, n in sorted(pieces.items())]
@@ -411,7 +415,7 @@ def draft_mapping(raw: RawExport, questions: Mapping[str, Question], areas: dict
         notes.append(f"rad {', '.join(str(raw.source_rows[i]) for i in sorted(skip))} är "
                      "enkätverktygets metadata (ImportId), inte svar: ta bort den ur exporten")
     order = {name: k for k, name in enumerate([*META_NAMES, *questions])}
-    placements.sort(key=lambda p: order.get(p.field, len(order)))
+    placements.sort(key=lambda p: order.get(p.name, len(order)))
     if not areas:
         areas = {a.value: Area(a.value) for a in area_answers if a.value.strip()}
         area_answers = [Answer(a.value, a.value, 0.5, a.count, "area") for a in area_answers]
@@ -507,13 +511,12 @@ def workspace_areas(project: Project, year: int) -> tuple[dict[str, Area], str]:
     years = sorted((y for y in project.survey_years() if y != year),
                    key=lambda y: (y > year, abs(y - year)))
     if years:
-        path = project.mapping(years[0])
-        return dict(load_mapping(path).areas), f"områdena i {path.relative_to(project.root)}"
-    from .population import read_population_file
-
+        mapping_file = project.mapping(years[0])
+        return (dict(load_mapping(mapping_file).areas),
+                f"områdena i {mapping_file.relative_to(project.root)}")
     files = sorted(project.reference.glob("population_*.csv"))
     own = project.reference / f"population_{year}.csv"
-    path = own if own.exists() else (files[-1] if files else None)
+    path: Path | None = own if own.exists() else (files[-1] if files else None)
     if path is None:
         return {}, ""
     pop = read_population_file(path)

@@ -64,7 +64,7 @@ def _answers(count: int) -> str:
 
 def _placement(p: Placement) -> list[str]:
     if p.options:
-        lines = [f"  {p.field}:{_sure(p.confidence, p.note)}", "    options:"]
+        lines = [f"  {p.name}:{_sure(p.confidence, p.note)}", "    options:"]
         lines += [f"      {_text(level)}: {_text(header)}{_sure(conf)}"
                   for level, (header, conf) in p.options.items()]
         lines += [f"      # ?: {_text(h)}  # KONTROLLERA: inget sådant alternativ i "
@@ -73,8 +73,8 @@ def _placement(p: Placement) -> list[str]:
     if p.separator is not None:
         spec = f"{{header: {json.dumps(p.header, ensure_ascii=False)}, " \
                f"separator: {json.dumps(p.separator)}}}"
-        return [f"  {p.field}: {spec}{_sure(p.confidence, p.note)}"]
-    return [f"  {p.field}: {_text(p.header or '')}{_sure(p.confidence, p.note)}"]
+        return [f"  {p.name}: {spec}{_sure(p.confidence, p.note)}"]
+    return [f"  {p.name}: {_text(p.header or '')}{_sure(p.confidence, p.note)}"]
 
 
 def _label_line(a: Answer, label: str) -> str:
@@ -129,7 +129,7 @@ def render_draft(draft: Draft, source_file: str, questions: list[str]) -> str:
             "required: []", "", "columns:"]
     for p in draft.placements:
         out += _placement(p)
-    placed = {p.field for p in draft.placements}
+    placed = {p.name for p in draft.placements}
     missing = [q for q in questions if q not in placed and q != "age_group"
                or q == "age_group" and not placed & {"age", "birth_year", "age_group"}]
     if missing:
