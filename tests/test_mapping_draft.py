@@ -190,10 +190,13 @@ def test_enalyzer_codes_read_in_scale_order_and_marked(tmp_path):
     headers = ["Respondent", "Kön", "Födelseår", "Område", "1. Hur trygg känner du dig om du går "
                "ut ensam dagtid i ditt bostadsområde?", "2. Hur stort förtroende har du för "
                "polisens arbete med trygghet i ditt område?"]
-    rows = [headers] + [[str(1000 + n), rng.choice("12"), str(rng.randint(1940, 2005)),
-                         rng.choice(["Centrum", "Sylte"]), rng.choice("12349"),
-                         rng.choice("1234")] for n in range(80)]
-    raw = read_export(_write(tmp_path / "enalyzer.csv", rows, delimiter=";"))
+    rows = [["Trygghetsenkät 2024 – export"], headers]  # a title row above the header
+    rows += [[str(1000 + n), rng.choice("12"), str(rng.randint(1940, 2005)),
+              rng.choice(["Centrum", "Sylte"]), rng.choice("12349"), rng.choice("1234")]
+             for n in range(80)]
+    rows[5][3] = "Jag bor egentligen i en annan kommun men arbetar i Centrum"
+    raw = read_for_draft(_write(tmp_path / "enalyzer.csv", rows, delimiter=";"), QUESTIONS)
+    assert raw.info["header_row"] == 2
     draft = draft_mapping(raw, QUESTIONS, _areas(), year=2024)
     placed = {p.name: p.header for p in draft.placements}
     assert placed["safe_day"] == headers[4] and placed["trust_police"] == headers[5]
@@ -206,6 +209,8 @@ def test_enalyzer_codes_read_in_scale_order_and_marked(tmp_path):
     assert all(a.confidence < SURE for a in draft.answers)  # an order is a guess
     text = render_draft(draft, "enalyzer.csv", list(QUESTIONS))
     assert '"1": Mycket trygg  # KONTROLLERA' in text
+    # An unknown answer that reads like a sentence is counted, not written.
+    assert "annan kommun" not in text and "1 okända svar längre än 40 tecken" in text
     (tmp_path / "e.yml").write_text(text, encoding="utf-8")
     assert load_mapping(tmp_path / "e.yml").labels["safety"]["9"] is None
 

@@ -139,10 +139,15 @@ def _share(counts: Counter[str], ok) -> float:
     return sum(n for v, n in counts.items() if v and ok(v)) / total if total else 0.0
 
 
+# What tools write in a ticked / an unticked option's column (LimeSurvey: "Y").
+_CHECKED = {"1", "x", "y", "yes", "ja", "true", "sant", "vald", "ikryssad"}
+_UNCHECKED = {"0", "n", "no", "nej", "false", "falskt"}
+
+
 def _checkbox(counts: Counter[str]) -> bool:
+    """A check-box column: at most two values, each meaning ticked or not ticked."""
     values = {normalise(v) for v in counts if v}
-    return 0 < len(values) <= 2 and values <= {"0", "1", "x", "ja", "nej", "true", "false",
-                                               "sant", "falskt", "vald", "ikryssad"}
+    return 0 < len(values) <= 2 and values <= _CHECKED | _UNCHECKED
 
 
 class _Reader:
@@ -265,7 +270,6 @@ class _Reader:
 # Fields whose answers alone can place a column, and the score they then get at most.
 VALUE_DECIDES = {"area": 0.85, "submitted": 0.8, "birth_year": 0.8, "age": 0.7,
                  "respondent_id": 0.6}
-_CHECKED = {"1", "x", "ja", "true", "sant", "vald", "ikryssad"}
 
 
 def _metadata_rows(raw: RawExport) -> set[int]:

@@ -36,6 +36,8 @@ from .mapping_draft import (
 from .mapping_match import MISSING
 from .schema import Question
 
+MAX_UNKNOWN_CHARS = 40  # an unknown answer longer than this is not written to the draft
+
 
 def _text(value: str) -> str:
     """``value`` as a YAML scalar: plain when YAML reads it back unchanged, else quoted."""
@@ -152,16 +154,28 @@ def render_draft(draft: Draft, source_file: str, questions: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _quotable(a: Answer) -> bool:
+    """An unknown answer short enough to be a label; a longer one may be a sentence someone
+    wrote, which a file that can end up in version control must not hold."""
+    return a.label is not None or len(a.value) <= MAX_UNKNOWN_CHARS
+
+
 def _labels(draft: Draft) -> list[str]:
     by_scale: dict[str, list[Answer]] = {}
     for a in draft.answers:
-        if _needs_line(a):
+        if _needs_line(a) and _quotable(a):
             by_scale.setdefault(a.scale, []).append(a)
-    areas = [a for a in draft.area_answers if a.label is None or a.confidence < 1.0]
-    if not by_scale and not areas:
+    areas = [a for a in draft.area_answers if (a.label is None or a.confidence < 1.0)
+             and _quotable(a)]
+    left_out = sum(not _quotable(a) for a in [*draft.answers, *draft.area_answers])
+    if not by_scale and not areas and not left_out:
         return []
     out = ["# Svarsvarianter -> svarsalternativ per skala; null = inget svar."
-           " Skiftläge och mellanslag spelar ingen roll.", "labels:"]
+           " Skiftläge och mellanslag spelar ingen roll."]
+    if left_out:
+        out.append(f"# {left_out} okända svar längre än {MAX_UNKNOWN_CHARS} tecken skrivs inte "
+                   "här (de kan vara fritext): se trygghet mapping check.")
+    out.append("labels:" if by_scale or areas else "labels: {}")
     for scale in sorted(by_scale):
         lines = [_label_line(a, scale) for a in by_scale[scale]]
         live = any(not line.lstrip().startswith("#") for line in lines)
