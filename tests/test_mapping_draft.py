@@ -132,6 +132,58 @@ def test_the_draft_is_deterministic(tmp_path):
     assert one.read_bytes() == two.read_bytes()
 
 
+def test_hit_rate_holds_when_the_export_is_rewritten(tmp_path):
+    """The 2020 export as another tool might write it: headers without question numbers
+    or å/ä/ö, columns in another order, UTF-8 with commas: still ≥ 90 %."""
+    import re
+    import unicodedata
+
+    def rewrite(header: str) -> str:
+        header = re.sub(r"^F\d+[a-z]?\. ", "", header)
+        return "".join(c for c in unicodedata.normalize("NFKD", header)
+                       if not unicodedata.combining(c))
+
+    text = (REPO / "config" / "surveys" / "2020.yml").read_text(encoding="utf-8")
+    original = read_export(REPO / SAMPLE[2020], load_mapping(REPO / "config/surveys/2020.yml"))
+    for header in sorted(original.headers, key=len, reverse=True):
+        text = text.replace(header, rewrite(header))
+    order = list(range(len(original.headers)))
+    random.Random(5).shuffle(order)
+    rows = [[rewrite(original.headers[i]) for i in order]]
+    rows += [[r[i] for i in order] for r in original.frame.itertuples(index=False)]
+    export = _write(tmp_path / "export.csv", rows)
+    shipped_path = tmp_path / "shipped.yml"
+    shipped_path.write_text(text.replace(SAMPLE[2020], str(export)), encoding="utf-8")
+    shipped = load_mapping(shipped_path)
+    raw = read_for_draft(export, QUESTIONS)
+    draft = draft_mapping(raw, QUESTIONS, _areas(), year=2020)
+    (tmp_path / "draft.yml").write_text(render_draft(draft, str(export), list(QUESTIONS)),
+                                        encoding="utf-8")
+    rates = hit_rates(read_export(export, shipped), shipped, load_mapping(tmp_path / "draft.yml"))
+    assert rates["columns"][1] == 45
+    for hits, total, _ in rates.values():
+        assert hits / total >= 0.9
+
+
+def test_the_questionnaire_is_a_parameter(tmp_path):
+    """A workspace's own question (trivsel) with its own scale is found like any other."""
+    from trygghet.schema import Question, Scale
+
+    trivsel = Scale("trivsel", ("Mycket bra", "Ganska bra", "Ganska dåligt", "Mycket dåligt"))
+    questions = {"area": QUESTIONS["area"], "safe_day": QUESTIONS["safe_day"],
+                 "trivsel": Question("trivsel", "Hur trivs du i ditt bostadsområde?", "single",
+                                     trivsel)}
+    rows = [["Område", "3. Hur trivs du i bostadsområdet?", "4. Trygg dagtid i området?"]]
+    rng = random.Random(4)
+    rows += [[rng.choice(["Centrum", "Sylte"]), rng.choice(["Mkt bra", "Ganska bra"]),
+              rng.choice(SAFETY)] for _ in range(40)]
+    raw = read_export(_write(tmp_path / "own.csv", rows))
+    draft = draft_mapping(raw, questions, _areas(), year=2024)
+    placed = {p.name: p.header for p in draft.placements}
+    assert placed["trivsel"] == rows[0][1] and placed["safe_day"] == rows[0][2]
+    assert {a.value: a.label for a in draft.answers}["Mkt bra"] == "Mycket bra"
+
+
 # --- Exports as real tools write them ----------------------------------------------------
 
 SAFETY = ["Mycket trygg", "Ganska trygg", "Ganska otrygg", "Mycket otrygg"]
