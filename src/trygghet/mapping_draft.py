@@ -406,8 +406,10 @@ def draft_mapping(raw: RawExport, questions: Mapping[str, Question], areas: dict
                             sorted(counts[i].items()) if v]
         elif q is not None and q.kind == "multi" and q.scale is not None:
             p.separator, _, pieces = reader.joined(counts[i], q.scale.levels, q.scale.missing)
-            answers += [Answer(v, *match_label(v, q.scale.levels, q.scale.missing), n,
-                               q.scale.name) for v, n in sorted(pieces.items())]
+            for v, n in sorted(pieces.items()):
+                label, conf = match_label(v, q.scale.levels, q.scale.missing)
+                note = "" if label is not None else "alternativet finns inte i frågeformuläret"
+                answers.append(Answer(v, label, conf, n, q.scale.name, note))
         elif q is not None and q.kind == "single" and q.scale is not None:
             answers += reader.answers(header, counts[i], name)
         placements.append(p)

@@ -81,7 +81,8 @@ def _placement(p: Placement) -> list[str]:
 
 def _label_line(a: Answer, label: str) -> str:
     if a.label is None:
-        return (f"    # {_text(a.value)}: ?  # KONTROLLERA: okänt svar ({_answers(a.count)}): "
+        what = a.note or "okänt svar"
+        return (f"    # {_text(a.value)}: ?  # KONTROLLERA: {what} ({_answers(a.count)}): "
                 "ange ett svarsalternativ, eller null för inget svar")
     target = "null" if a.label is MISSING else _text(str(a.label))
     return f"    {_text(a.value)}: {target}{_sure(a.confidence, a.note, _answers(a.count))}"
