@@ -18,7 +18,6 @@ this lists is what cleaning would find. Free-text columns are not read.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from .config import Project
 from .errors import shown
 from .load import RawExport, read_export
 from .mapping import Multi, SurveyMapping, load_year_mapping, normalise
-from .mapping_draft import stems
+from .mapping_match import stems
 from .schema import Question
 
 UNKNOWN = object()  # a value the mapping cannot read
@@ -122,7 +121,8 @@ def answers(raw: RawExport, mapping: SurveyMapping, questions: Mapping[str, Ques
         header = (spec.header or "") if isinstance(spec, Multi) else spec
         for value, rows in _values(raw, cols[name]).items():
             if isinstance(spec, Multi):
-                pieces = Counter(p.strip() for p in value.split(spec.separator))
+                # Split as cleaning splits a joined answer: on the mapping's separator.
+                pieces = dict.fromkeys(p.strip() for p in value.split(spec.separator))
                 out += [(name, header, p, rows) for p in pieces if p]
             else:
                 out.append((name, header, value, rows))
