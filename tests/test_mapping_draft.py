@@ -279,6 +279,30 @@ def test_enalyzer_codes_read_in_scale_order_and_marked(tmp_path):
     assert read[("sex", "1")].label == "Man" and read[("sex", "2")].label == "Kvinna"
 
 
+def test_a_workbook_whose_first_sheet_is_the_questionnaire(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    info = wb.active
+    info.title = "Frågor"
+    info.append(["Fråga", "Svarsalternativ"])
+    info.append(["Hur trygg känner du dig om du går ut ensam dagtid?", "Mycket trygg …"])
+    answers = wb.create_sheet("Svar")
+    answers.append(["Rapport: trygghetsenkät"])  # a title row above the header
+    answers.append(["Svarsnummer", "Kön", "Hur trygg känner du dig om du går ut ensam dagtid "
+                    "i ditt bostadsområde?"])
+    rng = random.Random(6)
+    for n in range(30):
+        answers.append([n + 1, rng.choice(["Kvinna", "Man"]), rng.choice(SAFETY)])
+    wb.save(tmp_path / "export.xlsx")
+    raw = read_for_draft(tmp_path / "export.xlsx", QUESTIONS)
+    assert raw.info["sheet"] == "Svar" and raw.info["header_row"] == 2
+    draft = draft_mapping(raw, QUESTIONS, _areas(), year=2024)
+    assert {p.name: p.header for p in draft.placements}["safe_day"].startswith("Hur trygg")
+    assert "  sheet: Svar\n  header_row: 2\n" in render_draft(draft, "export.xlsx",
+                                                               list(QUESTIONS))
+
+
 def test_google_forms_joined_checkboxes_with_an_option_containing_the_separator(tmp_path):
     rng = random.Random(3)
     options = ["Mängdbrott (stöld, inbrott, skadegörelse)", "Trafik", "Våld utomhus",

@@ -44,11 +44,12 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Project
+from .errors import TrygghetError
 from .load import RawExport, read_export
 from .mapping import Area, SurveyMapping, load_mapping, normalise, normalise_postcode
 from .mapping_match import (
@@ -475,13 +476,38 @@ def _merged(answers: list[Answer]) -> list[Answer]:
 
 def read_for_draft(path: str | Path, questions: Mapping[str, Question], *,
                    sheet: str | int | None = None, header_row: int | None = None) -> RawExport:
-    """Read an export for drafting: the header row is the one that reads most like questions.
+    """Read an export for drafting: the sheet and header row that read most like questions.
 
-    Without a mapping the reader takes the first non-blank row as the header.
-    A title row above it is skipped, and when a row below reads more like the
-    questionnaire (Qualtrics writes short ids in row 1 and the question texts
-    in row 2) that row is taken instead.
+    Without a mapping the reader takes the first sheet and its first non-blank
+    row as the header. Here a title row above the header is skipped; when a
+    row below reads more like the questionnaire (Qualtrics writes short ids in
+    row 1 and the question texts in row 2) that row is taken; and of a
+    workbook's sheets (answers, and often the questionnaire itself) the one
+    whose header reads most like the questionnaire wins.
     """
+    index = _index(questions)
+
+    def likeness(cells: list[str]) -> float:
+        return sum(max(index.score(c, n) for n in index.texts) for c in cells if c.strip())
+
+    raw = _read_sheet(path, sheet, header_row, likeness)
+    if sheet is None and raw.info.get("format") == "xlsx":
+        best = likeness(raw.headers)
+        for number in range(2, 21):
+            try:
+                other = _read_sheet(path, number, header_row, likeness)
+            except TrygghetError as err:
+                if "finns inte" in err.message:  # no more sheets
+                    break
+                continue  # an empty sheet, or one without records
+            if likeness(other.headers) > best:
+                raw, best = other, likeness(other.headers)
+    return raw
+
+
+def _read_sheet(path: str | Path, sheet: str | int | None, header_row: int | None,
+                likeness: Callable[[list[str]], float]) -> RawExport:
+    """One sheet (or the CSV) with its header row found as :func:`read_for_draft` says."""
     raw = read_export(path, sheet=sheet, header_row=header_row)
     if header_row is not None:
         return raw
@@ -492,15 +518,10 @@ def read_for_draft(path: str | Path, questions: Mapping[str, Question], *,
             break
         row += 1
         raw = read_export(path, sheet=sheet, header_row=row)
-    index = _index(questions)
-
-    def likeness(cells: list[str]) -> float:
-        return sum(max(index.score(c, n) for n in index.texts) for c in cells if c.strip())
-
     rows = [list(raw.headers)] + [list(raw.frame.iloc[i]) for i in range(min(2, len(raw.frame)))]
     scores = [likeness(r) for r in rows]
     best = max(range(len(rows)), key=lambda k: (scores[k], -k))
-    if best:
+    if best and len(raw.frame) > best:  # (records must remain below the new header)
         raw = read_export(path, sheet=sheet, header_row=raw.info.get("header_row", row) + best)
     return raw
 
