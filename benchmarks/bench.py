@@ -68,7 +68,9 @@ if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
 from trygghet.mapping import load_mapping  # noqa: E402
-from trygghet.schema import QUESTIONS  # noqa: E402
+from trygghet.questionnaire import default_questionnaire  # noqa: E402
+
+QUESTIONS = default_questionnaire().questions  # the synthetic exports' questionnaire
 
 YEAR = 2020
 SEED = 2026

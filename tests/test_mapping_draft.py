@@ -27,8 +27,9 @@ from trygghet.mapping_check import UNKNOWN, answers, check_lines, check_mapping,
 from trygghet.mapping_draft import SURE, draft_mapping, read_for_draft, workspace_areas
 from trygghet.mapping_draft_yaml import draft_year, render_draft
 from trygghet.mapping_match import MISSING, codes_by_order, fold, match_label, split_joined
-from trygghet.schema import QUESTIONS
+from trygghet.questionnaire import default_questionnaire
 
+QUESTIONS = default_questionnaire().questions
 SAMPLE = {2019: "data/raw/2019/medborgarenkat_2019.csv",
           2020: "data/raw/2020/trygghet_2020_export.csv",
           2021: "data/raw/2021/trygghetsmatning_2021.xlsx"}
@@ -53,14 +54,14 @@ def hit_rates(raw, shipped: SurveyMapping, drafted: SurveyMapping) -> dict[str, 
     misses = [h for h in ship if draft.get(h) != ship[h]]
     out = {"columns": (len(ship) - len(misses), len(ship), misses)}
     seen: dict[tuple[str, str], bool] = {}
-    for name, _, value, _ in answers(raw, shipped, QUESTIONS):
+    for name, _, value, _ in answers(raw, shipped):
         key = (name, normalise(value))
         if key in seen:
             continue
-        want = reading(shipped, QUESTIONS, name, value)
+        want = reading(shipped, name, value)
         if want is UNKNOWN:
             continue
-        seen[key] = reading(drafted, QUESTIONS, name, value) == want
+        seen[key] = reading(drafted, name, value) == want
     for kind, keep in (("answers", lambda n: n != "area"), ("areas", lambda n: n == "area")):
         keys = [k for k in seen if keep(k[0])]
         out[kind] = (sum(seen[k] for k in keys), len(keys), [k for k in keys if not seen[k]])
@@ -362,14 +363,14 @@ def test_a_draft_never_overwrites(tmp_path, capsys):
     export = REPO / SAMPLE[2020]
     mapping = project.mapping(2020)
     before = mapping.read_bytes()
-    path = draft_year(project, 2020, export, questions=QUESTIONS, echo=lambda _: None)
+    path = draft_year(project, 2020, export, echo=lambda _: None)
     assert path == tmp_path / "config" / "surveys" / "2020.utkast.yml"
     assert load_mapping(path).year == 2020
     first = path.read_bytes()
     with pytest.raises(TrygghetError, match="finns redan och skrivs inte över"):
-        draft_year(project, 2020, export, questions=QUESTIONS, echo=lambda _: None)
+        draft_year(project, 2020, export, echo=lambda _: None)
     with pytest.raises(TrygghetError, match="årets mappning"):
-        draft_year(project, 2020, export, questions=QUESTIONS, output=mapping,
+        draft_year(project, 2020, export, output=mapping,
                    echo=lambda _: None)
     assert path.read_bytes() == first and mapping.read_bytes() == before
     # The CLI: one Swedish message, exit 2, nothing written.
@@ -430,7 +431,7 @@ def test_check_lists_full_headers_unknown_answers_and_new_options(tmp_path, caps
 def test_check_of_the_shipped_2020_mapping_finds_only_the_planted_problems():
     shipped = load_mapping(REPO / "config" / "surveys" / "2020.yml")
     raw = read_export(REPO / SAMPLE[2020], shipped)
-    result = check_mapping(raw, shipped, QUESTIONS)
+    result = check_mapping(raw, shipped)
     assert result.unmapped == []  # Svarsform and Urvalsstratum are under ignore
     values = sorted({f.value for f in result.unknown})
     assert values == ["Göteborg", "Kronogårdn", "Litet problem", "Stort problem", "Vänersborg"]

@@ -95,7 +95,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
     if args.all_areas:
         from .mapping import load_mapping
 
-        areas = list(load_mapping(project.mapping(args.year)).areas)
+        areas = list(load_mapping(project.mapping(args.year), project.questionnaire).areas)
     pipeline.report_year(project, args.year, formats=formats, areas=areas, jobs=args.jobs,
                          echo=print)
 
@@ -122,7 +122,7 @@ def _cmd_population(args: argparse.Namespace) -> None:
     if args.area_codes:
         areas = scb.read_area_codes(args.area_codes)
         if project.mapping(args.year).exists():
-            known = load_mapping(project.mapping(args.year)).area_names
+            known = load_mapping(project.mapping(args.year), project.questionnaire).area_names
             areas = pi.check_area_names(areas, known, args.area_codes)
     result = pi.import_population(args.file, args.year, regions=args.region, groups=groups,
                                    areas=areas, area_path=args.areas_from_deso)
@@ -141,6 +141,32 @@ def _cmd_open_data(args: argparse.Namespace) -> None:
 
     project = Project.find(args.root)
     release_year(project, args.year, echo=print, required=True)
+
+
+# --- trygghet questions: the workspace's questionnaire (issue 13) ---------------------------
+
+def _cmd_questions(args: argparse.Namespace) -> None:
+    from .questionnaire import describe, questionnaire_file
+
+    project = Project.find(args.root)
+    path = questionnaire_file(project)
+    source = (str(path.relative_to(project.root)) if path.is_relative_to(project.root)
+              else "standardformuläret")
+    mapped = None
+    if args.year is not None and project.mapping(args.year).exists():
+        from .mapping import load_mapping
+
+        mapped = load_mapping(project.mapping(args.year), project.questionnaire).asked
+    for line in describe(project.questionnaire, args.year, source, mapped):
+        print(line)
+
+
+def _add_questions(sub) -> None:
+    p = sub.add_parser("questions", help="visa frågeformulärets frågor, id, skalor och "
+                       "indikatorer (config/frageformular.yml)")
+    p.add_argument("--year", type=_year, default=None,
+                   help="visa bara det som frågades det året, t.ex. 2021")
+    p.set_defaults(func=_cmd_questions)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -216,10 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--output", type=Path, metavar="FIL",
                    help="befolkningsfilen (standard: data/reference/population_<år>.csv)")
     q.set_defaults(func=_cmd_population)
+    _add_questions(sub)
 
     # trygghet mapping draft | check (mapping_draft*.py, mapping_check.py)
+    # Both read the workspace's questionnaire (config/frageformular.yml, else the default).
     from . import mapping_check, mapping_draft_yaml
-    from .schema import QUESTIONS  # the questionnaire: the one place the CLI names it
 
     p = sub.add_parser("mapping", help="årets mappning: föreslå ett utkast ur en export, "
                                        "eller kontrollera mappningen mot exporten")
@@ -235,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--header-row", type=int, metavar="RAD",
                    help="rubrikradens nummer (standard: letar själv)")
     q.set_defaults(func=lambda a: mapping_draft_yaml.draft_year(
-        Project.find(a.root), a.year, a.input, questions=QUESTIONS, output=a.output,
+        Project.find(a.root), a.year, a.input, output=a.output,
         sheet=a.sheet, header_row=a.header_row, echo=print))
     q = msub.add_parser("check", help="kontrollera mappningen mot exporten: omappade kolumner, "
                                       "okända svar, flervalsalternativ som saknas i formuläret")
@@ -244,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--mapping", type=Path,
                    help="mappningsfil (standard: config/surveys/<år>.yml)")
     q.set_defaults(func=lambda a: mapping_check.check_year(
-        Project.find(a.root), a.year, questions=QUESTIONS, mapping_path=a.mapping,
+        Project.find(a.root), a.year, mapping_path=a.mapping,
         input_path=a.input, echo=print))
 
     return parser

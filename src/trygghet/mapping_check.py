@@ -18,7 +18,7 @@ this lists is what cleaning would find. Free-text columns are not read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +31,6 @@ from .errors import shown
 from .load import RawExport, read_export
 from .mapping import Multi, SurveyMapping, load_year_mapping, normalise
 from .mapping_match import stems
-from .schema import Question
 
 UNKNOWN = object()  # a value the mapping cannot read
 EXAMPLE_ROWS = 3
@@ -62,8 +61,7 @@ class CheckResult:
         return not (self.unmapped or self.unknown or self.extra_options)
 
 
-def reading(mapping: SurveyMapping, questions: Mapping[str, Question], name: str,
-            value: str) -> object:
+def reading(mapping: SurveyMapping, name: str, value: str) -> object:
     """How ``mapping`` reads one answer ``value`` of the field ``name``.
 
     ``name`` is a canonical field, or ``question.level`` for one option's
@@ -74,7 +72,7 @@ def reading(mapping: SurveyMapping, questions: Mapping[str, Question], name: str
         cat, bad = read_area(pd.Series([value], dtype=object), mapping)
         return UNKNOWN if bad[0] else (None if pd.isna(cat[0]) else cat[0])
     base, _, level = name.partition(".")
-    question = questions[base]
+    question = mapping.questions[base]
     if level:
         key = normalise(value)
         if key in mapping.checked or key == normalise(level):
@@ -99,8 +97,7 @@ def _values(raw: RawExport, position: int) -> dict[str, np.ndarray]:
             zip(uniques, ends, np.bincount(codes, minlength=len(uniques)), strict=True)}
 
 
-def answers(raw: RawExport, mapping: SurveyMapping, questions: Mapping[str, Question]
-            ) -> list[tuple[str, str, str, np.ndarray]]:
+def answers(raw: RawExport, mapping: SurveyMapping) -> list[tuple[str, str, str, np.ndarray]]:
     """Every distinct answer the mapping reads: ``(field, column, value, rows)``.
 
     A joined multi-select answer counts once per piece (``field`` is the
@@ -110,8 +107,8 @@ def answers(raw: RawExport, mapping: SurveyMapping, questions: Mapping[str, Ques
     cols, _ = resolve_columns(raw, mapping)
     out = []
     for name, spec in mapping.columns.items():
-        question = questions.get(name)
-        if question is None or question.kind == "text":
+        question = mapping.questions.get(name)
+        if question is None or question.kind in ("text", "number"):
             continue
         if isinstance(spec, Multi) and spec.header is None:
             for level, header in (spec.options or {}).items():
@@ -129,14 +126,13 @@ def answers(raw: RawExport, mapping: SurveyMapping, questions: Mapping[str, Ques
     return out
 
 
-def check_mapping(raw: RawExport, mapping: SurveyMapping, questions: Mapping[str, Question]
-                  ) -> CheckResult:
+def check_mapping(raw: RawExport, mapping: SurveyMapping) -> CheckResult:
     """Unmapped columns, unknown answers and unknown multi-select options of ``raw``."""
     _, unmapped = resolve_columns(raw, mapping)
     result = CheckResult(len(raw.frame), unmapped)
     merged: dict[tuple[str, str, str], list[np.ndarray]] = {}
-    for name, header, value, rows in answers(raw, mapping, questions):
-        if reading(mapping, questions, name, value) is UNKNOWN:
+    for name, header, value, rows in answers(raw, mapping):
+        if reading(mapping, name, value) is UNKNOWN:
             merged.setdefault((name, header, value), []).append(rows)
     for (name, header, value), parts in merged.items():
         rows = np.unique(np.concatenate(parts))
@@ -196,15 +192,16 @@ def check_lines(result: CheckResult, mapping_file: str, export_file: str) -> lis
     return out
 
 
-def check_year(project: Project, year: int, *, questions: Mapping[str, Question],
-               mapping_path: Path | None = None, input_path: Path | None = None,
+def check_year(project: Project, year: int, *, mapping_path: Path | None = None,
+               input_path: Path | None = None,
                echo: Callable[[str], None] = print) -> CheckResult:
-    """Check ``year``'s mapping (or ``mapping_path``) against its export (or ``input_path``)."""
+    """Check ``year``'s mapping (or ``mapping_path``) against its export (or ``input_path``),
+    with the workspace's questionnaire."""
     mapping_path = Path(mapping_path) if mapping_path else project.mapping(year)
-    mapping = load_year_mapping(mapping_path, year)
+    mapping = load_year_mapping(mapping_path, year, project.questionnaire)
     source = Path(input_path).absolute() if input_path else mapping.source_path(project.root)
     raw = read_export(source, mapping)
-    result = check_mapping(raw, mapping, questions)
+    result = check_mapping(raw, mapping)
     for line in check_lines(result, str(mapping_path), str(source)):
         echo(line)
     return result

@@ -251,6 +251,8 @@ class _Reader:
         if name == "area":
             return _share(counts, lambda v: self.area(v)[1] >= 0.7)
         q = self.questions[name]
+        if q.kind == "number":
+            return _share(counts, lambda v: bool(re.fullmatch(r"-?\d+(?:[.,]\d+)?", v)))
         if q.kind == "text":
             texts = [v for v in counts if v]
             long_ = sum(len(v) > 15 for v in texts)
@@ -539,7 +541,7 @@ def workspace_areas(project: Project, year: int) -> tuple[dict[str, Area], str]:
                    key=lambda y: (y > year, abs(y - year)))
     if years:
         mapping_file = project.mapping(years[0])
-        return (dict(load_mapping(mapping_file).areas),
+        return (dict(load_mapping(mapping_file, project.questionnaire).areas),
                 f"områdena i {mapping_file.relative_to(project.root)}")
     files = sorted(project.reference.glob("population_*.csv"))
     own = project.reference / f"population_{year}.csv"

@@ -244,16 +244,19 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def draft_year(project: Project, year: int, export: Path, *, questions: Mapping[str, Question],
-               output: Path | None = None, sheet: str | int | None = None,
-               header_row: int | None = None,
+def draft_year(project: Project, year: int, export: Path, *,
+               questions: Mapping[str, Question] | None = None, output: Path | None = None,
+               sheet: str | int | None = None, header_row: int | None = None,
                value_labels: dict[str, dict[str, str]] | None = None,
                echo: Callable[[str], None] = print) -> Path:
     """Draft ``year``'s mapping from ``export`` and write it; returns the file written.
 
     The draft goes to ``config/surveys/<year>.utkast.yml`` or ``output``, never
-    over an existing file (the year's mapping least of all).
+    over an existing file (the year's mapping least of all). ``questions``:
+    the workspace's questionnaire (``config/frageformular.yml``) unless given.
     """
+    if questions is None:
+        questions = project.questionnaire.questions
     path = draft_path(project, year, output)  # refused before the export is read
     if isinstance(sheet, str) and sheet.isdigit():  # "--sheet 2": the second sheet
         sheet = int(sheet)

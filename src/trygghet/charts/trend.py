@@ -51,7 +51,7 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
           group_var: str = "total", groups: Sequence[str] | None = None,
           breaks: Sequence[int] | None = None, ax: Axes | None = None,
           title: str | None = None, estimate_type: str | None = None,
-          language: str = "sv") -> Axes:
+          language: str = "sv", more_breaks: Sequence[int] = ()) -> Axes:
     """An indicator across survey years, with CIs and marked series breaks.
 
     Parameters
@@ -64,6 +64,10 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
         default: wherever ``generalisable`` or ``estimate_type`` changes from
         one year to the next (the 2019 opt-in → 2020 random sample). No line
         joins points across a break, and a dotted line and a note mark it.
+    more_breaks
+        Further years that start a new series, besides ``breaks`` or the
+        design breaks: where the questionnaire says the indicator's question
+        changed (:func:`trygghet.report_sections.trend_breaks`).
     """
     language = check_language(language)
     est = check_columns(estimates)
@@ -75,7 +79,8 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
         raise TrygghetError(f"inga skattningar över tid för {indicator}")
     kind = rows["kind"].iloc[0]
     years = sorted(int(y) for y in rows["year"].unique())
-    breaks = sorted(_design_breaks(rows) if breaks is None else [int(b) for b in breaks])
+    breaks = sorted({*(_design_breaks(rows) if breaks is None else [int(b) for b in breaks]),
+                     *(int(b) for b in more_breaks)})
     if groups is None:
         groups = list(dict.fromkeys(rows.sort_values("group")["group"]))
         if group_var == "sex":
