@@ -202,6 +202,11 @@ def check_year(project: Project, year: int, *, mapping_path: Path | None = None,
     source = Path(input_path).absolute() if input_path else mapping.source_path(project.root)
     raw = read_export(source, mapping)
     result = check_mapping(raw, mapping)
-    for line in check_lines(result, str(mapping_path), str(source)):
+    def shown_path(path: Path) -> str:  # (relative to the project where it lies inside)
+        path = path.absolute()
+        root = project.root.absolute()
+        return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+    for line in check_lines(result, shown_path(mapping_path), shown_path(source)):
         echo(line)
     return result
