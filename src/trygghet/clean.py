@@ -222,8 +222,12 @@ def _categorical(values: pd.Series, table: dict[str, object],
     return pd.Categorical.from_codes(cat[codes], dtype=dtype), unknown
 
 
-def _read_area(values: pd.Series, mapping: SurveyMapping) -> tuple[pd.Categorical, np.ndarray]:
-    """Areas by name, alias or postcode, as a categorical of the year's areas."""
+def read_area(values: pd.Series, mapping: SurveyMapping) -> tuple[pd.Categorical, np.ndarray]:
+    """Areas by name, alias or postcode, as a categorical of the year's areas.
+
+    Returns the categorical (missing where blank or unknown) and a boolean
+    array marking the unknown values.
+    """
     table, postcodes = area_table(mapping)
     for u in pd.unique(values):
         key = normalise(u)
@@ -610,7 +614,7 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes,
             issues.add("ogiltig_alder", bad, header, values)
             failed["age_group"] = bad
         elif name == "area":
-            out["area"], bad = _read_area(values, mapping)
+            out["area"], bad = read_area(values, mapping)
             issues.add("okant_omrade", bad, header, values)
             failed["area"] = bad
         elif name == "submitted":

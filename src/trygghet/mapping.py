@@ -769,6 +769,28 @@ def used_mapping(project: Project, year: int) -> tuple[Path, Path | None]:
     return path, (project.root / str(given)) if given else None
 
 
+def load_year_mapping(path: str | Path, year: int,
+                      questionnaire: Questionnaire | None = None) -> SurveyMapping:
+    """The mapping in ``path``, which must exist and be for ``year`` (checked against
+    ``questionnaire``, default: the bundled one).
+
+    For the commands that take ``--year`` and an optional ``--mapping``: a missing
+    file and a mapping of another year are each one message with the fix.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise TrygghetError(f"det finns ingen mappning för {year}", file=path,
+                            hint=f"skapa config/surveys/{year}.yml (se 2020.yml, eller föreslå "
+                                 f"ett utkast med trygghet mapping draft --year {year} --input "
+                                 "EXPORT) eller ange --mapping")
+    mapping = load_mapping(path, questionnaire)
+    if mapping.year != year:
+        raise TrygghetError(f"mappningen gäller år {mapping.year}, inte {year}",
+                            file=path, column="year",
+                            hint=f"kör med --year {mapping.year} eller ange årets mappning")
+    return mapping
+
+
 def check_sent(sent: int | None, respondents: int, *, file: str | Path | None = None) -> None:
     """Refuse a gross sample (``design.sent``) smaller than the respondents it gave.
 

@@ -25,7 +25,7 @@ from .config import Project
 from .errors import TrygghetError
 from .fmt import number
 from .kept import check_kept
-from .mapping import check_sent, load_mapping, normalise, used_mapping
+from .mapping import check_sent, load_mapping, load_year_mapping, normalise, used_mapping
 from .privacy import pseudonym_key
 from .render import Publication
 from .writers import write_csv, write_json, write_parquet
@@ -146,15 +146,7 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
 
     settings = load_settings(project)["cleaning"]
     mapping_path = Path(mapping_path) if mapping_path else project.mapping(year)
-    if not mapping_path.exists():
-        raise TrygghetError(f"det finns ingen mappning för {year}", file=mapping_path,
-                            hint=f"skapa config/surveys/{year}.yml (se 2020.yml) "
-                                 "eller ange --mapping")
-    mapping = load_mapping(mapping_path, project.questionnaire)
-    if mapping.year != year:
-        raise TrygghetError(f"mappningen gäller år {mapping.year}, inte {year}",
-                            file=mapping_path, column="year",
-                            hint=f"kör med --year {mapping.year} eller ange årets mappning")
+    mapping = load_year_mapping(mapping_path, year, project.questionnaire)
     source = Path(input_path).absolute() if input_path else mapping.source_path(project.root)
     inputs = manifest.hashes([mapping_path, source, *_questionnaire_inputs(project)],
                              project.root)
