@@ -339,7 +339,10 @@ class Run:
 
 
 def _project(root: Path) -> Path:
+    """An empty workspace: settings naming the municipality, no mapping yet."""
     (root / "config" / "surveys").mkdir(parents=True)
+    (root / "config" / "trygghet.yml").write_text("municipality: Testkommun\n",
+                                                  encoding="utf-8")
     return root
 
 
