@@ -644,8 +644,10 @@ def _report_step(step: str, root: Path) -> dict:
     from trygghet import pipeline, render
     from trygghet.schema import slug
 
-    nb = root / "notebooks" / pipeline.SURVEY_NOTEBOOK
-    cwd = str(root / "notebooks")
+    from trygghet.config import Project
+
+    nb = Project(root).notebook(pipeline.SURVEY_NOTEBOOK)   # the toolkit's notebook
+    cwd = str(root)   # the kernel works in the workspace, as `trygghet report` runs it
     out = Path(tempfile.mkdtemp(prefix="reports-", dir=root))
     try:
         if step == "floor":

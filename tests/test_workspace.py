@@ -199,6 +199,39 @@ def test_sample_writes_only_into_a_workspace_for_synthetic_data(tmp_path):
     assert not any((root / "data" / "raw").iterdir())
 
 
+@pytest.mark.slow
+def test_sample_without_root_writes_the_example_not_the_working_folder(tmp_path, monkeypatch):
+    """`trygghet sample` run inside a municipality's workspace regenerates the example
+    (here a copy standing in for it), byte for byte, and leaves the workspace alone."""
+    import trygghet.config
+
+    example = tmp_path / "exempel"
+    for part in ("config", "data/raw", "data/reference"):
+        shutil.copytree(EXAMPLE / part, example / part)
+    before = {p.relative_to(example): p.read_bytes()
+              for p in sorted(example.rglob("*")) if p.is_file()}
+    made = [*(example / "data" / "raw").rglob("*.csv"),
+            *(example / "data" / "reference").glob("population_*.csv"),
+            *(example / "data" / "reference").glob("brott_*.csv")]
+    for path in made:  # what the generator writes, spoilt
+        path.write_text("förstörd", encoding="utf-8")
+    monkeypatch.setattr(trygghet.config, "example_workspace", lambda: example)
+    own = tmp_path / "kommun"
+    assert init(own).returncode == 0
+    monkeypatch.chdir(own)
+    monkeypatch.delenv("TRYGGHET_ROOT", raising=False)
+    res = run_main("sample")
+    assert res.returncode == 0, res.stderr
+    assert str(example) in res.stdout
+    after = {p.relative_to(example): p.read_bytes()
+             for p in sorted(example.rglob("*")) if p.is_file()}
+    assert after.keys() == before.keys()
+    # (.xlsx: zlib builds may compress differently; tests/test_sample.py compares contents)
+    assert {k: v for k, v in after.items() if k.suffix != ".xlsx"} \
+        == {k: v for k, v in before.items() if k.suffix != ".xlsx"}
+    assert not any((own / "data" / "raw").iterdir())
+
+
 # --- Two workspaces side by side -------------------------------------------------------------
 
 # Installed as sitecustomize in every Python process of the audited command (the command,
@@ -314,12 +347,23 @@ def test_a_year_of_another_municipality_is_not_joined(tmp_path):
     assert "Inte jämförbart: 2019" in texts and "Vänersborg" in texts
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2020"]
     assert "Inte jämförbart: 2019" in charts.alt_text(ax)
+    # The analysts' workbench follows the same rule.
+    from trygghet.errors import TrygghetError
+    from trygghet.workbench import Workbench
+
+    wb = Workbench(root, year=YEAR)
+    trend = wb.trend("otrygg_kvall")
+    assert set(trend.rows["year"]) == {YEAR}
+    assert any(n.startswith("Inte jämförbart: 2019") for n in trend.notes)
+    with pytest.raises(TrygghetError, match="Inte jämförbart: 2019"):
+        wb.compare_years("otrygg_kvall", (2019, YEAR))
 
     same = _with_placed_year(tmp_path, "Trollhättan")
     joined = pd.read_parquet(same / "data/processed/2020/changes.parquet")
     assert set(joined["year_from"]) == {2019}
     rep = report_survey.load_survey_report(YEAR, project=Project(same))
     assert rep.years == [2019, YEAR] and rep.not_comparable == {}
+    assert set(Workbench(same, year=YEAR).trend("otrygg_kvall").rows["year"]) == {2019, YEAR}
 
 
 # --- The rule itself ---------------------------------------------------------------------------
