@@ -122,6 +122,13 @@ def test_init_refuses_a_used_folder_with_one_message(tmp_path, where):
     assert sorted(str(p) for p in tmp_path.rglob("*")) == before, "nothing written"
 
 
+def test_init_that_cannot_write_is_one_message_and_leaves_nothing(tmp_path):
+    (tmp_path / "en_fil").write_text("x", encoding="utf-8")
+    res = init(tmp_path / "en_fil" / "arbetsyta")   # a file where a folder should be
+    assert res.returncode == 2 and "kan inte skapa arbetsytan" in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["en_fil"]
+
+
 @pytest.mark.parametrize("name", ["", "   ", "Rad\nbrytning", "x" * 101])
 def test_init_refuses_a_name_that_is_not_a_name(tmp_path, name):
     res = init(tmp_path / "ny", name)

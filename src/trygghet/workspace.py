@@ -14,6 +14,7 @@ out of git.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -60,8 +61,13 @@ def _refuse_location(root: Path) -> None:
 def init_workspace(root: str | Path, municipality: str) -> list[Path]:
     """Create the workspace ``root`` for ``municipality``; return the files written.
 
+    The workspace is written into a hidden folder beside ``root`` and renamed into
+    place at the end, so that a failure (a full disk, no permission) leaves no half
+    workspace that a second try would refuse as not empty.
+
     Raises :class:`TrygghetError` (nothing written) when ``root`` is a non-empty
-    folder, a file, or inside another workspace, or the name is not a name.
+    folder, a file, or inside another workspace, when the name is not a name, or
+    when the folder cannot be written.
     """
     municipality = check_municipality(municipality)
     root = Path(root).resolve()
@@ -69,9 +75,23 @@ def init_workspace(root: str | Path, municipality: str) -> list[Path]:
     if not DEFAULT_QUESTIONNAIRE.is_file():
         raise TrygghetError("standardformuläret saknas i installationen",
                             file=DEFAULT_QUESTIONNAIRE, hint="installera om trygghet")
+    staging = root.parent / f".{root.name}.init-{os.getpid()}"
+    try:
+        staging.mkdir(parents=True)
+        _write(staging, municipality)
+        os.replace(staging, root)  # onto a missing or empty folder
+    except OSError as err:
+        raise TrygghetError(f"kan inte skapa arbetsytan: {err.strerror or err}", file=root,
+                            hint="välj en mapp där du får skriva") from err
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def _write(root: Path, municipality: str) -> None:
+    """The workspace's folders and files, from the templates, into ``root``."""
     for folder in FOLDERS:
         (root / folder).mkdir(parents=True, exist_ok=True)
-    written = []
     # A YAML double-quoted scalar: JSON's string syntax is a subset of it.
     quoted = json.dumps(municipality, ensure_ascii=False)
     for template in sorted(p for p in TEMPLATES.rglob("*") if p.is_file()):
@@ -81,8 +101,4 @@ def init_workspace(root: str | Path, municipality: str) -> list[Path]:
         text = text.replace(PLACEHOLDER, quoted if target.suffix == ".yml" else municipality)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        written.append(target)
-    questionnaire = Project(root).questionnaire
-    shutil.copyfile(DEFAULT_QUESTIONNAIRE, questionnaire)
-    written.append(questionnaire)
-    return sorted(written)
+    shutil.copyfile(DEFAULT_QUESTIONNAIRE, Project(root).questionnaire)
