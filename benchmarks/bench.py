@@ -69,7 +69,9 @@ if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
 from trygghet.mapping import load_mapping  # noqa: E402
-from trygghet.schema import QUESTIONS  # noqa: E402
+from trygghet.questionnaire import default_questionnaire  # noqa: E402
+
+QUESTIONS = default_questionnaire().questions  # the synthetic exports' questionnaire
 
 YEAR = 2020
 SEED = 2026
@@ -642,9 +644,8 @@ def report_areas(project_root: Path) -> list[str]:
 
 def _report_step(step: str, root: Path) -> dict:
     from trygghet import pipeline, render
-    from trygghet.schema import slug
-
     from trygghet.config import Project
+    from trygghet.schema import slug
 
     nb = Project(root).notebook(pipeline.SURVEY_NOTEBOOK)   # the toolkit's notebook
     cwd = str(root)   # the kernel works in the workspace, as `trygghet report` runs it

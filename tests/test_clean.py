@@ -291,11 +291,9 @@ def test_categorical_from_codes_equals_labels_looked_up_one_by_one(mini, values)
     """The fast categorical against a plain per-value dictionary lookup."""
     from trygghet.clean import _categorical, _scale_table
     from trygghet.mapping import normalise
-    from trygghet.schema import SCALES
-
     m = mini
     table = _scale_table("safety", m)
-    dtype = SCALES["safety"].dtype
+    dtype = m.scales["safety"].dtype
     got, unknown = _categorical(pd.Series(values, dtype=object), table, dtype)
     assert list(unknown) == [normalise(v) not in table for v in values]
     expected = pd.Categorical([table.get(normalise(v)) for v in values], dtype=dtype)

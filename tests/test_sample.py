@@ -19,7 +19,10 @@ from trygghet.config import Project
 from trygghet.errors import TrygghetError
 from trygghet.indicators import respondent_values
 from trygghet.mapping import Multi, load_mapping, normalise
-from trygghet.schema import AGE_GROUP, OTHER_AREA, PRIORITIES, option_column
+from trygghet.questionnaire import default_questionnaire
+from trygghet.schema import AGE_GROUP, OTHER_AREA, option_column
+
+PRIORITIES = default_questionnaire().scales["priorities"]
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "trollhattan"
@@ -448,7 +451,7 @@ def test_label_variants_in_the_exports_fold_to_scale_labels(generated, mappings)
     rows = _csv_rows(root / m.source.file, "utf-8-sig", ",")
     col = {h: i for i, h in enumerate(rows[0])}
     unknown = {normalise(x) for pool in sample.UNKNOWN_LABELS.values() for x in pool}
-    from trygghet.schema import QUESTIONS
+    QUESTIONS = default_questionnaire().questions  # noqa: N806 (the sample's questionnaire)
 
     for name, header in m.columns.items():
         q = QUESTIONS.get(name)

@@ -382,7 +382,8 @@ AREAS = frozenset({"Centrum", "Norr", "Söder"})
     (comparability.YearProfile(2019, "Trollhättan", AREAS), True, True, ""),
     (comparability.YearProfile(2019, " trollhättan ", AREAS), True, True, ""),
     (comparability.YearProfile(2019, "Vänersborg", AREAS), False, False, "Vänersborg"),
-    (comparability.YearProfile(2019, None, AREAS), False, False, "rensa året igen"),
+    (comparability.YearProfile(2019, None, AREAS), True, True, ""),   # an older run
+    (comparability.YearProfile(2019, "Trollhättan", None), True, True, ""),  # areas unknown
     (comparability.YearProfile(2019, "Trollhättan", frozenset({"Öst", "Väst"})), False, False,
      "inga gemensamma områden"),
     (comparability.YearProfile(2019, "Trollhättan", frozenset({"Centrum", "Norr"})), True,

@@ -50,8 +50,6 @@ from .schema import (
     MAX_AGE,
     MIN_AGE,
     OTHER_AREA,
-    QUESTIONS,
-    SCALES,
     age_to_group,
     canonical_columns,
     option_column,
@@ -165,7 +163,7 @@ def _categorical(values: pd.Series, table: dict[str, object],
 
 
 def _scale_table(scale_name: str, mapping: SurveyMapping) -> dict[str, object]:
-    scale = SCALES[scale_name]
+    scale = mapping.scales[scale_name]
     table: dict[str, object] = {"": None}
     table.update({normalise(m): None for m in scale.missing})
     table.update({normalise(level): level for level in scale.levels})
@@ -346,8 +344,8 @@ def _read_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
 def _read_multi(frame: pd.DataFrame, cols: dict, name: str, spec: Multi,
                 mapping: SurveyMapping, issues: _Issues, headers: list[str]) -> dict:
     """Boolean option columns of a multi-select question (all NA where unanswered)."""
-    question = QUESTIONS[name]
-    levels = question.scale.levels
+    question = mapping.questions[name]
+    levels = question.answer_scale.levels
     n = len(frame)
     ticked = np.zeros((n, len(levels)), dtype=bool)
     if spec.header is not None:
@@ -500,7 +498,7 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
                        headers[c], values)
 
     for name, spec in mapping.columns.items():
-        question = QUESTIONS.get(name)
+        question = mapping.questions.get(name)
         if isinstance(spec, Multi):
             out.update(_read_multi(frame, cols, name, spec, mapping, issues, headers))
             continue
@@ -527,6 +525,13 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
         elif question.kind == "text":
             text = values.str.strip()
             out[name] = pd.array(text.where(text != ""), dtype=pd.StringDtype())
+        elif question is not None and question.kind == "number":
+            text = values.str.strip().str.replace(",", ".", regex=False)
+            number = pd.to_numeric(text.where(text != ""), errors="coerce")
+            out[name] = pd.array(number, dtype=pd.Float64Dtype())
+            bad = (number.isna() & (text != "")).to_numpy()
+            issues.add("okant_svarsalternativ", bad, header, values)
+            failed[name] = bad
         else:
             out[name], bad = _categorical(values, _scale_table(question.scale.name, mapping),
                                           question.scale.dtype)
@@ -534,7 +539,7 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
             failed[name] = bad
 
     answered = np.zeros(n, dtype=bool)
-    for q in QUESTIONS.values():
+    for q in mapping.questions.values():
         if q.background or q.kind == "text":
             continue
         for c in q.columns:
@@ -566,6 +571,7 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
     responses.attrs = {
         "year": year, "title": mapping.title, "sampling": mapping.design.sampling,
         "sent": mapping.design.sent, "areas": mapping.area_names, "not_asked": mapping.not_asked,
+        "free_text": [q.name for q in mapping.questions.values() if q.kind == "text"],
         "strata": mapping.design.strata,
         "period": [d.isoformat() for d in mapping.design.period] if mapping.design.period
         else None,
@@ -586,7 +592,7 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
 def _assemble(out: dict, mapping: SurveyMapping, n: int) -> pd.DataFrame:
     """The canonical frame (every row, typed); questions not asked stay empty."""
     data = {}
-    for col in canonical_columns(mapping.area_names):
+    for col in canonical_columns(mapping.questions, mapping.area_names):
         values = np.full(n, mapping.year) if col.name == "year" else out.get(col.name)
         if values is None:
             series = pd.Series([None] * n, dtype=object)

@@ -114,7 +114,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
     if args.all_areas:
         from .mapping import load_mapping
 
-        areas = list(load_mapping(project.mapping(args.year)).areas)
+        areas = list(load_mapping(project.mapping(args.year), project.questionnaire).areas)
     pipeline.report_year(project, args.year, formats=formats, areas=areas, jobs=args.jobs,
                          echo=print)
 
@@ -141,7 +141,7 @@ def _cmd_population(args: argparse.Namespace) -> None:
     if args.area_codes:
         areas = scb.read_area_codes(args.area_codes)
         if project.mapping(args.year).exists():
-            known = load_mapping(project.mapping(args.year)).area_names
+            known = load_mapping(project.mapping(args.year), project.questionnaire).area_names
             areas = pi.check_area_names(areas, known, args.area_codes)
     result = pi.import_population(args.file, args.year, regions=args.region, groups=groups,
                                    areas=areas, area_path=args.areas_from_deso)
@@ -160,6 +160,32 @@ def _cmd_open_data(args: argparse.Namespace) -> None:
 
     project = Project.find(args.root)
     release_year(project, args.year, echo=print, required=True)
+
+
+# --- trygghet questions: the workspace's questionnaire (issue 13) ---------------------------
+
+def _cmd_questions(args: argparse.Namespace) -> None:
+    from .questionnaire import describe, questionnaire_file
+
+    project = Project.find(args.root)
+    path = questionnaire_file(project)
+    source = (str(path.relative_to(project.root)) if path.is_relative_to(project.root)
+              else "standardformuläret")
+    mapped = None
+    if args.year is not None and project.mapping(args.year).exists():
+        from .mapping import load_mapping
+
+        mapped = load_mapping(project.mapping(args.year), project.questionnaire).asked
+    for line in describe(project.questionnaire, args.year, source, mapped):
+        print(line)
+
+
+def _add_questions(sub) -> None:
+    p = sub.add_parser("questions", help="visa frågeformulärets frågor, id, skalor och "
+                       "indikatorer (config/frageformular.yml)")
+    p.add_argument("--year", type=_year, default=None,
+                   help="visa bara det som frågades det året, t.ex. 2021")
+    p.set_defaults(func=_cmd_questions)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -243,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--output", type=Path, metavar="FIL",
                    help="befolkningsfilen (standard: data/reference/population_<år>.csv)")
     q.set_defaults(func=_cmd_population)
+    _add_questions(sub)
 
     return parser
 

@@ -15,11 +15,13 @@ What a year is compared by (:class:`YearProfile`):
   when the year was cleaned (the workspace's ``municipality`` setting then).
   A year cleaned in another workspace and copied here keeps its own name, so
   it is never joined with this municipality's years. A year cleaned before the
-  name was recorded is not compared (clean it again).
+  name was recorded (an older version) counts as this workspace's: nothing
+  says otherwise, and the area rule still applies.
 - **areas**: the named areas of the year's mapping. No area in common means
   another municipality's survey whatever the recorded name; some areas
   different (a new area, a merged one) means the totals compare but the area
-  figures do not.
+  figures do not. A mapping that cannot be read says nothing about areas here
+  (cleaning and the reports refuse it with its own message).
 
 Question-level reasons (a question whose wording or scale changed) belong here
 too, as further checks in :func:`judge`.
@@ -29,9 +31,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .config import Project
+from .errors import TrygghetError
 from .mapping import load_mapping
 from .schema import OTHER_AREA
 from .vocabulary import tr
@@ -45,8 +48,8 @@ class YearProfile:
     """What decides whether a survey year can be compared with another."""
 
     year: int
-    municipality: str | None          # as recorded at cleaning; None: not recorded
-    areas: frozenset[str] = field(default_factory=frozenset)
+    municipality: str | None                 # as recorded at cleaning; None: not recorded
+    areas: frozenset[str] | None = None      # the mapping's named areas; None: unknown
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,11 @@ def recorded_municipality(project: Project, year: int) -> str | None:
 
 def profile(project: Project, year: int) -> YearProfile:
     """The :class:`YearProfile` of one survey year of ``project``."""
-    areas = frozenset(a for a in load_mapping(project.mapping(year)).areas if a != OTHER_AREA)
+    try:
+        mapping = load_mapping(project.mapping(year), project.questionnaire)
+        areas: frozenset[str] | None = frozenset(a for a in mapping.areas if a != OTHER_AREA)
+    except TrygghetError:
+        areas = None
     return YearProfile(year, recorded_municipality(project, year), areas)
 
 
@@ -116,20 +123,18 @@ def judge(base: YearProfile, other: YearProfile, municipality: str,
     """
     reasons: list[str] = []
     for year in (other, base):
-        if year.municipality is None:
-            reasons.append(tr("comparability.unrecorded_municipality", language))
-            break
-        if not _same_name(year.municipality, municipality):
+        if year.municipality is not None and not _same_name(year.municipality, municipality):
             reasons.append(tr("comparability.other_municipality", language,
                               other=year.municipality, municipality=municipality))
             break
     area_reasons: list[str] = []
-    if base.areas and other.areas and not base.areas & other.areas:
-        reasons.append(tr("comparability.no_common_areas", language))
-    elif base.areas != other.areas:
-        differ = sorted(base.areas ^ other.areas)
-        area_reasons.append(tr("comparability.areas_differ", language,
-                               areas=", ".join(differ)))
+    if base.areas is not None and other.areas is not None:  # None: the mapping is unreadable
+        if base.areas and other.areas and not base.areas & other.areas:
+            reasons.append(tr("comparability.no_common_areas", language))
+        elif base.areas != other.areas:
+            differ = sorted(base.areas ^ other.areas)
+            area_reasons.append(tr("comparability.areas_differ", language,
+                                   areas=", ".join(differ)))
     return Verdict(other.year, tuple(reasons), tuple(area_reasons))
 
 

@@ -32,7 +32,6 @@ import yaml
 
 from .errors import TrygghetError, shown
 from .inputs import MAX_YAML_BYTES, read_input_bytes
-from .schema import QUESTIONS
 
 # A YAML alias (*name) repeats what its anchor (&name) holds. Nested, a few
 # lines expand to billions of values ("billion laughs"): a mapping did that and
@@ -221,15 +220,25 @@ class Project:
         return own if own.is_file() else toolkit_notebooks() / name
 
     @property
-    def questionnaire(self) -> Path:
-        return self.config / "frageformular.yml"
-
-    @property
     def config(self) -> Path:
         return self.root / "config"
 
     def mapping(self, year: int) -> Path:
         return self.config / "surveys" / f"{year}.yml"
+
+    @property
+    def questionnaire_file(self) -> Path:
+        """The workspace's questionnaire (``config/frageformular.yml``), else the default's."""
+        from .questionnaire import questionnaire_file
+
+        return questionnaire_file(self)
+
+    @property
+    def questionnaire(self):
+        """The workspace's :class:`~trygghet.questionnaire.Questionnaire` (validated)."""
+        from .questionnaire import questionnaire_for
+
+        return questionnaire_for(self)
 
     def survey_years(self) -> list[int]:
         """Years that have a mapping file, ascending."""
@@ -357,7 +366,7 @@ def check_settings(settings: dict[str, Any], path: str | Path | None = None) -> 
     check_by(e["by"], path)
 
 
-def check_by(by: Any, path: str | Path | None = None) -> None:
+def check_by(by: Any, path: str | Path | None = None, questions: dict | None = None) -> None:
     """Refuse an ``estimation.by`` that is not a list of categorical questions.
 
     The one rule for what a published grouping may be (see
@@ -367,8 +376,11 @@ def check_by(by: Any, path: str | Path | None = None) -> None:
     def fail(where: str, message: str, hint: str | None = None) -> TrygghetError:
         return TrygghetError(message, file=path, column=where, hint=hint)
 
-    groupings = [name for name, q in QUESTIONS.items() if q.kind in ("single", "multi")]
-    background = ", ".join(q.name for q in QUESTIONS.values() if q.background)
+    from .questionnaire import resolve
+
+    questions = resolve(None).questions if questions is None else questions
+    groupings = [name for name, q in questions.items() if q.kind in ("single", "multi")]
+    background = ", ".join(q.name for q in questions.values() if q.background)
     if not isinstance(by, list | tuple):
         raise fail("estimation.by", f"ska vara en lista, inte {shown(by)}",
                    f"t.ex. [{background}]; [] för bara totalen")

@@ -24,7 +24,8 @@ from typing import Any
 
 from .config import read_yaml
 from .errors import TrygghetError, shown
-from .schema import META_FIELDS, OTHER_AREA, QUESTIONS, SCALES
+from .questionnaire import Questionnaire, resolve
+from .schema import META_FIELDS, OTHER_AREA, Question, Scale
 
 SAMPLING = ("opt_in", "probability")
 TOP_KEYS = {"year", "title", "source", "design", "required", "duplicates", "columns", "ignore",
@@ -128,6 +129,14 @@ class SurveyMapping:
     checked: tuple[str, ...] = ("1", "x", "ja", "true", "sant", "vald", "ikryssad")
     unchecked: tuple[str, ...] = ("0", "nej", "false", "falskt", "")
     other_area_aliases: tuple[str, ...] = ("Annat område", "Annat", "Bor ej i kommunen")
+    # The questionnaire's canonical questions (default questionnaire if not given).
+    questions: dict[str, Question] = field(default_factory=lambda: resolve(None).questions,
+                                           compare=False, repr=False)
+
+    @property
+    def scales(self) -> dict[str, Scale]:
+        """The answer scales of the questionnaire's questions, by name."""
+        return {q.scale.name: q.scale for q in self.questions.values() if q.scale is not None}
 
     @property
     def area_names(self) -> list[str]:
@@ -139,11 +148,11 @@ class SurveyMapping:
         names = set(self.columns)
         if names & {"age", "birth_year"}:
             names.add("age_group")
-        return [q for q in QUESTIONS if q in names]
+        return [q for q in self.questions if q in names]
 
     @property
     def not_asked(self) -> list[str]:
-        return [q for q in QUESTIONS if q not in self.asked]
+        return [q for q in self.questions if q not in self.asked]
 
     def headers(self) -> set[str]:
         """Every export header the mapping names, for finding the header row."""
@@ -339,11 +348,11 @@ def _source(path: Path, raw: Any) -> Source:
                   delimiter=delimiter, sheet=sheet, header_row=header_row)
 
 
-def _columns(path: Path, raw: Any) -> dict[str, str | Multi]:
+def _columns(path: Path, raw: Any, questions: dict[str, Question]) -> dict[str, str | Multi]:
     cols = _as_dict(path, "columns", raw)
     if not cols:
         raise _fail(path, "columns", "mappningen anger inga kolumner")
-    allowed = set(QUESTIONS) | set(META_FIELDS)
+    allowed = set(questions) | set(META_FIELDS)
     out: dict[str, str | Multi] = {}
     used: dict[str, str] = {}  # normalised header → field
 
@@ -362,8 +371,9 @@ def _columns(path: Path, raw: Any) -> dict[str, str | Multi]:
         if name not in allowed:
             close = difflib.get_close_matches(str(name), sorted(allowed), n=1)
             raise _fail(path, f"columns.{name}", "okänt kanoniskt namn",
-                        f"menade du '{close[0]}'?" if close else "se schema.py för namnen")
-        question = QUESTIONS.get(name)
+                        f"menade du '{close[0]}'?" if close
+                        else "trygghet questions visar frågornas namn")
+        question = questions.get(name)
         if question is not None and question.kind == "multi":
             if isinstance(spec, str):
                 spec = {"header": spec}
@@ -399,14 +409,14 @@ def _columns(path: Path, raw: Any) -> dict[str, str | Multi]:
     return out
 
 
-def _labels(path: Path, raw: Any) -> dict[str, dict[str, str | None]]:
+def _labels(path: Path, raw: Any, scales: dict[str, Scale]) -> dict[str, dict[str, str | None]]:
     labels = _as_dict(path, "labels", raw)
     out = {}
     for scale_name, variants in labels.items():
-        scale = SCALES.get(scale_name)
+        scale = scales.get(scale_name)
         if scale is None and scale_name != "area":
             raise _fail(path, f"labels.{scale_name}", "okänd skala",
-                        f"skalorna är: {', '.join(SCALES)}")
+                        f"skalorna är: {', '.join(scales)}")
         variants = _as_dict(path, f"labels.{scale_name}", variants)
         mapped = {}
         for variant, label in variants.items():
@@ -471,8 +481,8 @@ def _yaml_hint(message: str) -> str:
             "rubriker som innehåller ': ' eller börjar med ett specialtecken")
 
 
-def load_mapping(path: str | Path) -> SurveyMapping:
-    """Read and validate a mapping file.
+def load_mapping(path: str | Path, questionnaire: Questionnaire | None = None) -> SurveyMapping:
+    """Read and validate a mapping file against a questionnaire (default: the bundled one).
 
     Every problem is a :class:`TrygghetError` naming the file and the field,
     e.g. an unknown canonical name (with a suggestion), one header mapped to
@@ -491,10 +501,11 @@ def load_mapping(path: str | Path) -> SurveyMapping:
     year = m.get("year")
     if not isinstance(year, int) or not 1990 <= year <= 2100:
         raise _fail(path, "year", f"ogiltigt år '{year}'")
-    columns = _columns(path, m.get("columns"))
+    questions = resolve(questionnaire).questions
+    columns = _columns(path, m.get("columns"), questions)
     required = tuple(_texts(path, "required", m.get("required")))
     for name in required:
-        if name not in QUESTIONS:
+        if name not in questions:
             raise _fail(path, "required", f"okänt fält '{name}'")
         derived = name == "age_group" and {"age", "birth_year"} & set(columns)
         if name not in columns and not derived:
@@ -503,7 +514,7 @@ def load_mapping(path: str | Path) -> SurveyMapping:
     if design.strata is not None:
         name = design.strata["column"]
         mapped = name in columns or (name == "age_group" and {"age", "birth_year"} & set(columns))
-        question = QUESTIONS.get(name)
+        question = questions.get(name)
         if not mapped or question is None or question.kind != "single":
             raise _fail(path, "design.strata.column",
                         f"'{name}' är ingen inläst fråga med ett svar per person",
@@ -523,7 +534,8 @@ def load_mapping(path: str | Path) -> SurveyMapping:
             kwargs[key] = tuple(normalise(v) if key != "other_area_aliases" else v
                                 for v in _texts(path, key, m[key], blank=key == "unchecked"))
     areas = _areas(path, m.get("areas"))
-    labels = _labels(path, m.get("labels"))
+    labels = _labels(path, m.get("labels"),
+                     {q.scale.name: q.scale for q in questions.values() if q.scale is not None})
     for variant, area in labels.get("area", {}).items():
         if area is not None and area not in areas and area != OTHER_AREA:
             raise _fail(path, f"labels.area.{variant}", f"'{area}' är inget av årets områden",
@@ -540,6 +552,7 @@ def load_mapping(path: str | Path) -> SurveyMapping:
         ignore=tuple(_texts(path, "ignore", m.get("ignore"))),
         required=required,
         duplicate_window_minutes=float(window),
+        questions=questions,
         **kwargs,
     )
 

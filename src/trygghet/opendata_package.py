@@ -234,14 +234,15 @@ def _json(data: Any) -> bytes:
 def build_release(estimates: pd.DataFrame, changes: pd.DataFrame, od: OpenDataSettings, *,
                   year: int, level: float = 0.95, min_cell: int = 5,
                   period: tuple[dt.date, dt.date] | None = None,
-                  title: str | None = None) -> dict[str, bytes]:
+                  title: str | None = None, questionnaire: Any = None) -> dict[str, bytes]:
     """Every file of the release, name → bytes, in the order they are written.
 
     Pure and deterministic: the same tables and settings give the same bytes
     (``SOURCE_DATE_EPOCH``, if set, is the only time stamp).
     """
     period = period or (dt.date(year, 1, 1), dt.date(year, 12, 31))
-    tables = build_tables(estimates, changes, od, year=year, level=level)
+    tables = build_tables(estimates, changes, od, year=year, level=level,
+                          questionnaire=questionnaire)
     opt_in = "generalisable" in estimates.columns and \
         not estimates["generalisable"].fillna(True).astype(bool).all()
     texts = _texts(od, year, title, min_cell, opt_in)
@@ -298,12 +299,12 @@ def release_year(project: Any, year: int, *, echo: Callable[[str], object] = pri
         columns=["kind", "indicator", "group_var", "suppressed", "symbol"])
     period, title = None, None
     if project.mapping(year).exists():
-        mapping = load_mapping(project.mapping(year))
+        mapping = load_mapping(project.mapping(year), project.questionnaire)
         period, title = mapping.design.period, mapping.title
     files = build_release(estimates, changes, od, year=year,
                           level=settings["estimation"]["level"],
                           min_cell=settings["disclosure"]["min_cell"], period=period,
-                          title=title)
+                          title=title, questionnaire=project.questionnaire)
     folder = project.reports(year) / FOLDER
     written = write_release(files, folder)
     try:

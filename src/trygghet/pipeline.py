@@ -53,6 +53,11 @@ def _settings_file(project: Project) -> Path:
     return project.config / "trygghet.yml"
 
 
+def _questionnaire_inputs(project: Project) -> list[Path]:
+    # The workspace's questionnaire decides questions and indicators: a change re-runs.
+    return [project.root / "config" / "frageformular.yml"]
+
+
 def estimate_inputs(project: Project, year: int) -> list[Path]:
     """The files the estimation stage of ``year`` reads (present or not).
 
@@ -65,7 +70,7 @@ def estimate_inputs(project: Project, year: int) -> list[Path]:
 
     paths = [project.processed(year) / "responses.parquet",
              project.reference / f"population_{year}.csv", _settings_file(project),
-             reference_file(project.reference, year)]
+             reference_file(project.reference, year), *_questionnaire_inputs(project)]
     for y in project.survey_years():
         if y < year:
             paths += [project.processed(y) / "estimates.parquet",
@@ -137,13 +142,14 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
         raise TrygghetError(f"det finns ingen mappning för {year}", file=mapping_path,
                             hint=f"skapa config/surveys/{year}.yml (se 2020.yml) "
                                  "eller ange --mapping")
-    mapping = load_mapping(mapping_path)
+    mapping = load_mapping(mapping_path, project.questionnaire)
     if mapping.year != year:
         raise TrygghetError(f"mappningen gäller år {mapping.year}, inte {year}",
                             file=mapping_path, column="year",
                             hint=f"kör med --year {mapping.year} eller ange årets mappning")
     source = Path(input_path).absolute() if input_path else mapping.source_path(project.root)
-    inputs = manifest.hashes([mapping_path, source], project.root)
+    inputs = manifest.hashes([mapping_path, source, *_questionnaire_inputs(project)],
+                             project.root)
     raw = load.read_export(source, mapping)
     result = clean.clean(raw, mapping, key=pseudonym_key(project.root))
     responses, answers = free_text.split(result.responses)
@@ -310,7 +316,9 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     from .suppress import Rules, protect
 
     settings = load_settings(project)
-    reference_values = read_references(project.reference, year)  # a bad file stops early
+    questionnaire = project.questionnaire
+    reference_values = read_references(project.reference, year,  # a bad file stops early
+                                       questionnaire)
     rules = Rules.from_settings(settings)
     out = project.processed(year)
     if not (out / "responses.parquet").exists():
@@ -322,8 +330,9 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     inputs = manifest.hashes(estimate_inputs(project, year), project.root)
     responses = load_responses(project, year)
     check_sent(responses.attrs.get("sent"), len(responses), file=project.mapping(year))
-    result = est.estimate_survey(responses, read_population(project, year), settings)
-    published = est.add_bands(protect(result.estimates, rules))
+    result = est.estimate_survey(responses, read_population(project, year), settings,
+                                 questionnaire)
+    published = est.add_bands(protect(result.estimates, rules), questionnaire)
 
     level = settings["estimation"]["level"]
     history, skipped = [], []
@@ -341,7 +350,8 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
                 frame = pd.read_parquet(project.processed(y) / "estimates.parquet")
             elif _intact(project, y, "clean", "responses.parquet"):
                 earlier = est.estimate_survey(load_responses(project, y),
-                                              read_population(project, y), settings)
+                                              read_population(project, y), settings,
+                                              questionnaire)
                 frame = protect(earlier.estimates, rules)
             else:
                 frame = None
@@ -358,7 +368,7 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
                 skipped.append(f"{y} (inte rensat)")
         except TrygghetError as err:
             skipped.append(f"{y} ({err.message})")
-    parts = [est.changes(h, published, level) for h in history]
+    parts = [est.changes(h, published, level, questionnaire) for h in history]
     parts = [p for p in parts if not p.empty]
     changes = (protect(pd.concat(parts, ignore_index=True), rules) if parts
                else pd.DataFrame(columns=est.CHANGE_COLUMNS))
@@ -383,7 +393,9 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
         written += ["weighting.json", "estimates.parquet", "changes.parquet"]
         write_appendix(published, run.stage(xlsx.parent) / xlsx.name, title=title,
                        changes=changes, level=level, reference_values=reference_values,
-                       notes=_appendix_notes(result.diagnostics, settings, rules))
+                       notes=_appendix_notes(result.diagnostics, settings, rules,
+                                             questionnaire),
+                       questionnaire=questionnaire)
         _publish(run, project, "estimate", year, inputs)
 
     lines = _estimate_summary(year, result.diagnostics, published, changes, skipped)
@@ -401,7 +413,7 @@ def _margins_sv(diag: dict) -> str:
                      for m in (diag.get("margins") or {}))
 
 
-def _appendix_notes(diag: dict, settings: dict, rules) -> list[str]:
+def _appendix_notes(diag: dict, settings: dict, rules, questionnaire=None) -> list[str]:
     notes = []
     if settings.get("synthetic_data"):
         notes.append("Syntetiska exempeldata – inte verkliga enkätsvar.")
@@ -427,7 +439,7 @@ def _appendix_notes(diag: dict, settings: dict, rules) -> list[str]:
     notes.append(f"Röjandekontroll: ingen uppgift från färre än {rules.min_cell} svarande, "
                  f"inte heller en andel där färre än {rules.min_cell} svarande har (eller "
                  f"saknar) egenskapen; ingen skattning från färre än {rules.min_n} svarande.")
-    notes.append(_bands_note())
+    notes.append(_bands_note(questionnaire))
     return notes
 
 
@@ -457,11 +469,11 @@ def _response_notes(diag: dict, rules) -> list[str]:
             t("response.definition").strip()]
 
 
-def _bands_note() -> str:
+def _bands_note(questionnaire=None) -> str:
     """What the 'Nivå' column means, with its limits: the project's own convention."""
     from .indicators import index_config
 
-    bands = index_config()["bands"]
+    bands = index_config(questionnaire)["bands"]
     parts = []
     for i, (low, label) in enumerate(bands):
         high = bands[i + 1][0] if i + 1 < len(bands) else None
@@ -545,7 +557,8 @@ def prepare(project: Project, year: int, echo: Echo = _quiet) -> None:
         raise TrygghetError(f"det finns ingen enkät för {year}", file=project.mapping(year),
                             hint="skapa mappningen config/surveys/<år>.yml")
     for y in years:  # ascending: a year's changes need the earlier years' estimates
-        why = manifest.stale(project.root, project.processed(y), "clean", [project.mapping(y)])
+        why = manifest.stale(project.root, project.processed(y), "clean",
+                             [project.mapping(y), *_questionnaire_inputs(project)])
         if why:
             echo(f"{y}: rensar ({why})")
             clean_year(project, y, echo=echo)
@@ -599,7 +612,7 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
                               f"loftesuppfoljning_{year}", {"year": year}, formats, cwd))
     todo.append(RenderJob(project.notebook(RESIDENTS_NOTEBOOK), outdir,
                           f"invanarsrapport_{year}", {"year": year}, formats, cwd))
-    known = load_mapping(project.mapping(year)).areas
+    known = load_mapping(project.mapping(year), project.questionnaire).areas
     # As in cleaning, case and spacing do not matter: "kronogården" is Kronogården.
     by_key = {normalise(a): a for a in known}
     for given in areas or []:

@@ -32,8 +32,8 @@ import pandas as pd
 from . import comparability, fmt, references
 from .config import Project, load_settings
 from .errors import TrygghetError
-from .indicators import TIME_INDICATORS
 from .mapping import SamplingDesign, load_mapping
+from .questionnaire import Questionnaire, resolve
 from .suppress import Rules, protect
 from .survey import differ
 from .tables import short_label
@@ -68,6 +68,9 @@ class SurveyReport:
     not_comparable
         Years left out of the comparison, wholly or by area, each with its
         :class:`~trygghet.comparability.Verdict` (``.note()`` says why).
+    questionnaire
+        The workspace's questionnaire: which indicators the report shows, in
+        which sections, under which names (:attr:`survey`).
     """
 
     year: int
@@ -89,6 +92,12 @@ class SurveyReport:
     level: float = 0.95
     references: pd.DataFrame | None = None
     not_comparable: dict[int, comparability.Verdict] = field(default_factory=dict)
+    questionnaire: Questionnaire | None = None
+
+    @property
+    def survey(self) -> Questionnaire:
+        """The workspace's questionnaire (the default one if none was given)."""
+        return resolve(self.questionnaire)
 
     @property
     def probability(self) -> bool:
@@ -165,14 +174,14 @@ def load_survey_report(year: int, *, compare_years: Sequence[int] | None = None,
     frames = [published_estimates(y, project=project) for y in years]
     frames = [f if y == year or verdicts[y].areas_comparable else f[f["group_var"] != "area"]
               for y, f in zip(years, frames, strict=True)]
-    designs = {y: load_mapping(project.mapping(y)).design for y in years}
+    designs = {y: load_mapping(project.mapping(y), project.questionnaire).design for y in years}
     estimates = protect(pd.concat(frames, ignore_index=True), rules)
     changes_path = project.processed(year) / "changes.parquet"
     changes = pd.read_parquet(changes_path) if changes_path.exists() else pd.DataFrame()
     if len(changes):
         changes = protect(changes[changes["year_from"].isin(years)], rules)
     crimes_path = project.reference / f"brott_{year}.csv"
-    mapping = load_mapping(project.mapping(year))
+    mapping = load_mapping(project.mapping(year), project.questionnaire)
     if area is not None and area not in mapping.areas:
         raise TrygghetError(f"okänt område '{area}'",
                             hint=f"områdena är: {', '.join(mapping.areas)}")
@@ -186,7 +195,9 @@ def load_survey_report(year: int, *, compare_years: Sequence[int] | None = None,
         cleaning=_read_json(project.processed(year) / "cleaning_log.json"),
         crimes=pd.read_csv(crimes_path) if crimes_path.exists() else None,
         designs=designs, level=float(settings["estimation"]["level"]),
-        references=references.read_references(project.reference, year),
+        references=references.read_references(project.reference, year,
+                                              project.questionnaire),
+        questionnaire=project.questionnaire,
         not_comparable={y: v for y, v in verdicts.items() if not v.areas_comparable},
     )
 
@@ -351,12 +362,13 @@ def area_messages(rep: SurveyReport) -> list[str]:
                     & ~here["indicator"].isin(list(exclude)) & (here["estimate"] > 0)]
         return _ranked_phrases(rows.sort_values("estimate", ascending=False).head(k), lang)
 
-    times = here[here["indicator"].isin([i for i, o in TIME_INDICATORS.items() if o != "Aldrig"])
+    family = rep.survey.family("tid")
+    times = here[here["indicator"].isin([i for i, o in family.items() if o != "Aldrig"])
                  & (here["estimate"] > 0)]
     if len(times):
         row = times.loc[times["estimate"].idxmax()]
         msgs.append(t("msg.area_time", area=area, share=_share(row, lang),
-                      when=t(f"time_phrase.{TIME_INDICATORS[row['indicator']]}")))
+                      when=t.label("time_phrase", family[row["indicator"]])))
     problems = top("stort_problem_")
     if problems:
         msgs.append(t("msg.area_problems", area=area, items=problems))
@@ -444,7 +456,8 @@ def method_text(rep: SurveyReport) -> str:
     parts.append(t("method.cleaning", rows_in=number(log["rows_in"]),
                    quarantined=number(log["rows_quarantined"]),
                    duplicates=number(log["duplicates_removed"])))
-    parts.append(t("method.disclosure", min_cell=rep.rules.min_cell, min_n=rep.rules.min_n))
+    parts.append(t("method.disclosure", min_cell=rep.rules.min_cell, min_n=rep.rules.min_n)
+                 + _indices_text(rep))
     breaks = [y for y in rep.years if y < rep.year and rep.designs.get(y)
               and rep.designs[y].sampling != d.sampling]
     if breaks:
@@ -453,6 +466,20 @@ def method_text(rep: SurveyReport) -> str:
     if rep.references is not None and len(rep.references):
         parts.append(_references_text(rep))
     return "\n\n".join(parts)
+
+
+def _indices_text(rep: SurveyReport) -> str:
+    """" Problemindex och trygghetsindex är kommunens egen beräkning …": the questionnaire's
+    indices that the report shows, or "" if it shows none."""
+    words = rep.survey.vocabulary
+    names = [words.tr("short." + name, rep.language) if "short." + name in words
+             else words.label("indicator", name, rep.language)
+             for name, ind in rep.survey.indicators.items()
+             if ind.rule == "index" and not ind.hidden and rep.value(name) is not None]
+    if not names:
+        return ""
+    names = names[:1] + [fmt.lower_first(n) for n in names[1:]]
+    return " " + rep.tr("method.indices", names=fmt.join(names, language=rep.language))
 
 
 def _group_var_name(rep: SurveyReport, column: str) -> str:
@@ -543,8 +570,9 @@ def ranked_rows(rep: SurveyReport, prefix: str, group_var: str = "total",
     """The primary rows of one indicator family (e.g. ``"stort_problem_"``) for one
     group, largest first; suppressed ones last."""
     p = rep.primary()
+    # An item not asked that year is left out, not listed with the symbol ".".
     rows = p[p["indicator"].str.startswith(prefix) & (p["group_var"] == group_var)
-             & (p["group"] == group)]
+             & (p["group"] == group) & p["suppression_reason"].ne("not_asked")]
     return rows.sort_values(["suppressed", "estimate"], ascending=[True, False],
                             kind="stable")
 

@@ -62,7 +62,6 @@ from . import adhoc, comparability, fmt, survey, tables
 from .config import Project, load_settings
 from .contrast import group_difference
 from .errors import TrygghetError
-from .indicators import INDICATORS
 from .vocabulary import Translator, translator
 
 log = logging.getLogger("trygghet.workbench")
@@ -79,31 +78,39 @@ def find_project(root: str | Path | None = None) -> Project:
     return Project(Path(root).resolve()) if root is not None else Project.find()
 
 
-def indicator_catalogue() -> dict[str, Any]:
-    """The indicators: ``{name: Indicator}`` (kind, theme, questions)."""
-    return INDICATORS
+def _questionnaire(project: Project | None):
+    """The workspace's questionnaire: ``project``'s, else the one of the workspace
+    containing the working folder, else (outside any workspace) the default."""
+    from .questionnaire import default_questionnaire
+
+    if project is None:
+        try:
+            project = find_project()
+        except TrygghetError:
+            return default_questionnaire()
+    return project.questionnaire
 
 
-def question_texts(indicator: str) -> list[str]:
+def indicator_catalogue(project: Project | None = None) -> dict[str, Any]:
+    """The indicators of the workspace's questionnaire: ``{name: Indicator}``."""
+    return _questionnaire(project).indicators
+
+
+def question_texts(indicator: str, project: Project | None = None) -> list[str]:
     """The questions an indicator is computed from, as the questionnaire asks them."""
-    from .schema import QUESTIONS
-
-    return [QUESTIONS[q].text for q in indicator_catalogue()[indicator].questions
-            if q in QUESTIONS]
+    q = _questionnaire(project)
+    return [q.questions[name].text for name in q.indicators[indicator].questions
+            if name in q.questions]
 
 
 # --- Words ----------------------------------------------------------------------------------
 
 def _grouping_label(name: str, t: Translator) -> str:
-    from .schema import QUESTIONS
-
+    # A background variable's name, else the question's own text (the questionnaire's words).
     key = f"group_var.{name}"
     from .vocabulary import active
 
-    if key in active():
-        return t(key)
-    question = QUESTIONS.get(name)
-    return question.text if question is not None else name
+    return t(key) if key in active() else t.label("question", name)
 
 
 def _level_label(name: str, level: str, t: Translator) -> str:
@@ -496,7 +503,7 @@ class Workbench:
             responses = pipeline.load_responses(self.project, year)
             self._years[year] = adhoc.SurveyYear.of(responses,
                                                     read_population(self.project, year),
-                                                    self.settings)
+                                                    self.settings, self.project.questionnaire)
         return self._years[year]
 
     def series_breaks(self, years: Sequence[int], indicator: str) -> list[int]:
@@ -518,8 +525,8 @@ class Workbench:
         """The indicators: name (to use in calls), label, share or index, theme, question."""
         t = self.t
         rows = []
-        for name, ind in indicator_catalogue().items():
-            questions = question_texts(name)
+        for name, ind in indicator_catalogue(self.project).items():
+            questions = question_texts(name, self.project)
             text = questions[0] if questions else ""
             if len(questions) > 1:
                 text += " " + t("analys.more_questions", n=len(questions) - 1)
@@ -534,8 +541,8 @@ class Workbench:
         t = self.t
         sy = self.survey_year(year)
         rows = []
-        for name in adhoc.grouping_names(sy.responses):
-            levels = list(adhoc.grouping_masks(sy.responses, name))
+        for name in adhoc.grouping_names(sy.responses, sy.survey.questions):
+            levels = list(adhoc.grouping_masks(sy.responses, name, sy.survey.questions))
             rows.append({t("analys.name"): name, t("analys.grouping"): _grouping_label(name, t),
                          t("analys.levels"): ", ".join(levels),
                          t("analys.published"): t("column.yes") if name in
@@ -683,9 +690,9 @@ class Workbench:
         row = {"indicator": indicator, "year": sy.year, "probability": probability,
                "level": level, "diff": np.nan, "se": np.nan, "ci_low": np.nan,
                "ci_high": np.nan, "significant": None}
-        kind = indicator_catalogue()[indicator].kind
+        kind = indicator_catalogue(self.project)[indicator].kind
         if not hidden:
-            masks = [adhoc.condition_mask(sy.responses, g) for g in groups]
+            masks = [adhoc.condition_mask(sy.responses, g, sy.survey.questions) for g in groups]
             d = group_difference(sy.values[indicator], sy.design, *masks, kind=kind,
                                  level=level)
             row["diff"] = d.diff
@@ -748,7 +755,7 @@ class Workbench:
                "ci_high": change["ci_high"] if inference else np.nan,
                "significant": bool(change["significant"]) if inference else None,
                "note": change["note"]}
-        kind = indicator_catalogue()[indicator].kind
+        kind = indicator_catalogue(self.project)[indicator].kind
         who = describe(where, t)
         caption = t("analys.years_caption", indicator=t.label("indicator", indicator),
                     who=who, a=y0, b=y1)
@@ -769,7 +776,7 @@ class Workbench:
                 if not v.comparable or (by_area and not v.areas_comparable)}
 
     def _check_indicators(self, names: Sequence[str]) -> None:
-        unknown = [n for n in names if n not in indicator_catalogue()]
+        unknown = [n for n in names if n not in indicator_catalogue(self.project)]
         if unknown or not names:
             raise TrygghetError(f"okänd indikator '{unknown[0] if unknown else ''}'",
                                 hint="wb.indicators() listar indikatorerna, t.ex. otrygg_kvall")
@@ -851,6 +858,6 @@ class Workbench:
                "diff": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
                "significant": None}
         caption = f"{t.label('indicator', indicator)}, {describe(where, t)}, {sy.year}"
-        return self._comparison(row, side, indicator_catalogue()[indicator].kind,
+        return self._comparison(row, side, indicator_catalogue(self.project)[indicator].kind,
                                 t("analys.no_earlier", year=sy.year), caption,
                                 self._notes(sy, where, True), self.language)

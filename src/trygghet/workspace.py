@@ -18,11 +18,12 @@ import os
 import shutil
 from pathlib import Path
 
-from .config import MARKER, Project
+from .config import MARKER
 from .errors import TrygghetError
+from .questionnaire import DEFAULT_FILE as DEFAULT_QUESTIONNAIRE
+from .questionnaire import WORKSPACE_FILE
 
 TEMPLATES = Path(__file__).with_name("templates") / "workspace"
-DEFAULT_QUESTIONNAIRE = Path(__file__).with_name("frageformular.yml")
 # Package data cannot hold empty folders (nor, portably, a file named .gitignore).
 FOLDERS = ("config/surveys", "data/raw", "data/reference", "data/processed", "reports")
 RENAMED = {"gitignore": ".gitignore"}
@@ -101,4 +102,4 @@ def _write(root: Path, municipality: str) -> None:
         text = text.replace(PLACEHOLDER, quoted if target.suffix == ".yml" else municipality)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    shutil.copyfile(DEFAULT_QUESTIONNAIRE, Project(root).questionnaire)
+    shutil.copyfile(DEFAULT_QUESTIONNAIRE, root / WORKSPACE_FILE)

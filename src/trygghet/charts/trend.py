@@ -53,7 +53,7 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
           breaks: Sequence[int] | None = None, ax: Axes | None = None,
           title: str | None = None, estimate_type: str | None = None,
           not_comparable: Mapping[int, Verdict] | None = None,
-          language: str = "sv") -> Axes:
+          language: str = "sv", more_breaks: Sequence[int] = ()) -> Axes:
     """An indicator across survey years, with CIs and marked series breaks.
 
     Parameters
@@ -71,6 +71,10 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
         areas that do not match: :mod:`trygghet.comparability`). Their points
         are left out, wholly or (areas only) in a chart by area, and the note
         under the chart and the alt text say "inte jämförbart" and why.
+    more_breaks
+        Further years that start a new series, besides ``breaks`` or the
+        design breaks: where the questionnaire says the indicator's question
+        changed (:func:`trygghet.report_sections.trend_breaks`).
     """
     language = check_language(language)
     est = check_columns(estimates)
@@ -85,7 +89,8 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
         raise TrygghetError(f"inga skattningar över tid för {indicator}")
     kind = rows["kind"].iloc[0]
     years = sorted(int(y) for y in rows["year"].unique())
-    breaks = sorted(_design_breaks(rows) if breaks is None else [int(b) for b in breaks])
+    breaks = sorted({*(_design_breaks(rows) if breaks is None else [int(b) for b in breaks]),
+                     *(int(b) for b in more_breaks)})
     if groups is None:
         groups = list(dict.fromkeys(rows.sort_values("group")["group"]))
         if group_var == "sex":
