@@ -130,8 +130,7 @@ def test_an_export_that_is_a_device_is_refused(project):
 
 
 def test_no_workspace_is_one_message_naming_init(tmp_path):
-    """--root at a folder that is no workspace (nor inside one): the fix is init."""
+    """--root at a folder that is no workspace: the fix is init."""
     lines = one_message(run_main("--root", str(tmp_path), "estimate", "--year", "2020"))
-    assert lines[0] == f"fel: {tmp_path}: hittar ingen arbetsyta (en mapp med " \
-                       "config/trygghet.yml) här eller ovanför"
+    assert lines[0] == f"fel: {tmp_path}: är ingen arbetsyta (config/trygghet.yml saknas)"
     assert "trygghet init MAPP --municipality KOMMUN" in lines[1] and "--root" in lines[1]

@@ -57,7 +57,7 @@ def test_init_creates_the_workspace(tmp_path):
     assert res.returncode == 0, res.stderr
     for folder in FOLDERS:
         assert (root / folder).is_dir(), folder
-    settings = load_settings(Project.find(root / "data" / "raw"))  # found from inside
+    settings = load_settings(Project.find(root))
     assert settings["municipality"] == "Vänersborg" and settings["synthetic_data"] is False
     # Every other setting is at its default, and each is there to uncomment.
     assert {k: v for k, v in settings.items() if k not in ("municipality", "synthetic_data")} \
@@ -196,6 +196,23 @@ def test_the_working_folder_names_the_workspace(tmp_path, monkeypatch):
     assert Project.find().root == root.resolve()
     monkeypatch.setenv("TRYGGHET_ROOT", str(EXAMPLE))  # --root wins over the environment
     assert Project.find(root).root == root.resolve()
+    monkeypatch.chdir(tmp_path)
+    assert Project.find().root == EXAMPLE.resolve()  # then the environment
+
+
+def test_a_named_folder_must_itself_be_a_workspace(tmp_path, monkeypatch):
+    """--root (or TRYGGHET_ROOT) at a folder inside another workspace is refused, not
+    taken for that workspace: a municipality's folder placed in another's stays apart."""
+    outer = tmp_path / "annan"
+    assert init(outer).returncode == 0
+    inner = outer / "data" / "raw" / "min_kommun"
+    inner.mkdir()
+    res = run_main("--root", str(inner), "estimate", "--year", str(YEAR))
+    assert res.returncode == 2 and "är ingen arbetsyta" in res.stderr
+    assert "trygghet init" in res.stderr
+    monkeypatch.setenv("TRYGGHET_ROOT", str(inner))
+    monkeypatch.chdir(tmp_path)
+    assert run_main("estimate", "--year", str(YEAR)).returncode == 2
 
 
 def test_sample_writes_only_into_a_workspace_for_synthetic_data(tmp_path):

@@ -177,23 +177,32 @@ class Project:
 
     @classmethod
     def find(cls, start: str | Path | None = None) -> Project:
-        """The workspace containing ``start`` (default: ``$TRYGGHET_ROOT`` or the cwd).
+        """The workspace ``start`` names (``--root``), else ``$TRYGGHET_ROOT``, else the one
+        containing the working folder.
 
-        Walks up until a folder with ``config/trygghet.yml`` is found, so the
-        CLI works from any sub-folder of the workspace. There is no fallback:
-        outside every workspace this is an error, never the bundled example,
-        so that one municipality's commands cannot read another's files.
+        A named folder must itself be a workspace: a folder that happens to lie
+        inside another municipality's workspace is not taken for it. From the
+        working folder the search walks up until a folder with
+        ``config/trygghet.yml`` is found, so the CLI works from any sub-folder.
+        There is no fallback: outside every workspace this is an error, never
+        the bundled example, so that one municipality's commands cannot read
+        another's files.
         """
-        start = Path(start or os.environ.get(ROOT_ENV) or Path.cwd()).resolve()
+        named = start or os.environ.get(ROOT_ENV)
+        hint = ("skapa en med trygghet init MAPP --municipality KOMMUN, gå till arbetsytan "
+                "eller ange den med --root MAPP (exemplet: --root examples/trollhattan)")
+        if named:
+            folder = Path(named).resolve()
+            if not (folder / MARKER).is_file():
+                raise TrygghetError("är ingen arbetsyta (config/trygghet.yml saknas)",
+                                    file=folder, hint=hint)
+            return cls(folder)
+        start = Path.cwd().resolve()
         for folder in (start, *start.parents):
             if (folder / MARKER).is_file():
                 return cls(folder)
-        raise TrygghetError(
-            "hittar ingen arbetsyta (en mapp med config/trygghet.yml) här eller ovanför",
-            file=start, hint="skapa en med trygghet init MAPP --municipality KOMMUN, gå till "
-                             "arbetsytan eller ange den med --root MAPP (exemplet: "
-                             "--root examples/trollhattan)",
-        )
+        raise TrygghetError("hittar ingen arbetsyta (en mapp med config/trygghet.yml) här "
+                            "eller ovanför", file=start, hint=hint)
 
     @contextmanager
     def active(self) -> Iterator[Project]:
