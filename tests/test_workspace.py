@@ -361,6 +361,11 @@ def test_a_year_of_another_municipality_is_not_joined(tmp_path):
     root = _with_placed_year(tmp_path, "Vänersborg")
     changes = pd.read_parquet(root / "data/processed/2020/changes.parquet")
     assert changes.empty
+    import openpyxl
+
+    about = openpyxl.load_workbook(root / "reports/2020/tabeller_2020.xlsx").worksheets[0]
+    assert any(str(c.value).startswith("Inte jämförbart: 2019") and "Vänersborg" in c.value
+               for row in about.iter_rows() for c in row if c.value)
     rep = report_survey.load_survey_report(YEAR, project=Project(root))
     assert rep.years == [YEAR] and set(rep.estimates["year"]) == {YEAR}
     note = rep.not_comparable[2019].note()

@@ -336,6 +336,7 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
 
     level = settings["estimation"]["level"]
     history, skipped = [], []
+    apart: list[str] = []  # the appendix says which years are not compared, and why
     base = comparability.profile(project, year)
     for y in project.survey_years():
         if y >= year:
@@ -345,6 +346,7 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
                                           settings["municipality"])
             if not verdict.comparable:
                 skipped.append(f"{y} (inte jämförbart: {'; '.join(verdict.reasons)})")
+                apart.append(verdict.note())
                 continue
             if _intact(project, y, "estimate", "estimates.parquet"):
                 frame = pd.read_parquet(project.processed(y) / "estimates.parquet")
@@ -362,6 +364,7 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
                 if not verdict.areas_comparable:
                     skipped.append(f"{y} per område (inte jämförbart: "
                                    f"{'; '.join(verdict.area_reasons)})")
+                    apart.append(verdict.note())
             elif (project.processed(y) / "responses.parquet").exists():
                 skipped.append(f"{y} (rensade svar är skadade – kör trygghet clean --year {y})")
             else:
@@ -394,7 +397,7 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
         write_appendix(published, run.stage(xlsx.parent) / xlsx.name, title=title,
                        changes=changes, level=level, reference_values=reference_values,
                        notes=_appendix_notes(result.diagnostics, settings, rules,
-                                             questionnaire),
+                                             questionnaire) + apart,
                        questionnaire=questionnaire)
         _publish(run, project, "estimate", year, inputs)
 
