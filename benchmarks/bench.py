@@ -64,6 +64,7 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "trollhattan"   # the bundled example workspace
 if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
@@ -141,7 +142,7 @@ def population_reference(profiles, year: int = YEAR) -> pd.DataFrame:
 
 def write_mapping(profiles, path: Path, export: Path, rows: int) -> Path:
     """The 2020 mapping with the national areas, UTF-8 and ';' (a modern tool's export)."""
-    base = yaml.safe_load((ROOT / "config" / "surveys" / "2020.yml").read_text(encoding="utf-8"))
+    base = yaml.safe_load((EXAMPLE / "config" / "surveys" / "2020.yml").read_text(encoding="utf-8"))
     base["title"] = "Trygghetsmätning 2020 – nationell benchmark (syntetisk)"
     base["source"] = {"file": str(export), "encoding": "utf-8", "delimiter": ";",
                       "header_row": 1}
@@ -629,8 +630,8 @@ def make_report_project(folder: Path) -> Path:
     from trygghet.config import Project
 
     folder.mkdir(parents=True, exist_ok=True)
-    for part in ("config", "notebooks", "data/raw", "data/reference"):
-        shutil.copytree(ROOT / part, folder / part, dirs_exist_ok=True)
+    for part in ("config", "data/raw", "data/reference"):
+        shutil.copytree(EXAMPLE / part, folder / part, dirs_exist_ok=True)
     os.environ.setdefault("TRYGGHET_PSEUDONYM_KEY", KEY.decode())
     pipeline.prepare(Project(folder), REPORT_YEAR, lambda _: None)
     (folder / "floor.ipynb").write_text(json.dumps(FLOOR_NOTEBOOK), encoding="utf-8")
@@ -643,10 +644,11 @@ def report_areas(project_root: Path) -> list[str]:
 
 def _report_step(step: str, root: Path) -> dict:
     from trygghet import pipeline, render
+    from trygghet.config import Project
     from trygghet.schema import slug
 
-    nb = root / "notebooks" / pipeline.SURVEY_NOTEBOOK
-    cwd = str(root / "notebooks")
+    nb = Project(root).notebook(pipeline.SURVEY_NOTEBOOK)   # the toolkit's notebook
+    cwd = str(root)   # the kernel works in the workspace, as `trygghet report` runs it
     out = Path(tempfile.mkdtemp(prefix="reports-", dir=root))
     try:
         if step == "floor":

@@ -15,7 +15,7 @@ from trygghet.config import (
 )
 from trygghet.errors import TrygghetError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1] / "examples" / "trollhattan"  # the example workspace
 
 
 def settings_with(tmp_path: Path, text: str) -> Path:

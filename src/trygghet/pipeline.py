@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import clean, free_text, load, manifest
-from .config import Project
+from . import clean, comparability, free_text, load, manifest
+from .config import Project, load_settings
 from .errors import TrygghetError
 from .fmt import number
 from .kept import check_kept
@@ -142,8 +142,6 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
     anything, so the previous outputs stay as they were.
     Returns the cleaning result (free text included).
     """
-    from .config import load_settings
-
     settings = load_settings(project)["cleaning"]
     mapping_path = Path(mapping_path) if mapping_path else project.mapping(year)
     mapping = load_year_mapping(mapping_path, year, project.questionnaire)
@@ -158,10 +156,12 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
     responses, answers = free_text.split(result.responses)
 
     out = project.processed(year)
+    # The municipality the year belongs to travels with its data (comparability.py).
     log = result.log | {"source_file": _relative(source, project.root),
                         "mapping_file": _relative(mapping_path, project.root),
                         # given with --input: a re-run (prepare) reads the same file
-                        "input_file": _relative(source, project.root) if input_path else None}
+                        "input_file": _relative(source, project.root) if input_path else None,
+                        "municipality": load_settings(project)["municipality"]}
     with Publication("clean") as run:
         stage = run.stage(out)
         write_parquet(responses, stage / "responses.parquet")
@@ -230,7 +230,6 @@ def promises_year(project: Project, year: int, echo: Echo = print):
     import shutil
 
     from . import promise_files, promises
-    from .config import load_settings
 
     path = promise_files.promise_file(project.reference, year)
     if not path.exists():
@@ -318,7 +317,6 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     """
     from . import survey as est
     from .appendix import write_appendix
-    from .config import load_settings
     from .population import read_population
     from .provenance import provenance
     from .references import read_references
@@ -346,17 +344,35 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
 
     level = settings["estimation"]["level"]
     history, skipped = [], []
+    apart: list[str] = []  # the appendix says which years are not compared, and why
+    base = comparability.profile(project, year)
     for y in project.survey_years():
         if y >= year:
             continue
         try:
+            verdict = comparability.judge(base, comparability.profile(project, y),
+                                          settings["municipality"])
+            if not verdict.comparable:
+                skipped.append(f"{y} (inte jämförbart: {'; '.join(verdict.reasons)})")
+                apart.append(verdict.note())
+                continue
             if _intact(project, y, "estimate", "estimates.parquet"):
-                history.append(pd.read_parquet(project.processed(y) / "estimates.parquet"))
+                frame = pd.read_parquet(project.processed(y) / "estimates.parquet")
             elif _intact(project, y, "clean", "responses.parquet"):
                 earlier = est.estimate_survey(load_responses(project, y),
                                               read_population(project, y), settings,
                                               questionnaire)
-                history.append(protect(earlier.estimates, rules))
+                frame = protect(earlier.estimates, rules)
+            else:
+                frame = None
+            if frame is not None:
+                # Areas that do not match: the totals compare, the areas do not.
+                history.append(frame if verdict.areas_comparable
+                               else frame[frame["group_var"] != "area"])
+                if not verdict.areas_comparable:
+                    skipped.append(f"{y} per område (inte jämförbart: "
+                                   f"{'; '.join(verdict.area_reasons)})")
+                    apart.append(verdict.note())
             elif (project.processed(y) / "responses.parquet").exists():
                 skipped.append(f"{y} (rensade svar är skadade – kör trygghet clean --year {y})")
             else:
@@ -389,7 +405,7 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
         write_appendix(published, run.stage(xlsx.parent) / xlsx.name, title=title,
                        changes=changes, level=level, reference_values=reference_values,
                        notes=_appendix_notes(result.diagnostics, settings, rules,
-                                             questionnaire),
+                                             questionnaire) + apart,
                        questionnaire=questionnaire)
         _publish(run, project, "estimate", year, inputs)
 
@@ -597,17 +613,17 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
     start = time.perf_counter()
     prepare(project, year, echo)
     release_year(project, year, echo=echo)  # reports/<year>/oppna-data/ (if configured)
-    nb_dir = project.root / "notebooks"
     outdir = project.reports(year)
     formats = ("ipynb", *[f for f in formats if f != "ipynb"])
-    cwd = str(nb_dir)
-    todo = [RenderJob(nb_dir / SURVEY_NOTEBOOK, outdir, f"trygghetsrapport_{year}",
+    # The kernels work in the workspace (and find it there, see Project.active below).
+    cwd = str(project.root)
+    todo = [RenderJob(project.notebook(SURVEY_NOTEBOOK), outdir, f"trygghetsrapport_{year}",
                       {"year": year}, formats, cwd)]
     if promise_files.promise_file(project.reference, year).exists():
-        todo.append(RenderJob(nb_dir / PROMISE_NOTEBOOK, outdir, f"loftesuppfoljning_{year}",
-                              {"year": year}, formats, cwd))
-    todo.append(RenderJob(nb_dir / RESIDENTS_NOTEBOOK, outdir, f"invanarsrapport_{year}",
-                          {"year": year}, formats, cwd))
+        todo.append(RenderJob(project.notebook(PROMISE_NOTEBOOK), outdir,
+                              f"loftesuppfoljning_{year}", {"year": year}, formats, cwd))
+    todo.append(RenderJob(project.notebook(RESIDENTS_NOTEBOOK), outdir,
+                          f"invanarsrapport_{year}", {"year": year}, formats, cwd))
     known = load_mapping(used_mapping(project, year)[0], project.questionnaire).areas
     # As in cleaning, case and spacing do not matter: "kronogården" is Kronogården.
     by_key = {normalise(a): a for a in known}
@@ -616,7 +632,7 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
         if area is None:
             raise TrygghetError(f"okänt område '{given}'",
                                 hint=f"områdena {year}: {', '.join(known)}")
-        todo.append(RenderJob(nb_dir / SURVEY_NOTEBOOK, outdir,
+        todo.append(RenderJob(project.notebook(SURVEY_NOTEBOOK), outdir,
                               f"trygghetsrapport_{year}_{slug(area)}",
                               {"year": year, "area": area}, formats, cwd))
     # A notebook can read any year's answers: look for all of them. What the analyst
@@ -637,9 +653,11 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
         secs = sum(timings.values())
         echo(f"  [{done}/{len(todo)}] {stem}: klar på {number(secs, 1)} s")
 
-    written = render_set(todo, outdir, workers=jobs, done=report, label=f"rapporter_{year}",
-                         check=lambda files: free_text.check_published(answers, files,
-                                                                       public=public))
+    with project.active():
+        written = render_set(todo, outdir, workers=jobs, done=report,
+                             label=f"rapporter_{year}",
+                             check=lambda files: free_text.check_published(answers, files,
+                                                                           public=public))
     echo(f"Klart på {number(time.perf_counter() - start, 1)} s. Skrev:")
     for path in written:
         echo(f"  {_relative(path, project.root)}")

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import fmt, references
+from . import comparability, fmt, references
 from .config import Project, load_settings
 from .errors import TrygghetError
 from .mapping import SamplingDesign, load_mapping, used_mapping
@@ -65,6 +65,9 @@ class SurveyReport:
     references
         The year's reference values (``referensvarden_<year>.csv``, see
         :mod:`trygghet.references`), if present.
+    not_comparable
+        Years left out of the comparison, wholly or by area, each with its
+        :class:`~trygghet.comparability.Verdict` (``.note()`` says why).
     questionnaire
         The workspace's questionnaire: which indicators the report shows, in
         which sections, under which names (:attr:`survey`).
@@ -88,6 +91,7 @@ class SurveyReport:
     designs: dict[int, SamplingDesign] = field(default_factory=dict)
     level: float = 0.95
     references: pd.DataFrame | None = None
+    not_comparable: dict[int, comparability.Verdict] = field(default_factory=dict)
     questionnaire: Questionnaire | None = None
 
     @property
@@ -164,7 +168,12 @@ def load_survey_report(year: int, *, compare_years: Sequence[int] | None = None,
     rules = Rules(min_cell=max(base.min_cell, min_cell or 0), min_n=base.min_n)
     years = sorted(set(compare_years or [y for y in project.survey_years() if y <= year])
                    | {year})
+    # Only years that compare with this one are put beside it; the others are named.
+    verdicts = comparability.verdicts(project, year, years, settings["municipality"], language)
+    years = [y for y in years if y == year or verdicts[y].comparable]
     frames = [published_estimates(y, project=project) for y in years]
+    frames = [f if y == year or verdicts[y].areas_comparable else f[f["group_var"] != "area"]
+              for y, f in zip(years, frames, strict=True)]
     designs = {y: load_mapping(used_mapping(project, y)[0], project.questionnaire).design
                for y in years}
     estimates = protect(pd.concat(frames, ignore_index=True), rules)
@@ -191,6 +200,7 @@ def load_survey_report(year: int, *, compare_years: Sequence[int] | None = None,
         references=references.read_references(project.reference, year,
                                               project.questionnaire),
         questionnaire=project.questionnaire,
+        not_comparable={y: v for y, v in verdicts.items() if not v.areas_comparable},
     )
 
 

@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import adhoc, fmt, survey, tables
+from . import adhoc, comparability, fmt, survey, tables
 from .config import Project, load_settings
 from .contrast import group_difference
 from .errors import TrygghetError
@@ -613,8 +613,13 @@ class Workbench:
         where = dict(where or {})
         if not protect:
             self._warn_internal()
+        for year in self.years:  # cleaned first: a year's municipality is recorded then
+            self.survey_year(year)
+        left_out = self._not_comparable(self.year, self.years, by_area="area" in where)
         parts = []
         for year in self.years:
+            if year in left_out:
+                continue
             sy = self.survey_year(year)
             rows = adhoc.table(sy, [indicator], [], where, protected=protect)
             parts.append(rows[rows["part"] == "total"])
@@ -643,6 +648,7 @@ class Workbench:
             earlier = max(y for y in self.years if y < b)
             table_notes.append(t("chart.series_break_note", series_break=t("chart.series_break"),
                                  a=earlier, b=b))
+        table_notes += [v.note(self.language) for v in left_out.values()]
         table_notes += self._common_notes(protect)
         return Table(rows=rows, indicators=[indicator], by=[], year=None, where=where,
                      caption=caption, notes=table_notes, probability=True,
@@ -728,6 +734,11 @@ class Workbench:
                 return self._no_earlier(indicator, where)
             years = (earlier[-1], self.year)
         y0, y1 = (int(y) for y in years)
+        self.survey_year(y0), self.survey_year(y1)  # cleaned, so their municipality is known
+        apart = self._not_comparable(y1, [y0], by_area="area" in where)
+        if apart:
+            raise TrygghetError(apart[y0].note(lang),
+                                hint="jämför bara år som gäller samma kommun och områden")
         tables_ = []
         for year in (y0, y1):
             sy = self.survey_year(year)
@@ -757,6 +768,15 @@ class Workbench:
         return self._comparison(row, sides, kind, sentence, caption, notes, lang)
 
     # --- Helpers ----------------------------------------------------------------------------------
+
+    def _not_comparable(self, year: int, years: Sequence[int], *,
+                        by_area: bool) -> dict[int, comparability.Verdict]:
+        """The years of ``years`` that cannot be put beside ``year`` (wholly, or by area
+        when the question is about an area), by the one rule of :mod:`comparability`."""
+        verdicts = comparability.verdicts(self.project, year, years,
+                                          self.settings["municipality"], self.language)
+        return {y: v for y, v in verdicts.items()
+                if not v.comparable or (by_area and not v.areas_comparable)}
 
     def _check_indicators(self, names: Sequence[str]) -> None:
         unknown = [n for n in names if n not in indicator_catalogue(self.project)]
