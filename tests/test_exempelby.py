@@ -140,3 +140,44 @@ def test_the_report_shows_exactly_the_questionnaires_items_and_options(estimated
     assert "mopedåkning/buskörning" in residents and "stort_problem_" not in residents
     for word in FOREIGN:
         assert word not in residents, word
+
+
+PROMISE = """
+year: 2024
+municipality: Exempelby
+police_area: Lokalpolisområde Exempeldalen
+period: [2024-01-01, 2024-12-31]
+steering_group: [Kommunstyrelsens presidium]
+follow_up_by: 2025-03-31
+source: Syntetiskt exempel
+synthetic: true
+inriktningar:
+  - number: 1
+    text: Kommunen byter belysning längs gångvägarna.
+    scope: Löpande
+    responsible: Gatuchef
+    follow_up: Kommunen
+    evaluation: Kommunen
+    indicators:
+      - indicator: {indicator}
+        label: andelen som är nöjda med gatubelysningen
+        rule: survey
+        direction: increase
+"""
+
+
+def test_a_promise_may_follow_up_the_questionnaires_own_indicators(tmp_path):
+    from trygghet.errors import TrygghetError
+    from trygghet.promise_files import load_promise
+
+    q = questionnaire_for(Project(FIXTURE))
+    path = tmp_path / "medborgarlofte_2024.yml"
+    path.write_text(PROMISE.format(indicator="nojd_belysning"), encoding="utf-8")
+    promise = load_promise(path, q)
+    assert promise.inriktningar[0].indicators[0].indicator == "nojd_belysning"
+    # The default questionnaire has no such indicator; Exempelby's has no otrygg_dag.
+    with pytest.raises(TrygghetError, match="okänd enkätindikator 'nojd_belysning'"):
+        load_promise(path)
+    path.write_text(PROMISE.format(indicator="otrygg_dag"), encoding="utf-8")
+    with pytest.raises(TrygghetError, match="okänd enkätindikator 'otrygg_dag'"):
+        load_promise(path, q)

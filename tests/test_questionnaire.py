@@ -277,3 +277,16 @@ def test_describe_lists_ids_scales_and_the_years(tmp_path):
     assert "ändrad 2021: nytt svarsalternativ (jämförs inte över ändringen)" in text
     only = "\n".join(describe(q, 2018))
     assert "safe_evening" not in only.split("Indikatorer")[0]
+
+
+def test_a_broken_workspace_questionnaire_is_one_message_and_exit_2(tmp_path, capsys):
+    from trygghet.cli import main
+
+    (tmp_path / "config" / "surveys").mkdir(parents=True)
+    path, line = _with(tmp_path / "config", "    counts: [Mycket ofta, Ganska ofta]",
+                       "    counts: [Mycket ofta, Ofta]")
+    assert main(["--root", str(tmp_path), "questions"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fel: ") and "Traceback" not in err
+    assert f"frageformular.yml, rad {line}, kolumn 'indicators[2].counts'" in err
+    assert "'Ofta' finns inte på skalan worry" in err

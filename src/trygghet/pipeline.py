@@ -235,7 +235,7 @@ def promises_year(project: Project, year: int, echo: Echo = print):
     if not path.exists():
         raise TrygghetError(f"det finns inget medborgarlöfte för {year}", file=path,
                             hint="skapa filen efter mönster av medborgarlofte_2020.yml")
-    promise = promise_files.load_promise(path)
+    promise = promise_files.load_promise(path, project.questionnaire)
     if promise.year != year:
         raise TrygghetError(f"filen gäller år {promise.year}, inte {year}", file=path,
                             column="year")

@@ -92,7 +92,7 @@ class ResidentsPage:
 
 def _promise(project: Project, year: int):
     path = promise_files.promise_file(project.reference, year)
-    return promise_files.load_promise(path) if path.exists() else None
+    return promise_files.load_promise(path, project.questionnaire) if path.exists() else None
 
 
 def load_residents_page(year: int, *, language: str = "sv", municipality: str | None = None,

@@ -112,8 +112,9 @@ class SurveyReport:
 
     @property
     def tr(self) -> Translator:
-        """The report's words: ``rep.tr("msg.headline", …)`` in the report's language."""
-        return translator(self.language)
+        """The report's words: ``rep.tr("msg.headline", …)`` in the report's language, the
+        questionnaire's own where it has them."""
+        return translator(self.language, self.survey.vocabulary)
 
     def primary(self, year: int | None = None) -> pd.DataFrame:
         """The estimates a report leads with: weighted, or unweighted for an opt-in year."""

@@ -232,25 +232,31 @@ def words(namespace: str, language: str = "sv") -> dict[str, str]:
 class Translator:
     """The texts of one report language: ``t("msg.headline", share=…)``, ``t.label(…)``.
 
-    Checks the language once, when it is made (:func:`translator`).
+    Checks the language once, when it is made (:func:`translator`). Bound to a
+    ``vocabulary`` (a questionnaire's, say), it reads that one; else the active one.
     """
 
-    def __init__(self, language: str):
+    def __init__(self, language: str, vocabulary: Vocabulary | None = None):
         self.language = check_language(language)
+        self.vocabulary = vocabulary
+
+    def _words(self) -> Vocabulary:
+        return self.vocabulary if self.vocabulary is not None else active()
 
     def __call__(self, key: str, /, **fields: Any) -> str:
-        return active().tr(key, self.language, **fields)
+        return self._words().tr(key, self.language, **fields)
 
     def label(self, namespace: str, value: Any) -> str:
-        return active().label(namespace, value, self.language)
+        return self._words().label(namespace, value, self.language)
 
     def words(self, namespace: str) -> dict[str, str]:
-        return active().words(namespace, self.language)
+        return self._words().words(namespace, self.language)
 
 
-def translator(language: str) -> Translator:
-    """A :class:`Translator` for ``language`` (a :class:`LanguageError` if unknown)."""
-    return Translator(language)
+def translator(language: str, vocabulary: Vocabulary | None = None) -> Translator:
+    """A :class:`Translator` for ``language`` (a :class:`LanguageError` if unknown),
+    reading ``vocabulary`` if given, else the active one."""
+    return Translator(language, vocabulary)
 
 
 __all__ = ["LANGUAGES", "LanguageError", "check_language", "Vocabulary", "load", "BUILTIN",

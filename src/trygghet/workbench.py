@@ -470,7 +470,8 @@ class Workbench:
         self.project = project if isinstance(project, Project) else find_project(project)
         self.settings = load_settings(self.project)
         self.language = language
-        self.t = translator(language)
+        # The workspace questionnaire's words, without installing them for everyone.
+        self.t = translator(language, self.project.questionnaire.vocabulary)
         self.years = self.project.survey_years()
         if not self.years:
             raise TrygghetError("projektet har inga enkätår", file=self.project.config,
