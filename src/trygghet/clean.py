@@ -546,7 +546,7 @@ def _missing_header_hint(header: str, headers: list[str], mapping: SurveyMapping
         return ("rubrikerna innehåller '\ufffd': filen har sparats med fel teckenkodning och "
                 "å, ä, ö har gått förlorade. Exportera den igen från enkätverktyget (öppna och "
                 "spara den inte i en textredigerare)")
-    folded = {}
+    folded: dict[str, str] = {}
     for h in headers:
         folded.setdefault(normalise(h), h)
     key = normalise(header)

@@ -115,7 +115,7 @@ class Multi:
 
     header: str | None = None
     separator: str = ";"
-    options: dict[str, str] | None = None  # canonical option → header
+    options: dict[str, str] = field(default_factory=dict)  # canonical option → header
     none: tuple[str, ...] = ()  # normalised answers meaning "none of these"
     blank_no: bool = False
 
@@ -311,7 +311,8 @@ def _design(path: Path, raw: Any) -> SamplingDesign:
         p = _as_list(path, "design.period", d["period"])
         if len(p) != 2:
             raise _fail(path, "design.period", "ska vara [startdatum, slutdatum]")
-        period = tuple(_parse_date(path, "design.period", v) for v in p)
+        period = (_parse_date(path, "design.period", p[0]),
+                  _parse_date(path, "design.period", p[1]))
         if period[1] < period[0]:
             raise _fail(path, "design.period", "slutdatum före startdatum")
     text = {k: _text(path, f"design.{k}", d.get(k)) for k in ("population", "mode", "note")}
@@ -475,14 +476,14 @@ def _columns(path: Path, raw: Any, questions: dict[str, Question],
                                   none=none, blank_no=blank_no)
             else:
                 options = _as_dict(path, f"columns.{name}.options", spec["options"])
-                levels = {normalise(level): level for level in question.scale.levels}
+                levels = {normalise(level): level for level in question.answer_scale.levels}
                 mapped = {}
                 for option, header in options.items():
                     level = levels.get(normalise(option))
                     if level is None:
                         raise _fail(path, f"columns.{name}.options.{option}",
                                     "okänt svarsalternativ",
-                                    f"alternativen är: {', '.join(question.scale.levels)}")
+                                    f"alternativen är: {', '.join(question.answer_scale.levels)}")
                     mapped[level] = claim(header, f"{name}.{option}")
                 out[name] = Multi(options=mapped, none=none, blank_no=blank_no)
         else:
@@ -608,9 +609,9 @@ def _areas(path: Path, raw: Any) -> dict[str, Area]:
                         "skriv postnumren som \"461 30\"")
         keys = [normalise(name), *map(normalise, aliases), *postcodes]
         for key in keys:
-            if key in seen and seen[key] != name:
+            if key in seen and seen[key] != str(name):
                 raise _fail(path, f"areas.{name}", f"'{key}' hör redan till området {seen[key]}")
-            seen[key] = name
+            seen[key] = str(name)
         codes = tuple(str(c).strip() for c in
                       _as_list(path, f"areas.{name}.codes", spec.get("codes")))
         out[str(name)] = Area(str(name), aliases, postcodes, codes)

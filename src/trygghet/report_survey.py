@@ -25,6 +25,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -231,8 +232,10 @@ def _share(row, language: str) -> str:
     return fmt.percent(row["estimate"], 0, language=language)
 
 
-def _published(row) -> bool:
-    return row is not None and not row["suppressed"] and pd.notna(row["estimate"])
+def is_published(row: pd.Series | None) -> TypeGuard[pd.Series]:
+    """Whether ``row`` (one estimate, from :meth:`SurveyReport.value`) may be quoted:
+    it exists, is not suppressed and has a value."""
+    return row is not None and not row["suppressed"] and bool(pd.notna(row["estimate"]))
 
 
 def _areas(rep: SurveyReport) -> pd.DataFrame:
@@ -257,7 +260,7 @@ def key_messages(rep: SurveyReport) -> list[str]:
     whom = t("whom.population_aged" if rep.probability else "whom.respondents")
 
     head = rep.value("otrygg_kvall")
-    if _published(head):
+    if is_published(head):
         ci = t("msg.ci", level=fmt.level(rep.level, language=lang),
                ci=fmt.interval(head["ci_low"], head["ci_high"], decimals=0, language=lang)) \
             if rep.probability else ""
@@ -265,7 +268,7 @@ def key_messages(rep: SurveyReport) -> list[str]:
                     + reference_sentences(rep, head))
 
     women, men = rep.value("otrygg_kvall", "sex", "Kvinna"), rep.value("otrygg_kvall", "sex", "Man")
-    if _published(women) and _published(men) and women["estimate"] > men["estimate"]:
+    if is_published(women) and is_published(men) and women["estimate"] > men["estimate"]:
         sure = ""
         if rep.probability:
             significant = differ(women, men, rep.level)
@@ -274,11 +277,12 @@ def key_messages(rep: SurveyReport) -> list[str]:
                       sure=sure))
 
     times = {t_: rep.value(f"tid_{t_}") for t_ in ("kvall", "natt", "tidig_morgon", "dagtid")}
-    if all(_published(r) for r in times.values()):
-        dark = max(times["kvall"]["estimate"], times["natt"]["estimate"])
-        if dark > times["dagtid"]["estimate"]:
-            msgs.append(t("msg.dark", evening=_share(times["kvall"], lang),
-                          night=_share(times["natt"], lang), day=_share(times["dagtid"], lang)))
+    shown = {k: r for k, r in times.items() if is_published(r)}
+    if len(shown) == len(times):
+        dark = max(shown["kvall"]["estimate"], shown["natt"]["estimate"])
+        if dark > shown["dagtid"]["estimate"]:
+            msgs.append(t("msg.dark", evening=_share(shown["kvall"], lang),
+                          night=_share(shown["natt"], lang), day=_share(shown["dagtid"], lang)))
 
     areas = _areas(rep)
     if len(areas) >= 3:
@@ -344,15 +348,17 @@ def area_messages(rep: SurveyReport) -> list[str]:
     year. As :func:`key_messages`, only published figures are used.
     """
     t, lang, area = rep.tr, rep.language, rep.area
+    if area is None:
+        raise ValueError("area_messages needs an area report (rep.area)")
     msgs: list[str] = []
     p = rep.primary()
     here = p[(p["group_var"] == "area") & (p["group"] == area) & ~p["suppressed"]]
 
     head, whole = rep.value("otrygg_kvall", "area", area), rep.value("otrygg_kvall")
-    if _published(head):
+    if is_published(head):
         areas = _areas(rep)
         rank = int((areas["estimate"] > head["estimate"]).sum()) + 1
-        versus = t("msg.versus", share=_share(whole, lang)) if _published(whole) else ""
+        versus = t("msg.versus", share=_share(whole, lang)) if is_published(whole) else ""
         msgs.append(t("msg.area_headline", area=area, share=_share(head, lang), versus=versus,
                       whom=t("whom.population" if rep.probability else "whom.respondents"),
                       rank=rank_text(rank, len(areas), lang))
@@ -439,7 +445,7 @@ def method_text(rep: SurveyReport) -> str:
     if d.is_probability:
         head = rep.value("otrygg_kvall")
         margin = ""
-        if _published(head):
+        if is_published(head):
             half = (head["ci_high"] - head["ci_low"]) / 2
             margin = t("method.margin", half=fmt.points(half, 1, sign=False, language=lang))
         parts.append(t("method.sample", sent=number(d.sent), n=number(n), period=period,
@@ -559,6 +565,8 @@ def _strata_text(rep: SurveyReport) -> str:
 def _references_text(rep: SurveyReport) -> str:
     """What the reference values are and the rule by which the report compares with them."""
     lang = rep.language
+    if rep.references is None:
+        return ""
     refs = rep.references.drop_duplicates(["level", "label", "source"])
     items = fmt.join([f"{references.name(r, lang)} ({r['source']})" for _, r in refs.iterrows()],
                      language=lang)

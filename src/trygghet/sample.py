@@ -991,7 +991,7 @@ def _header(mapping: SurveyMapping, field_: str) -> str:
 
 def _options(spec: Multi) -> dict[str, str]:
     """Option → header of a multi-select written as one column per option."""
-    if spec.options is None:
+    if spec.header is not None:
         raise TypeError("a multi-select without a header has one column per option")
     return spec.options
 

@@ -90,7 +90,7 @@ def group_columns(responses: pd.DataFrame, names: list[str] | tuple[str, ...],
         q = questions[name]
         if q.kind == "multi":
             out[name] = pd.DataFrame({lev: responses[option_column(name, lev)]
-                                      for lev in q.scale.levels}, index=responses.index)
+                                      for lev in q.answer_scale.levels}, index=responses.index)
         elif name in responses.columns:
             out[name] = responses[name]
         else:
