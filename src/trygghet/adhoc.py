@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from . import survey
+from .config import groupings_of
 from .errors import TrygghetError
 from .estimate import estimate
 from .exact_audit import Atoms, audit
@@ -237,7 +238,7 @@ class SurveyYear:
 
     @property
     def published_groupings(self) -> list[str]:
-        return list(self.settings["estimation"]["by"])
+        return groupings_of(self.settings["estimation"]["by"], self.survey.questions)
 
     @property
     def rules(self) -> Rules:

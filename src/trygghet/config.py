@@ -274,7 +274,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
                   # margins within max(relative · total, persons) are scaled to one total
                   "reconcile": {"relative": 0.005, "persons": 50, "control": None}},
     "estimation": {"ci_method": "wilson", "level": 0.95,
-                   "by": ["sex", "age_group", "area", "relation"]},
+                   # None: the questionnaire's background questions (sex, age_group, area,
+                   # relation in the default), so a questionnaire without one still runs
+                   "by": None},
     "disclosure": {"min_cell": 5, "min_n": 30},
     # `trygghet clean` stops, keeping the previous outputs, when more than this share of the
     # rows is quarantined, or when a share indicator is exactly 0 % or 100 % of more than
@@ -385,7 +387,16 @@ def check_settings(settings: dict[str, Any], path: str | Path | None = None) -> 
     if not isinstance(e["ci_method"], str):
         raise fail("estimation.ci_method", f"ska vara en text, inte {shown(e['ci_method'])}",
                    "välj wilson, logit eller beta")
-    check_by(e["by"], path)
+    if e["by"] is not None:
+        check_by(e["by"], path)
+
+
+def groupings_of(by: list[str] | tuple[str, ...] | None, questions: dict) -> list[str]:
+    """The published groupings: ``estimation.by`` as given, or by default (``None``)
+    the questionnaire's background questions in its order."""
+    if by is None:
+        return [name for name, q in questions.items() if q.background]
+    return list(by)
 
 
 def check_by(by: Any, path: str | Path | None = None, questions: dict | None = None) -> None:

@@ -68,7 +68,7 @@ class SurveyEstimates:
     diagnostics: dict[str, Any]
 
 
-def group_columns(responses: pd.DataFrame, names: list[str] | tuple[str, ...],
+def group_columns(responses: pd.DataFrame, names: list[str] | tuple[str, ...] | None,
                   questionnaire: Questionnaire | None = None) -> dict[str, Any]:
     """Groupings for :func:`estimate` from canonical columns.
 
@@ -79,11 +79,12 @@ def group_columns(responses: pd.DataFrame, names: list[str] | tuple[str, ...],
     also for settings built in code: an identifier, a timestamp or free text
     would publish one group per respondent.
     """
-    from .config import check_by
+    from .config import check_by, groupings_of
     from .questionnaire import resolve
     from .schema import option_column
 
     questions = resolve(questionnaire).questions
+    names = groupings_of(names, questions)
     check_by(names, questions=questions)
     out: dict[str, Any] = {}
     for name in names:
