@@ -64,9 +64,13 @@ def test_vet_ej_and_blank_are_missing_not_errors(tmp_path):
 def test_unknown_label_is_quarantined_with_column_and_value(tmp_path):
     res = one(tmp_path, worry="Ibland")
     q = res.quarantine.iloc[0]
-    assert (q["reason"], q["column"], q["value"]) == ("okant_svarsalternativ", "Oro för brott?",
-                                                      "Ibland")
-    assert len(res.responses) == 0
+    assert (q["reason"], q["column"], q["value"], q["level"]) == (
+        "okant_svarsalternativ", "Oro för brott?", "Ibland", "svar")
+    assert len(res.responses) == 1 and res.responses["worry"].isna().all()
+    # item_problems: respondent quarantines the whole row instead
+    res = run(tmp_path, [row(respondent_id="r1", worry="Ibland")],
+              mini_mapping(item_problems="respondent"))
+    assert res.quarantine["level"].tolist() == ["rad"] and len(res.responses) == 0
 
 
 def test_sex_other_is_missing(tmp_path):
@@ -289,10 +293,10 @@ def test_pseudonyms_are_the_published_hmac():
                                  "", "Ganska otrygg", "okänt", "Trygg?"]), max_size=30))
 def test_categorical_from_codes_equals_labels_looked_up_one_by_one(mini, values):
     """The fast categorical against a plain per-value dictionary lookup."""
-    from trygghet.clean import _categorical, _scale_table
+    from trygghet.clean import _categorical, answer_table
     from trygghet.mapping import normalise
     m = mini
-    table = _scale_table("safety", m)
+    table = answer_table("safety", m)
     dtype = m.scales["safety"].dtype
     got, unknown = _categorical(pd.Series(values, dtype=object), table, dtype)
     assert list(unknown) == [normalise(v) not in table for v in values]

@@ -112,9 +112,10 @@ def _cmd_report(args: argparse.Namespace) -> None:
     formats = ("html", "pdf") if args.format == "both" else (args.format,)
     areas = list(args.area or [])
     if args.all_areas:
-        from .mapping import load_mapping
+        from .mapping import load_mapping, used_mapping
 
-        areas = list(load_mapping(project.mapping(args.year), project.questionnaire).areas)
+        areas = list(load_mapping(used_mapping(project, args.year)[0],
+                                  project.questionnaire).areas)
     pipeline.report_year(project, args.year, formats=formats, areas=areas, jobs=args.jobs,
                          echo=print)
 
@@ -270,6 +271,36 @@ def build_parser() -> argparse.ArgumentParser:
                    help="befolkningsfilen (standard: data/reference/population_<år>.csv)")
     q.set_defaults(func=_cmd_population)
     _add_questions(sub)
+
+    # trygghet mapping draft | check (mapping_draft*.py, mapping_check.py)
+    # Both read the workspace's questionnaire (config/frageformular.yml, else the default).
+    from . import mapping_check, mapping_draft_yaml
+
+    p = sub.add_parser("mapping", help="årets mappning: föreslå ett utkast ur en export, "
+                                       "eller kontrollera mappningen mot exporten")
+    msub = p.add_subparsers(dest="mapping_command", required=True, metavar="KOMMANDO")
+    q = msub.add_parser("draft", help="föreslå årets mappning ur en export (skriver "
+                                      "config/surveys/<år>.utkast.yml, aldrig över en fil)")
+    q.add_argument("--input", type=Path, required=True, metavar="EXPORT",
+                   help="exportfilen (CSV eller xlsx)")
+    q.add_argument("--year", type=_year, required=True, help="enkätår, t.ex. 2022")
+    q.add_argument("--output", type=Path, metavar="FIL",
+                   help="utkastets fil (standard: config/surveys/<år>.utkast.yml)")
+    q.add_argument("--sheet", metavar="BLAD", help="Excel-bladet med svaren (standard: första)")
+    q.add_argument("--header-row", type=int, metavar="RAD",
+                   help="rubrikradens nummer (standard: letar själv)")
+    q.set_defaults(func=lambda a: mapping_draft_yaml.draft_year(
+        Project.find(a.root), a.year, a.input, output=a.output,
+        sheet=a.sheet, header_row=a.header_row, echo=print))
+    q = msub.add_parser("check", help="kontrollera mappningen mot exporten: omappade kolumner, "
+                                      "okända svar, flervalsalternativ som saknas i formuläret")
+    q.add_argument("--year", type=_year, required=True, help="enkätår, t.ex. 2020")
+    q.add_argument("--input", type=Path, help="exportfil (standard: mappningens source.file)")
+    q.add_argument("--mapping", type=Path,
+                   help="mappningsfil (standard: config/surveys/<år>.yml)")
+    q.set_defaults(func=lambda a: mapping_check.check_year(
+        Project.find(a.root), a.year, mapping_path=a.mapping,
+        input_path=a.input, echo=print))
 
     return parser
 

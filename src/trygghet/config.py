@@ -276,6 +276,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "estimation": {"ci_method": "wilson", "level": 0.95,
                    "by": ["sex", "age_group", "area", "relation"]},
     "disclosure": {"min_cell": 5, "min_n": 30},
+    # `trygghet clean` stops, keeping the previous outputs, when more than this share of the
+    # rows is quarantined, or when a share indicator is exactly 0 % or 100 % of more than
+    # 100 respondents (a sign of how blanks were read) unless listed in allow_constant.
+    "cleaning": {"max_quarantined": 0.20, "allow_constant": []},
     # `trygghet population import` (scb.py): the survey population's oldest age.
     "population_import": {"max_age": None},
     # The open-data release (opendata.py validates the block; None: no release).
@@ -364,6 +368,15 @@ def check_settings(settings: dict[str, Any], path: str | Path | None = None) -> 
             for levels in collapse.values()):
         raise fail("weighting.collapse", "ska vara marginal: {nivå: nivå att slås ihop med}",
                    "t.ex. collapse: {area: {Upphärad: Sjuntorp}}")
+
+    c = settings["cleaning"]
+    if not _number(c["max_quarantined"]) or not 0 <= c["max_quarantined"] <= 1:
+        raise fail("cleaning.max_quarantined", f"ska vara en andel från 0 till 1, inte "
+                   f"{shown(c['max_quarantined'])}", "standard 0.20 (20 % av raderna)")
+    if not isinstance(c["allow_constant"], list) or not all(
+            isinstance(x, str) for x in c["allow_constant"]):
+        raise fail("cleaning.allow_constant", "ska vara en lista med indikatornamn",
+                   "t.ex. [prio_annat]")
 
     e = settings["estimation"]
     if not _number(e["level"]):

@@ -276,7 +276,7 @@ def release_year(project: Any, year: int, *, echo: Callable[[str], object] = pri
     it an error.
     """
     from .config import load_settings
-    from .mapping import load_mapping
+    from .mapping import load_mapping, used_mapping
 
     settings = load_settings(project)
     source = project.config / "trygghet.yml"
@@ -298,8 +298,9 @@ def release_year(project: Any, year: int, *, echo: Callable[[str], object] = pri
     changes = pd.read_parquet(ch_path) if ch_path.exists() else pd.DataFrame(
         columns=["kind", "indicator", "group_var", "suppressed", "symbol"])
     period, title = None, None
-    if project.mapping(year).exists():
-        mapping = load_mapping(project.mapping(year), project.questionnaire)
+    mapping_path = used_mapping(project, year)[0]  # the one `trygghet clean` used
+    if mapping_path.exists():
+        mapping = load_mapping(mapping_path, project.questionnaire)
         period, title = mapping.design.period, mapping.title
     files = build_release(estimates, changes, od, year=year,
                           level=settings["estimation"]["level"],

@@ -21,10 +21,11 @@ from pathlib import Path
 import pandas as pd
 
 from . import clean, comparability, free_text, load, manifest
-from .config import Project, load_settings
+from .config import Project
 from .errors import TrygghetError
 from .fmt import number
-from .mapping import check_sent, load_mapping, normalise
+from .kept import check_kept
+from .mapping import check_sent, load_mapping, load_year_mapping, normalise, used_mapping
 from .privacy import pseudonym_key
 from .render import Publication
 from .writers import write_csv, write_json, write_parquet
@@ -133,32 +134,36 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
     ``free_text.parquet`` (the free-text answers, see :mod:`trygghet.free_text`),
     ``quarantine.csv`` (one row per unusable raw row, with its reason),
     ``duplicates.csv`` (removed double submissions and the row each
-    duplicates), ``cleaning_log.json`` (counts, reasons, the reconciliation)
-    and ``manifest_clean.json``, all together. The raw file is only read.
+    duplicates), ``cleaning_log.json`` (counts, reasons, the reconciliation,
+    and the mapping and export used, which the later stages then use: see
+    :func:`mapping.used_mapping`) and ``manifest_clean.json``, all together.
+    The raw file is only read. A run that keeps too little
+    (:func:`kept.check_kept`, settings ``cleaning``) stops before writing
+    anything, so the previous outputs stay as they were.
     Returns the cleaning result (free text included).
     """
+    from .config import load_settings
+
+    settings = load_settings(project)["cleaning"]
     mapping_path = Path(mapping_path) if mapping_path else project.mapping(year)
-    if not mapping_path.exists():
-        raise TrygghetError(f"det finns ingen mappning för {year}", file=mapping_path,
-                            hint=f"skapa config/surveys/{year}.yml (se 2020.yml) "
-                                 "eller ange --mapping")
-    mapping = load_mapping(mapping_path, project.questionnaire)
-    if mapping.year != year:
-        raise TrygghetError(f"mappningen gäller år {mapping.year}, inte {year}",
-                            file=mapping_path, column="year",
-                            hint=f"kör med --year {mapping.year} eller ange årets mappning")
+    mapping = load_year_mapping(mapping_path, year, project.questionnaire)
     source = Path(input_path).absolute() if input_path else mapping.source_path(project.root)
     inputs = manifest.hashes([mapping_path, source, *_questionnaire_inputs(project)],
                              project.root)
     raw = load.read_export(source, mapping)
     result = clean.clean(raw, mapping, key=pseudonym_key(project.root))
+    check_kept(result, mapping, max_quarantined=settings["max_quarantined"],
+               allow_constant=settings["allow_constant"], file=source,
+               questionnaire=project.questionnaire)
     responses, answers = free_text.split(result.responses)
 
     out = project.processed(year)
     # The municipality the year belongs to travels with its data (comparability.py).
     log = result.log | {"source_file": _relative(source, project.root),
                         "mapping_file": _relative(mapping_path, project.root),
-                        "municipality": load_settings(project)["municipality"]}
+                        "municipality": load_settings(project)["municipality"],
+                        # given with --input: a re-run (prepare) reads the same file
+                        "input_file": _relative(source, project.root) if input_path else None}
     with Publication("clean") as run:
         stage = run.stage(out)
         write_parquet(responses, stage / "responses.parquet")
@@ -173,6 +178,12 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
          f"+ {number(log['duplicates_removed'])} dubbletter – stämmer")
     for reason, count in log["reasons"].items():
         echo(f"  karantän: {clean.REASONS[reason]}: {number(count)}")
+    answers = result.quarantine[result.quarantine["level"] == "svar"]
+    for reason, count in log["answer_reasons"].items():
+        first = answers[answers["reason"] == reason].iloc[0]
+        echo(f"  svar som räknas som saknade (respondenten behålls): {clean.REASONS[reason]}: "
+             f"{number(count)}, t.ex. rad {first['source_row']} kolumn '{first['column'][:60]}'"
+             f" värdet '{first['value'][:60]}' (alla i quarantine.csv, level svar)")
     for note in log["warnings"]:
         echo(f"  obs: {note}")
     echo(f"  skrev {_relative(out, project.root)}/: responses.parquet, {free_text.FILE_NAME} "
@@ -326,10 +337,11 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
         clean_year(project, year, echo=echo)
     elif not _intact(project, year, "clean", "responses.parquet"):
         echo(f"{year}: rensade svar är skadade eller ändrade efter rensningen – rensar om")
-        clean_year(project, year, echo=echo)
+        mapping_path, input_path = used_mapping(project, year)
+        clean_year(project, year, input_path=input_path, mapping_path=mapping_path, echo=echo)
     inputs = manifest.hashes(estimate_inputs(project, year), project.root)
     responses = load_responses(project, year)
-    check_sent(responses.attrs.get("sent"), len(responses), file=project.mapping(year))
+    check_sent(responses.attrs.get("sent"), len(responses), file=used_mapping(project, year)[0])
     result = est.estimate_survey(responses, read_population(project, year), settings,
                                  questionnaire)
     published = est.add_bands(protect(result.estimates, rules), questionnaire)
@@ -560,11 +572,12 @@ def prepare(project: Project, year: int, echo: Echo = _quiet) -> None:
         raise TrygghetError(f"det finns ingen enkät för {year}", file=project.mapping(year),
                             hint="skapa mappningen config/surveys/<år>.yml")
     for y in years:  # ascending: a year's changes need the earlier years' estimates
+        mapping_path, input_path = used_mapping(project, y)
         why = manifest.stale(project.root, project.processed(y), "clean",
-                             [project.mapping(y), *_questionnaire_inputs(project)])
+                             [mapping_path, *_questionnaire_inputs(project)])
         if why:
             echo(f"{y}: rensar ({why})")
-            clean_year(project, y, echo=echo)
+            clean_year(project, y, input_path=input_path, mapping_path=mapping_path, echo=echo)
         why = manifest.stale(project.root, project.processed(y), "estimate",
                              estimate_inputs(project, y))
         if why:
@@ -615,7 +628,7 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
                               f"loftesuppfoljning_{year}", {"year": year}, formats, cwd))
     todo.append(RenderJob(project.notebook(RESIDENTS_NOTEBOOK), outdir,
                           f"invanarsrapport_{year}", {"year": year}, formats, cwd))
-    known = load_mapping(project.mapping(year), project.questionnaire).areas
+    known = load_mapping(used_mapping(project, year)[0], project.questionnaire).areas
     # As in cleaning, case and spacing do not matter: "kronogården" is Kronogården.
     by_key = {normalise(a): a for a in known}
     for given in areas or []:
@@ -652,4 +665,25 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
     echo(f"Klart på {number(time.perf_counter() - start, 1)} s. Skrev:")
     for path in written:
         echo(f"  {_relative(path, project.root)}")
+    for note in _older_formats(written, formats):
+        echo(note)
     return written
+
+
+def _older_formats(written: list[Path], formats: tuple[str, ...]) -> list[str]:
+    """Notices about an older HTML (or PDF) of a report beside the one just made.
+
+    ``--format pdf`` writes only the PDF; an HTML of the same report from an
+    earlier run may show other figures. It is not deleted (it may be what is
+    published, and removing it is the analyst's decision), but never left
+    without a word.
+    """
+    notes = []
+    for path in written:
+        for other in ("html", "pdf"):
+            older = path.with_suffix(f".{other}")
+            if path.suffix == ".ipynb" or other in formats or not older.is_file():
+                continue
+            notes.append(f"  obs: {older.name} är från en tidigare körning och visar inte de "
+                         f"nya siffrorna – ta bort den eller kör med --format both")
+    return notes

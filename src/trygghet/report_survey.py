@@ -32,7 +32,7 @@ import pandas as pd
 from . import comparability, fmt, references
 from .config import Project, load_settings
 from .errors import TrygghetError
-from .mapping import SamplingDesign, load_mapping
+from .mapping import SamplingDesign, load_mapping, used_mapping
 from .questionnaire import Questionnaire, resolve
 from .suppress import Rules, protect
 from .survey import differ
@@ -174,14 +174,16 @@ def load_survey_report(year: int, *, compare_years: Sequence[int] | None = None,
     frames = [published_estimates(y, project=project) for y in years]
     frames = [f if y == year or verdicts[y].areas_comparable else f[f["group_var"] != "area"]
               for y, f in zip(years, frames, strict=True)]
-    designs = {y: load_mapping(project.mapping(y), project.questionnaire).design for y in years}
+    designs = {y: load_mapping(used_mapping(project, y)[0], project.questionnaire).design
+               for y in years}
     estimates = protect(pd.concat(frames, ignore_index=True), rules)
     changes_path = project.processed(year) / "changes.parquet"
     changes = pd.read_parquet(changes_path) if changes_path.exists() else pd.DataFrame()
     if len(changes):
         changes = protect(changes[changes["year_from"].isin(years)], rules)
     crimes_path = project.reference / f"brott_{year}.csv"
-    mapping = load_mapping(project.mapping(year), project.questionnaire)
+    # (clean --mapping's, if given)
+    mapping = load_mapping(used_mapping(project, year)[0], project.questionnaire)
     if area is not None and area not in mapping.areas:
         raise TrygghetError(f"okänt område '{area}'",
                             hint=f"områdena är: {', '.join(mapping.areas)}")

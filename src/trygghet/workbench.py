@@ -490,6 +490,7 @@ class Workbench:
     def survey_year(self, year: int | None = None) -> adhoc.SurveyYear:
         """The year's respondents, design and published figures (cleaned first if needed)."""
         from . import manifest, pipeline
+        from .mapping import used_mapping
         from .population import read_population
 
         year = self.year if year is None else int(year)
@@ -498,8 +499,10 @@ class Workbench:
                                 hint="enkätåren är " + ", ".join(map(str, self.years)))
         if year not in self._years:
             root, folder = self.project.root, self.project.processed(year)
-            if manifest.stale(root, folder, "clean", [self.project.mapping(year)]):
-                pipeline.clean_year(self.project, year, echo=lambda _: None)
+            mapping_path, input_path = used_mapping(self.project, year)  # clean --mapping's
+            if manifest.stale(root, folder, "clean", [mapping_path]):
+                pipeline.clean_year(self.project, year, input_path=input_path,
+                                    mapping_path=mapping_path, echo=lambda _: None)
             responses = pipeline.load_responses(self.project, year)
             self._years[year] = adhoc.SurveyYear.of(responses,
                                                     read_population(self.project, year),
