@@ -375,9 +375,10 @@ def test_answer_matching_by_hand():
 # --- Never overwrite ----------------------------------------------------------------------
 
 def _project(tmp_path: Path) -> Project:
+    """A workspace with the example's settings and its 2019 and 2020 mappings."""
     (tmp_path / "config" / "surveys").mkdir(parents=True)
-    (tmp_path / "config" / "trygghet.yml").write_text("municipality: Testkommun\n",
-                                                      encoding="utf-8")
+    (tmp_path / "config" / "trygghet.yml").write_bytes(
+        (EXAMPLE / "config" / "trygghet.yml").read_bytes())
     for year in (2019, 2020):
         (tmp_path / "config" / "surveys" / f"{year}.yml").write_bytes(
             (EXAMPLE / "config" / "surveys" / f"{year}.yml").read_bytes())

@@ -17,7 +17,7 @@ What a year is compared by (:class:`YearProfile`):
   it is never joined with this municipality's years. A year cleaned before the
   name was recorded (an older version) counts as this workspace's: nothing
   says otherwise, and the area rule still applies.
-- **areas**: the named areas of the year's mapping. No area in common means
+- **areas**: the named areas of the mapping the year was cleaned with. No area in common means
   another municipality's survey whatever the recorded name; some areas
   different (a new area, a merged one) means the totals compare but the area
   figures do not. A mapping that cannot be read says nothing about areas here
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from .config import Project
 from .errors import TrygghetError
-from .mapping import load_mapping
+from .mapping import load_mapping, used_mapping
 from .schema import OTHER_AREA
 from .vocabulary import tr
 
@@ -100,7 +100,7 @@ def recorded_municipality(project: Project, year: int) -> str | None:
 def profile(project: Project, year: int) -> YearProfile:
     """The :class:`YearProfile` of one survey year of ``project``."""
     try:
-        mapping = load_mapping(project.mapping(year), project.questionnaire)
+        mapping = load_mapping(used_mapping(project, year)[0], project.questionnaire)
         areas: frozenset[str] | None = frozenset(a for a in mapping.areas if a != OTHER_AREA)
     except TrygghetError:
         areas = None
