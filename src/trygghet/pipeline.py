@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import clean, comparability, free_text, load, manifest
-from .config import Project
+from .config import Project, load_settings
 from .errors import TrygghetError
 from .fmt import number
 from .kept import check_kept
