@@ -283,6 +283,8 @@ def test_a_broken_workspace_questionnaire_is_one_message_and_exit_2(tmp_path, ca
     from trygghet.cli import main
 
     (tmp_path / "config" / "surveys").mkdir(parents=True)
+    (tmp_path / "config" / "trygghet.yml").write_text("municipality: Testkommun\n",
+                                                      encoding="utf-8")
     path, line = _with(tmp_path / "config", "    counts: [Mycket ofta, Ganska ofta]",
                        "    counts: [Mycket ofta, Ofta]")
     assert main(["--root", str(tmp_path), "questions"]) == 2
