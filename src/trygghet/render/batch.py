@@ -87,6 +87,7 @@ def render_notebook(notebook: str | Path, outdir: str | Path, stem: str,
     if kernel_name == DEFAULT_KERNEL:
         # The kernel's imports start now, on another core, beside papermill's.
         warm.start()
+    _preload_publishing()
     notebook, outdir = Path(notebook), Path(outdir)
     result = RenderResult()
     with sigterm_as_interrupt(), Publication(stem) as run:
@@ -95,6 +96,34 @@ def render_notebook(notebook: str | Path, outdir: str | Path, stem: str,
         for target in run.publish():
             result.files[target.suffix.lstrip(".")] = target
     return result
+
+
+#: Libraries of the PDF step (most of a second): loaded in a thread while the kernel
+#: runs the notebook, when this process is otherwise waiting for it. Only libraries
+#: that share no import with what the main thread loads meanwhile (papermill and
+#: nbconvert share jupyter_client: importing both at once breaks on its circular
+#: imports), and not WeasyPrint itself, whose first import warns (to_pdf silences
+#: that; warning filters are not thread-safe).
+_PUBLISHING = ("fontTools.subset", "fontTools.ttLib.tables.otTables", "tinycss2",
+               "cssselect2", "pydyf")
+
+
+def _preload_publishing() -> None:
+    import sys
+    import threading
+
+    todo = [m for m in _PUBLISHING if m not in sys.modules]
+    if todo:
+        threading.Thread(target=_import_all, args=(todo,), daemon=True,
+                         name="trygghet-preload").start()
+
+
+def _import_all(names: list[str]) -> None:
+    import importlib
+
+    for name in names:
+        with contextlib.suppress(Exception):  # the step itself reports a missing library
+            importlib.import_module(name)
 
 
 def _render_into(tmp: Path, notebook: Path, stem: str, parameters, formats, kernel_name,
