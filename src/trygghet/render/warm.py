@@ -50,9 +50,11 @@ from collections.abc import Mapping
 from typing import Any
 
 #: What the report notebooks import (and ipykernel itself), imported once per zygote.
+#: Not matplotlib's inline backend: it hooks itself into the IPython shell when it is
+#: imported, and the zygote has no shell yet (plt.show() would then show nothing).
 PRELOAD = (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.display", "numpy", "pandas",
-    "pyarrow", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
+    "pyarrow", "matplotlib", "matplotlib.pyplot",
     "trygghet.charts", "trygghet.fmt", "trygghet.tables", "trygghet.theme", "trygghet.geo",
     "trygghet.maps", "trygghet.rounds_map", "trygghet.report_survey",
     "trygghet.report_promises", "trygghet.report_residents", "trygghet.vocabulary",
