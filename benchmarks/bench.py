@@ -787,6 +787,7 @@ def make_region(folder: Path, n: int, echo=print) -> list[Path]:
     """
     from trygghet import pipeline, sample
     from trygghet.config import Project
+    from trygghet.errors import TrygghetError
 
     os.environ.setdefault("TRYGGHET_PSEUDONYM_KEY", KEY.decode())
     roots = []
@@ -794,12 +795,22 @@ def make_region(folder: Path, n: int, echo=print) -> list[Path]:
     for k in range(n):
         root = folder / f"kommun_{k + 1:02d}"
         done = root / ".prepared"
-        if not done.exists():
+        for attempt in range(5):
+            if done.exists():
+                break
+            # A seed whose small sample leaves a weighting cell empty (no man over 80)
+            # is refused by the raking, as it would be for a real municipality: the
+            # next seed is taken (which one is recorded).
+            seed = REGION_SEED + 100 * k + attempt
+            shutil.rmtree(root, ignore_errors=True)
             root.mkdir(parents=True, exist_ok=True)
             _copy_sample(root, ("config", "notebooks", "data/reference"))
-            sample.generate(root, seed=REGION_SEED + k)
-            pipeline.prepare(Project(root), REPORT_YEAR, lambda _: None)
-            done.write_text("", encoding="utf-8")
+            sample.generate(root, seed=seed)
+            try:
+                pipeline.prepare(Project(root), REPORT_YEAR, lambda _: None)
+            except TrygghetError:
+                continue
+            done.write_text(str(seed), encoding="utf-8")
         roots.append(root)
     echo(f"region: {n} workspaces in {folder} ({time.perf_counter() - start:.0f} s)")
     return roots
