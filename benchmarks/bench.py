@@ -466,32 +466,21 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-class TreeSampler:
-    """Peak of the summed RSS of this process and all its descendants (kernels, workers)."""
+class _Sampler:
+    """A thread that calls ``sample()`` every ``interval`` seconds while in a ``with`` block."""
 
-    def __init__(self, interval: float = 0.05):
-        import psutil
-
-        self.proc = psutil.Process()
+    def __init__(self, interval: float):
         self.interval = interval
-        self.peak = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
-        import psutil
-
         while not self._stop.is_set():
-            total = 0
-            try:
-                procs = [self.proc, *self.proc.children(recursive=True)]
-            except psutil.Error:
-                procs = [self.proc]
-            for p in procs:
-                with contextlib.suppress(psutil.Error):
-                    total += p.memory_info().rss
-            self.peak = max(self.peak, total / 2 ** 20)
+            self.sample()
             self._stop.wait(self.interval)
+
+    def sample(self):
+        raise NotImplementedError
 
     def __enter__(self):
         self._thread.start()
@@ -500,6 +489,30 @@ class TreeSampler:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+class TreeSampler(_Sampler):
+    """Peak of the summed RSS of this process and all its descendants (kernels, workers)."""
+
+    def __init__(self, interval: float = 0.05):
+        import psutil
+
+        super().__init__(interval)
+        self.proc = psutil.Process()
+        self.peak = 0.0
+
+    def sample(self):
+        import psutil
+
+        total = 0
+        try:
+            procs = [self.proc, *self.proc.children(recursive=True)]
+        except psutil.Error:
+            procs = [self.proc]
+        for p in procs:
+            with contextlib.suppress(psutil.Error):
+                total += p.memory_info().rss
+        self.peak = max(self.peak, total / 2 ** 20)
 
 
 def _load_responses(folder: Path) -> pd.DataFrame:
@@ -553,28 +566,16 @@ def drop_from_cache(path: Path) -> dict:
     return out
 
 
-class StageSampler:
-    """Peak RSS of this process per named stage (a thread samples /proc every 10 ms)."""
+class StageSampler(_Sampler):
+    """Peak RSS of this process per named stage (sampled every 10 ms)."""
 
     def __init__(self):
+        super().__init__(0.01)
         self.stage = "start"
         self.peaks: dict[str, float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self):
-        while not self._stop.is_set():
-            rss = _rss_mb()
-            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0.0), rss)
-            self._stop.wait(0.01)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+    def sample(self):
+        self.peaks[self.stage] = max(self.peaks.get(self.stage, 0.0), _rss_mb())
 
 
 def run_chain(folder: Path, mapping, sampler: StageSampler | None = None) -> dict:
