@@ -283,7 +283,7 @@ def _tracked_kernel_manager(managers: list):
             if forked is None:
                 await super()._async_launch_kernel(kernel_cmd, **kw)
             else:
-                provisioner = self.provisioner
+                provisioner: Any = self.provisioner  # (a LocalProvisioner)
                 provisioner.process = forked
                 provisioner.pid = provisioner.pgid = forked.pid
                 provisioner.cwd = kw.get("cwd")
