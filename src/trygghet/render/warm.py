@@ -32,7 +32,8 @@ returns ``None`` (a normal kernel start) otherwise. The zygote ends with the
 process that started it (its stdin closes), killing any kernel it forked that
 is still running.
 
-POSIX only (``fork``); elsewhere every kernel starts normally.
+Linux only (``fork`` of a process with numpy loaded); elsewhere every kernel starts
+normally.
 """
 
 from __future__ import annotations
@@ -127,7 +128,9 @@ _GUARD = threading.Lock()
 
 
 def supported() -> bool:
-    return hasattr(os, "fork") and os.name == "posix"
+    """Linux only: on macOS, forking a process that has loaded system frameworks
+    (numpy's Accelerate) is not safe; Windows has no fork."""
+    return hasattr(os, "fork") and sys.platform.startswith("linux")
 
 
 def enabled() -> bool:
