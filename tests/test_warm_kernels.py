@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -150,10 +149,8 @@ def test_a_region_in_one_run_gives_each_workspace_its_own_single_run_files(
         root = tmp_path / name
         shutil.copytree(sample_run, root, ignore=shutil.ignore_patterns("reports"))
         roots.append(root)
-    started = time.perf_counter()
     args = [a for r in roots for a in ("--root", str(r))]
     assert main(["report", "--year", "2020", *args, "--jobs", "2"]) == 0
-    assert time.perf_counter() - started > 0
     single = sample_run / "reports" / "2020"
     # The single run's kernels were forked warm too: the survey report once more with a
     # kernel started afresh gives the same bytes.
