@@ -7,6 +7,10 @@ BIN     = $(VENV)/bin
 LOCK    = requirements.lock
 YEAR   ?= 2020
 YEARS  ?= 2019 2020 2021
+# The workspace the data targets work in: the bundled example unless you name your own
+# (`make report WORKSPACE=../vanersborg YEARS=2024 YEAR=2024`).
+WORKSPACE ?= examples/trollhattan
+TRYGGHET = $(BIN)/trygghet --root $(WORKSPACE)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv lock sample clean-data estimate promises report lab test test-fast typecheck lint
@@ -30,24 +34,24 @@ lock: venv  ## regenerate requirements.lock from pyproject.toml (UPGRADE=1: newe
 		--generate-hashes --custom-compile-command "make lock" --quiet \
 		$(if $(UPGRADE),--upgrade) -o $(LOCK)
 
-report: venv  ## the yearly reports for YEAR (default 2020) on the sample: reports/$(YEAR)/
-	$(BIN)/trygghet report --year $(YEAR)
+report: venv  ## the yearly reports for YEAR (default 2020) of WORKSPACE: <workspace>/reports/$(YEAR)/
+	$(TRYGGHET) report --year $(YEAR)
 
-sample: venv  ## regenerate the synthetic sample data (data/raw/, data/reference/)
-	$(BIN)/trygghet sample
+sample: venv  ## regenerate the synthetic sample data (WORKSPACE's data/raw/, data/reference/)
+	$(TRYGGHET) sample
 
-clean-data: venv  ## clean every sample year (data/processed/<year>/)
-	@for y in $(YEARS); do $(BIN)/trygghet clean --year $$y || exit 1; done
+clean-data: venv  ## clean every year of YEARS (<workspace>/data/processed/<year>/)
+	@for y in $(YEARS); do $(TRYGGHET) clean --year $$y || exit 1; done
 
-estimate: venv  ## weights, estimates and the Excel appendix for every sample year
-	@for y in $(YEARS); do $(BIN)/trygghet estimate --year $$y || exit 1; done
+estimate: venv  ## weights, estimates and the Excel appendix for every year of YEARS
+	@for y in $(YEARS); do $(TRYGGHET) estimate --year $$y || exit 1; done
 
 promises: venv  ## the medborgarlöfte follow-up for YEAR
-	$(BIN)/trygghet promises --year $(YEAR)
+	$(TRYGGHET) promises --year $(YEAR)
 
-lab: venv  ## JupyterLab on notebooks/ with the project's kernel registered
+lab: venv  ## JupyterLab on notebooks/, working in WORKSPACE, with the project's kernel
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (trygghet)"
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	TRYGGHET_ROOT="$(abspath $(WORKSPACE))" $(BIN)/jupyter lab --notebook-dir=notebooks
 
 test: venv  ## ruff and the whole test suite
 	$(BIN)/ruff check src tests $(wildcard benchmarks)

@@ -82,11 +82,14 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "trollhattan"   # the bundled example workspace
 if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
 
 from trygghet.mapping import load_mapping  # noqa: E402
-from trygghet.schema import QUESTIONS  # noqa: E402
+from trygghet.questionnaire import default_questionnaire  # noqa: E402
+
+QUESTIONS = default_questionnaire().questions  # the synthetic exports' questionnaire
 
 YEAR = 2020
 SEED = 2026
@@ -161,7 +164,7 @@ def population_reference(profiles, year: int = YEAR) -> pd.DataFrame:
 
 def write_mapping(profiles, path: Path, export: Path, rows: int) -> Path:
     """The 2020 mapping with the national areas, UTF-8 and ';' (a modern tool's export)."""
-    base = yaml.safe_load((ROOT / "config" / "surveys" / "2020.yml").read_text(encoding="utf-8"))
+    base = yaml.safe_load((EXAMPLE / "config" / "surveys" / "2020.yml").read_text(encoding="utf-8"))
     base["title"] = "Trygghetsmätning 2020 – nationell benchmark (syntetisk)"
     base["source"] = {"file": str(export), "encoding": "utf-8", "delimiter": ";",
                       "header_row": 1}
@@ -749,21 +752,10 @@ FLOOR_NOTEBOOK = {
 }
 
 
-def sample_root() -> Path:
-    """The bundled sample project (the repository root, or examples/trollhattan/)."""
-    for candidate in (ROOT, ROOT / "examples" / "trollhattan"):
-        if (candidate / "config" / "surveys" / f"{REPORT_YEAR}.yml").exists():
-            return candidate
-    raise SystemExit("the bundled sample project was not found")
-
-
-def _copy_sample(folder: Path, parts=("config", "notebooks", "data/raw", "data/reference")):
-    src = sample_root()
+def _copy_sample(folder: Path, parts=("config", "data/raw", "data/reference")):
+    """The bundled example workspace's files (the notebooks are the toolkit's)."""
     for part in parts:
-        if not (src / part).exists():  # (notebooks may live at the repository's root)
-            shutil.copytree(ROOT / part, folder / part, dirs_exist_ok=True)
-        else:
-            shutil.copytree(src / part, folder / part, dirs_exist_ok=True)
+        shutil.copytree(EXAMPLE / part, folder / part, dirs_exist_ok=True)
 
 
 def make_report_project(folder: Path) -> Path:
@@ -782,7 +774,7 @@ def make_report_project(folder: Path) -> Path:
 def make_region(folder: Path, n: int, echo=print) -> list[Path]:
     """``n`` municipal workspaces: the sample project generated with ``n`` seeds, prepared.
 
-    Each is a project of its own (config, notebooks, raw exports and reference
+    Each is a workspace of its own (config, raw exports and reference
     files of three years), cleaned and estimated here, before any clock; the
     workspaces are reused when ``folder`` already holds them.
     """
@@ -805,7 +797,7 @@ def make_region(folder: Path, n: int, echo=print) -> list[Path]:
             seed = REGION_SEED + 100 * k + attempt
             shutil.rmtree(root, ignore_errors=True)
             root.mkdir(parents=True, exist_ok=True)
-            _copy_sample(root, ("config", "notebooks", "data/reference"))
+            _copy_sample(root, ("config", "data/reference"))
             sample.generate(root, seed=seed)
             try:
                 pipeline.prepare(Project(root), REPORT_YEAR, lambda _: None)
@@ -823,10 +815,11 @@ def report_areas(project_root: Path) -> list[str]:
 
 def _report_step(step: str, root: Path) -> dict:
     from trygghet import pipeline, render
+    from trygghet.config import Project
     from trygghet.schema import slug
 
-    nb = root / "notebooks" / pipeline.SURVEY_NOTEBOOK
-    cwd = str(root / "notebooks")
+    nb = Project(root).notebook(pipeline.SURVEY_NOTEBOOK)   # the toolkit's notebook
+    cwd = str(root)   # the kernel works in the workspace, as `trygghet report` runs it
     out = Path(tempfile.mkdtemp(prefix="reports-", dir=root))
     try:
         if step == "floor":
@@ -855,9 +848,9 @@ def _report_step(step: str, root: Path) -> dict:
             # One yearly report per municipality, rendered as `trygghet report --root A
             # --root B …` renders them: one pool of two workers for every workspace.
             roots = sorted(p for p in root.iterdir() if (p / ".prepared").exists())
-            jobs = [render.RenderJob(r / "notebooks" / pipeline.SURVEY_NOTEBOOK, out / r.name,
+            jobs = [render.RenderJob(Project(r).notebook(pipeline.SURVEY_NOTEBOOK), out / r.name,
                                      f"trygghetsrapport_{REPORT_YEAR}", {"year": REPORT_YEAR},
-                                     ("ipynb", "html", "pdf"), str(r / "notebooks"))
+                                     ("ipynb", "html", "pdf"), str(r))
                     for r in roots]
             done = []
             with render.worker_pool(2):

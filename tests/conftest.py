@@ -13,6 +13,7 @@ import yaml
 
 # Re-exported for tests that still import them from here; new code imports helpers.
 from helpers import (  # noqa: F401
+    EXAMPLE,
     EXPORT_HEADERS,
     HEADERS,
     REPO,
@@ -42,8 +43,11 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """An empty project folder with config/surveys/2020.yml = the mini mapping."""
+    """An empty workspace with config/trygghet.yml (the municipality only) and
+    config/surveys/2020.yml = the mini mapping."""
     (tmp_path / "config" / "surveys").mkdir(parents=True)
+    (tmp_path / "config" / "trygghet.yml").write_text("municipality: Testkommun\n",
+                                                      encoding="utf-8")
     (tmp_path / "config" / "surveys" / "2020.yml").write_text(
         yaml.safe_dump(mini_mapping(), allow_unicode=True), encoding="utf-8")
     return tmp_path

@@ -89,6 +89,8 @@ def write_export(path: Path, rows: list[list[str]], *, headers=None, delimiter="
 # folder (test_determinism) must give the same bytes.
 
 REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "trollhattan"   # the bundled example workspace
+NOTEBOOKS = REPO / "notebooks"                # the toolkit's report notebooks
 SAMPLE_EPOCH = "1767225600"   # 2026-01-01: fixed publication and PDF dates
 SAMPLE_KEY = "sample-run-key-" + "0" * 32
 SAMPLE_YEARS = (2019, 2020, 2021)
@@ -98,10 +100,14 @@ SAMPLE_REPORT_YEAR = 2020
 SAMPLE_AREAS = ("Upphärad",)
 
 
-def copy_sample(dest: Path) -> Path:
-    """A project folder with the sample's config, notebooks, raw and reference data."""
-    for part in ("config", "notebooks", "data/raw", "data/reference"):
-        shutil.copytree(REPO / part, dest / part)
+def copy_sample(dest: Path, *, notebooks: bool = False) -> Path:
+    """A copy of the example workspace: config, raw and reference data (no processed
+    data or reports); with ``notebooks`` also the toolkit's notebooks as the
+    workspace's own (``notebooks/``, which a test may then change)."""
+    for part in ("config", "data/raw", "data/reference"):
+        shutil.copytree(EXAMPLE / part, dest / part)
+    if notebooks:
+        shutil.copytree(NOTEBOOKS, dest / "notebooks")
     return dest
 
 

@@ -16,10 +16,11 @@ from matplotlib.patches import Rectangle
 
 from trygghet import charts, theme
 from trygghet.errors import TrygghetError
+from trygghet.questionnaire import default_questionnaire
 
 AREAS = ["Centrum", "Kronogården", "Lextorp", "Sylte", "Sjuntorp"]
-TIMES = list(charts.TIME_INDICATORS)
-PRIOS = list(charts.PRIORITY_INDICATORS)
+TIMES = list(default_questionnaire().family("tid"))
+PRIOS = list(default_questionnaire().family("prio"))
 
 
 def _row(year, indicator, group_var, group, estimate, n=200, kind="share", suppressed=False,

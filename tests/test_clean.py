@@ -64,9 +64,13 @@ def test_vet_ej_and_blank_are_missing_not_errors(tmp_path):
 def test_unknown_label_is_quarantined_with_column_and_value(tmp_path):
     res = one(tmp_path, worry="Ibland")
     q = res.quarantine.iloc[0]
-    assert (q["reason"], q["column"], q["value"]) == ("okant_svarsalternativ", "Oro för brott?",
-                                                      "Ibland")
-    assert len(res.responses) == 0
+    assert (q["reason"], q["column"], q["value"], q["level"]) == (
+        "okant_svarsalternativ", "Oro för brott?", "Ibland", "svar")
+    assert len(res.responses) == 1 and res.responses["worry"].isna().all()
+    # item_problems: respondent quarantines the whole row instead
+    res = run(tmp_path, [row(respondent_id="r1", worry="Ibland")],
+              mini_mapping(item_problems="respondent"))
+    assert res.quarantine["level"].tolist() == ["rad"] and len(res.responses) == 0
 
 
 def test_sex_other_is_missing(tmp_path):
@@ -289,13 +293,11 @@ def test_pseudonyms_are_the_published_hmac():
                                  "", "Ganska otrygg", "okänt", "Trygg?"]), max_size=30))
 def test_categorical_from_codes_equals_labels_looked_up_one_by_one(mini, values):
     """The fast categorical against a plain per-value dictionary lookup."""
-    from trygghet.clean import _categorical, _scale_table
+    from trygghet.clean import _categorical, answer_table
     from trygghet.mapping import normalise
-    from trygghet.schema import SCALES
-
     m = mini
-    table = _scale_table("safety", m)
-    dtype = SCALES["safety"].dtype
+    table = answer_table("safety", m)
+    dtype = m.scales["safety"].dtype
     got, unknown = _categorical(pd.Series(values, dtype=object), table, dtype)
     assert list(unknown) == [normalise(v) not in table for v in values]
     expected = pd.Categorical([table.get(normalise(v)) for v in values], dtype=dtype)
@@ -431,8 +433,9 @@ def test_ambiguous_or_misspelt_plain_area_stays_unknown(tmp_path, given):
 
 
 def test_the_sample_areas_are_found_without_diacritics(tmp_path):
-    sample = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "surveys" /
-                             "2020.yml").read_text(encoding="utf-8"))
+    example = Path(__file__).resolve().parents[1] / "examples" / "trollhattan"
+    sample = yaml.safe_load((example / "config" / "surveys" / "2020.yml").read_text(
+        encoding="utf-8"))
     given = ["Uppharad", "Kronogaarden", "Stroemslund", "stromslund", "Kronogarden"]
     res = run(tmp_path, [row(respondent_id=str(i), area=a, submitted=f"2020-10-0{i + 1} 12:00")
                          for i, a in enumerate(given)], mapping=mini_mapping(areas=sample["areas"]))

@@ -7,12 +7,15 @@ import sys
 import pandas as pd
 import pytest
 import yaml
-from helpers import mini_mapping, row, write_export
+from helpers import mini_mapping, row, run_main, write_export
 
 from trygghet.cli import main
 
 
 def test_clean_writes_outputs_and_reconciles(project, capsys):
+    # One row of three quarantined is more than the default stop (20 %): allowed here.
+    (project / "config" / "trygghet.yml").write_text("cleaning: {max_quarantined: 0.5}\n",
+                                                     encoding="utf-8")
     write_export(project / "export.csv", [row(respondent_id="1"), row(respondent_id="1"),
                                           row(respondent_id="2", age="7")])
     assert main(["--root", str(project), "clean", "--year", "2020"]) == 0
@@ -84,6 +87,8 @@ def one_message(res) -> list[str]:
     (["report", "--year", "2020", "--area", "Norr", "--all-areas"], "kan inte kombineras med"),
     (["städa"], "argumentet KOMMANDO: ogiltigt val 'städa'"),
     (["clean", "--year", "2020", "--snabbt"], "okända argument: --snabbt"),
+    (["init"], "följande argument krävs: MAPP, --municipality"),
+    (["init", "ny"], "följande argument krävs: --municipality"),
 ])
 def test_bad_arguments_are_one_swedish_message(project, args, says):
     lines = one_message(run_cli(project, *args))
@@ -125,3 +130,10 @@ def test_an_empty_population_file_is_one_message(project, content, says):
 def test_an_export_that_is_a_device_is_refused(project):
     lines = one_message(run_cli(project, "clean", "--year", "2020", "--input", "/dev/zero"))
     assert lines[0] == "fel: /dev/zero: är en enhetsfil, inte en vanlig fil"
+
+
+def test_no_workspace_is_one_message_naming_init(tmp_path):
+    """--root at a folder that is no workspace: the fix is init."""
+    lines = one_message(run_main("--root", str(tmp_path), "estimate", "--year", "2020"))
+    assert lines[0] == f"fel: {tmp_path}: är ingen arbetsyta (config/trygghet.yml saknas)"
+    assert "trygghet init MAPP --municipality KOMMUN" in lines[1] and "--root" in lines[1]

@@ -15,7 +15,7 @@ from trygghet.config import (
 )
 from trygghet.errors import TrygghetError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1] / "examples" / "trollhattan"  # the example workspace
 
 
 def settings_with(tmp_path: Path, text: str) -> Path:
@@ -59,7 +59,6 @@ def test_categorical_questions_with_declared_levels_are_groupings(tmp_path, by):
 
 
 @pytest.mark.parametrize(("by", "message"), [("sex", "ska vara en lista, inte 'sex'"),
-                                             ("~", "ska vara en lista, inte tomt"),
                                              ("[sex, sex]", "'sex' förekommer två gånger")])
 def test_groupings_must_be_a_list_of_distinct_names(tmp_path, by, message):
     settings_with(tmp_path, f"estimation:\n  by: {by}\n")
@@ -148,3 +147,18 @@ def test_a_file_that_is_not_utf8_names_the_line(tmp_path):
     with pytest.raises(TrygghetError, match="inte UTF-8") as err:
         read_yaml(path)
     assert err.value.row == 2
+
+
+def test_groupings_default_to_the_questionnaires_background_questions():
+    # A new workspace's settings leave estimation.by out: a questionnaire without a
+    # question on relation to the area (Exempelby's) must still estimate.
+    from trygghet.config import groupings_of
+    from trygghet.questionnaire import default_questionnaire, load_questionnaire
+
+    own = load_questionnaire(ROOT.parents[1] / "tests" / "fixtures" / "exempelby" / "config"
+                             / "frageformular.yml")
+    assert DEFAULT_SETTINGS["estimation"]["by"] is None
+    assert groupings_of(None, own.questions) == ["sex", "age_group", "area"]
+    assert groupings_of(None, default_questionnaire().questions) == \
+        ["sex", "age_group", "area", "relation"]
+    assert groupings_of(["area"], own.questions) == ["area"]

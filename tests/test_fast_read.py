@@ -118,3 +118,15 @@ def test_exports_the_fast_path_declines_are_read_carefully(tmp_path, monkeypatch
     fast, careful, taken = _both(tmp_path, data, monkeypatch)
     assert not taken
     _assert_same(fast, careful)
+
+
+def test_qualtrics_three_header_rows_read_the_same_both_ways(tmp_path, monkeypatch):
+    import_ids = ";".join(f'"{{""ImportId"":""QID{i}""}}"' for i in (1, 2, 3))
+    rows = ["Q1;Q2;Q3", "Kön;Bostadsområde;Hur trygg?", import_ids]
+    rows += [f"{['Kvinna', 'Man'][i % 2]};Sylte;Ganska trygg" for i in range(50)]
+    data = ("\r\n".join(rows) + "\r\n").encode("utf-8")
+    fast, careful, taken = _both(tmp_path, data, monkeypatch)
+    assert taken
+    _assert_same(fast, careful)
+    assert fast.names == careful.names
+    assert len(fast.frame) == 50

@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 import psutil
 import pytest
-from helpers import SAMPLE_EPOCH, SAMPLE_KEY, write_notebook
+from helpers import NOTEBOOKS, SAMPLE_EPOCH, SAMPLE_KEY, write_notebook
 
 from trygghet.cli import main
 
@@ -39,10 +39,12 @@ v4 = nbformat.v4
 
 @pytest.fixture
 def project(sample_run, tmp_path) -> Path:
-    """A copy of the rendered sample; modification times kept, so nothing is stale."""
+    """A copy of the rendered sample; modification times kept, so nothing is stale. The
+    toolkit's notebooks are copied in as the workspace's own, for the tests to break."""
     root = tmp_path / "projekt"
-    for part in ("config", "notebooks", "data", "reports"):
+    for part in ("config", "data", "reports"):
         shutil.copytree(sample_run / part, root / part)
+    shutil.copytree(NOTEBOOKS, root / "notebooks")
     return root
 
 
@@ -68,7 +70,7 @@ def leftovers(root: Path) -> list[str]:
 
 
 def kernels(root: Path) -> list[psutil.Process]:
-    """Jupyter kernels running in this project (their working folder is its notebooks/)."""
+    """Jupyter kernels running in this workspace (their working folder is its root)."""
     found = []
     for proc in psutil.process_iter(["cmdline", "cwd", "status"]):
         try:
@@ -460,8 +462,9 @@ def test_report_run_killed_while_rendering_is_cleared_up(project, env):
     renders; the next report run removes the staging folder and publishes the set."""
     _tiny_notebooks(project)
     nb = nbformat.read(project / "notebooks" / "trygghetsrapport.ipynb", as_version=4)
+    # The kernel works in the workspace's root.
     nb.cells.append(v4.new_code_cell("import time, pathlib\n"
-                                     "pathlib.Path('../rendering').touch()\ntime.sleep(60)"))
+                                     "pathlib.Path('rendering').touch()\ntime.sleep(60)"))
     nbformat.write(nb, project / "notebooks" / "trygghetsrapport.ipynb")
     proc = subprocess.Popen([sys.executable, "-m", "trygghet.cli", "--root", str(project),
                              "report", "--year", YEAR, "--format", "html"],

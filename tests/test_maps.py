@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import shapely
-from conftest import REPO
+from conftest import EXAMPLE
 from test_accessibility import GRAPHICS_MIN, TEXT_MIN, chart_colours
 
 from trygghet import geo, maps, rounds_map, theme
@@ -71,7 +71,7 @@ def texts(svg: str) -> list[str]:
 
 
 def schematic() -> geo.AreaMap:
-    return geo.load_area_map(2020, project=Project(REPO))
+    return geo.load_area_map(2020, project=Project(EXAMPLE))
 
 
 # --- Classes -----------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def test_a_place_outside_its_area_or_an_unknown_area(tmp_path):
 
 
 def test_bundled_register_has_places_on_the_sample_map():
-    path = REPO / "data" / "reference" / "trygghetsronder.csv"
+    path = EXAMPLE / "data" / "reference" / "trygghetsronder.csv"
     places = rounds_map.read_round_places(path)
     assert places["x"].notna().sum() == 3
     ax = rounds_map.rounds_map(places, schematic(), 2020, path=path)

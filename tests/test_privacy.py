@@ -42,7 +42,16 @@ import openpyxl
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from helpers import REPO, SAMPLE_AREAS, SAMPLE_KEY, SAMPLE_REPORT_YEAR, SAMPLE_YEARS, write_notebook
+from helpers import (
+    EXAMPLE,
+    NOTEBOOKS,
+    REPO,
+    SAMPLE_AREAS,
+    SAMPLE_KEY,
+    SAMPLE_REPORT_YEAR,
+    SAMPLE_YEARS,
+    write_notebook,
+)
 from pypdf import PdfReader
 
 from trygghet import clean, free_text, load, pipeline, privacy, render, report_survey
@@ -495,8 +504,8 @@ def test_key_file_is_git_ignored_and_no_key_is_tracked():
 
 def test_raw_exports_are_only_read(sample_run):
     """After the whole cycle the raw folder holds exactly the files it was given."""
-    given = {p.relative_to(REPO / "data" / "raw"): p.read_bytes()
-             for p in (REPO / "data" / "raw").rglob("*") if p.is_file()}
+    given = {p.relative_to(EXAMPLE / "data" / "raw"): p.read_bytes()
+             for p in (EXAMPLE / "data" / "raw").rglob("*") if p.is_file()}
     after = {p.relative_to(sample_run / "data" / "raw"): p.read_bytes()
              for p in (sample_run / "data" / "raw").rglob("*") if p.is_file()}
     assert after == given
@@ -506,7 +515,12 @@ def test_raw_data_outside_the_sample_is_git_ignored():
     if not (REPO / ".git").exists():
         pytest.skip("not a git checkout")
     for candidate in ("data/raw/2022/export.csv", "data/raw/2020/riktig_export.xlsx",
-                      "data/processed/2020/responses.parquet", "reports/2020/rapport.html"):
+                      "data/processed/2020/responses.parquet", "reports/2020/rapport.html",
+                      "examples/trollhattan/data/raw/2022/export.csv",
+                      "examples/trollhattan/data/raw/2020/riktig_export.xlsx",
+                      "examples/trollhattan/data/processed/2020/responses.parquet",
+                      "examples/trollhattan/reports/2020/rapport.html",
+                      "examples/trollhattan/.trygghet_key"):
         ignored = subprocess.run(["git", "-C", str(REPO), "check-ignore", "-q", candidate])
         assert ignored.returncode == 0, candidate
 
@@ -655,9 +669,9 @@ def test_area_report_of_a_small_area_shows_only_symbols(sample_run, tmp_path, mo
     est = pd.read_parquet(sample_run / "data" / "processed" / "2020" / "estimates.parquet")
     n_area = est[(est["group_var"] == "area") & (est["group"] == area)]["n"].max()
     result = render.render_notebook(
-        sample_run / "notebooks" / "trygghetsrapport.ipynb", tmp_path, "liten",
+        NOTEBOOKS / "trygghetsrapport.ipynb", tmp_path, "liten",
         {"year": 2020, "area": area, "min_cell": int(n_area) + 1}, formats=("html",),
-        cwd=sample_run / "notebooks")
+        cwd=sample_run)
     path = result.files["html"]
     rows = [(c, r) for c, r in _report_tables(path)]
     focus = [r for c, r in rows if c.startswith(f"{area} jämfört")]
@@ -698,8 +712,9 @@ def test_a_notebook_that_shows_free_text_is_not_published(sample_run, tmp_path, 
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     root = tmp_path / "projekt"
-    for part in ("config", "notebooks", "data", "reports"):
+    for part in ("config", "data", "reports"):
         shutil.copytree(sample_run / part, root / part)
+    (root / "notebooks").mkdir()  # the workspace's own report notebooks, written below
     v4 = nbformat.v4
     for name, params in (("trygghetsrapport.ipynb", "year = 2020\narea = None"),
                          ("loftesuppfoljning.ipynb", "year = 2020")):

@@ -32,7 +32,7 @@ from trygghet.promises import (
 S = "\u00a0"  # the non-breaking space of Swedish number format
 M = "\u2212"  # the minus sign
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "data" / "reference"
+REFERENCE = REPO / "examples" / "trollhattan" / "data" / "reference"
 AS_OF = date(2021, 3, 31)
 
 
@@ -782,8 +782,10 @@ def test_csv_not_utf8(tmp_path):
 
 @pytest.fixture
 def sample_project(tmp_path: Path) -> Path:
-    """A project with the bundled reference files and no survey data."""
+    """A workspace with the example's reference files and no survey data."""
     (tmp_path / "config" / "surveys").mkdir(parents=True)
+    (tmp_path / "config" / "trygghet.yml").write_text("municipality: Trollhättan\n",
+                                                      encoding="utf-8")
     shutil.copytree(REFERENCE, tmp_path / "data" / "reference")
     return tmp_path
 

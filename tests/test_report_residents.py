@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
-from helpers import SAMPLE_REPORT_YEAR, pdf_structure, sample_env
+from helpers import NOTEBOOKS, SAMPLE_REPORT_YEAR, pdf_structure, sample_env
 from pypdf import PdfReader
 from test_accessibility import GRAPHICS_MIN, TEXT_MIN, chart_colours, text_colours
 from test_report_survey import BASE, make_report, row
@@ -341,9 +341,9 @@ def rendered(sample_run, tmp_path_factory):
         sample_env(mp)
         for year, language in ((YEAR, "en"), (2019, "sv")):
             result = render.render_notebook(
-                sample_run / "notebooks" / "invanarsrapport.ipynb", out,
+                NOTEBOOKS / "invanarsrapport.ipynb", out,
                 f"invanarsrapport_{year}_{language}", {"year": year, "language": language},
-                formats=("html", "pdf"), cwd=sample_run / "notebooks")
+                formats=("html", "pdf"), cwd=sample_run)
             pages[(year, language)] = (result.files["html"], result.files["pdf"])
     return pages
 

@@ -19,17 +19,22 @@ from trygghet.config import Project
 from trygghet.errors import TrygghetError
 from trygghet.indicators import respondent_values
 from trygghet.mapping import Multi, load_mapping, normalise
-from trygghet.schema import AGE_GROUP, OTHER_AREA, PRIORITIES, option_column
+from trygghet.questionnaire import default_questionnaire
+from trygghet.schema import AGE_GROUP, OTHER_AREA, option_column
+
+PRIORITIES = default_questionnaire().scales["priorities"]
 
 REPO = Path(__file__).resolve().parents[1]
-SURVEYS = REPO / "config" / "surveys"
+EXAMPLE = REPO / "examples" / "trollhattan"
+SURVEYS = EXAMPLE / "config" / "surveys"
 YEARS = sample.YEARS
 HAS_CLEAN = importlib.util.find_spec("trygghet.clean") is not None
 
 
 def _project(root: Path) -> Path:
-    """A project folder holding a copy of the repository's mapping files."""
+    """A workspace holding a copy of the example's settings and mapping files."""
     shutil.copytree(SURVEYS, root / "config" / "surveys")
+    shutil.copyfile(EXAMPLE / "config" / "trygghet.yml", root / "config" / "trygghet.yml")
     return root
 
 
@@ -101,11 +106,12 @@ def test_xlsx_has_fixed_timestamps(generated):
 
 
 def test_bundled_sample_is_what_the_generator_makes(generated):
-    """The committed files under data/ are up to date with sample.py (default seed)."""
+    """The example's committed files under data/ are up to date with sample.py (default
+    seed)."""
     root, result = generated
     assert result.seed == sample.DEFAULT_SEED
     for name, data in _files(root).items():
-        bundled = REPO / name
+        bundled = EXAMPLE / name
         assert bundled.exists(), f"{name} is missing: run trygghet sample"
         if name.endswith(".xlsx"):  # compare contents: zlib builds may compress differently
             assert _xlsx_entries(bundled.read_bytes()) == _xlsx_entries(data), name
@@ -445,7 +451,7 @@ def test_label_variants_in_the_exports_fold_to_scale_labels(generated, mappings)
     rows = _csv_rows(root / m.source.file, "utf-8-sig", ",")
     col = {h: i for i, h in enumerate(rows[0])}
     unknown = {normalise(x) for pool in sample.UNKNOWN_LABELS.values() for x in pool}
-    from trygghet.schema import QUESTIONS
+    QUESTIONS = default_questionnaire().questions  # noqa: N806 (the sample's questionnaire)
 
     for name, header in m.columns.items():
         q = QUESTIONS.get(name)

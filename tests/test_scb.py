@@ -561,7 +561,8 @@ def test_not_an_scb_file(tmp_path):
     """The survey's own export is not a population table."""
     from pathlib import Path
 
-    raw = Path(__file__).parents[1] / "data" / "raw" / "2020" / "trygghet_2020_export.csv"
+    example = Path(__file__).parents[1] / "examples" / "trollhattan"
+    raw = example / "data" / "raw" / "2020" / "trygghet_2020_export.csv"
     err = error(pi.import_population, raw, YEAR)
     assert "SCB" in err.message and err.file == str(raw)
     empty = tmp_path / "tom.csv"
@@ -663,7 +664,7 @@ def project(tmp_path):
     import shutil
     from pathlib import Path
 
-    root = Path(__file__).parents[1]
+    root = Path(__file__).parents[1] / "examples" / "trollhattan"
     shutil.copytree(root / "config", tmp_path / "config")
     (tmp_path / "data" / "reference").mkdir(parents=True)
     return tmp_path

@@ -432,8 +432,8 @@ def test_the_notebook_runs_and_shows_no_respondent(sample, year, tmp_path):
     import papermill
 
     out = tmp_path / f"utforska_{year}.ipynb"
-    papermill.execute_notebook(str(sample / "notebooks" / "utforska.ipynb"), str(out),
-                               parameters={"year": year}, cwd=str(sample / "notebooks"),
+    papermill.execute_notebook(str(NOTEBOOK), str(out),
+                               parameters={"year": year}, cwd=str(sample),
                                progress_bar=False, log_output=False)
     nb = json.loads(out.read_text(encoding="utf-8"))
     errors = [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import SAMPLE_EPOCH, sample_env
+from helpers import NOTEBOOKS, SAMPLE_EPOCH, sample_env
 from pypdf import PdfReader
 
 from trygghet.cli import main
@@ -102,8 +102,8 @@ def test_papermill_cli_runs_the_survey_notebook(sample, tmp_path):
     """The bare papermill command works too (issue 5): another year, no trygghet CLI."""
     out = tmp_path / "out.ipynb"
     res = subprocess.run([sys.executable, "-m", "papermill",
-                          str(sample / "notebooks" / "trygghetsrapport.ipynb"), str(out),
-                          "-p", "year", "2021", "--cwd", str(sample / "notebooks")],
+                          str(NOTEBOOKS / "trygghetsrapport.ipynb"), str(out),
+                          "-p", "year", "2021", "--cwd", str(sample)],
                          capture_output=True, text=True)
     # 2021 has not been estimated in this copy: the notebook says so in one message.
     if res.returncode != 0:
@@ -145,9 +145,9 @@ def test_survey_notebook_in_english(sample, tmp_path):
     """language=en: the published text, tables and charts are in English."""
     out = tmp_path / "en.ipynb"
     res = subprocess.run([sys.executable, "-m", "papermill",
-                          str(sample / "notebooks" / "trygghetsrapport.ipynb"), str(out),
+                          str(NOTEBOOKS / "trygghetsrapport.ipynb"), str(out),
                           "-p", "year", str(YEAR), "-p", "language", "en",
-                          "--cwd", str(sample / "notebooks")], capture_output=True, text=True)
+                          "--cwd", str(sample)], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-2000:]
     import nbformat
 

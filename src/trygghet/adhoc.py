@@ -47,11 +47,13 @@ import numpy as np
 import pandas as pd
 
 from . import survey
+from .config import groupings_of
 from .errors import TrygghetError
 from .estimate import estimate
 from .exact_audit import Atoms, audit
-from .indicators import INDICATORS, respondent_values
-from .schema import QUESTIONS, option_column
+from .indicators import respondent_values
+from .questionnaire import Questionnaire, resolve
+from .schema import Question, option_column
 from .suppress import OVERLAPPING, Rules, protect
 
 FILTER = "filter"          # the group_var of a filtered group
@@ -64,26 +66,35 @@ TABLE_COLUMNS = ["year", "indicator", "kind", "group_var", "group", "estimate_ty
 
 # --- The groupings of a year ------------------------------------------------------------
 
-def grouping_names(responses: pd.DataFrame) -> list[str]:
+def _questions(questions: Mapping[str, Question] | None) -> Mapping[str, Question]:
+    # The year's questionnaire (SurveyYear.survey); the default one for older callers.
+    return resolve(None).questions if questions is None else questions
+
+
+def grouping_names(responses: pd.DataFrame,
+                   questions: Mapping[str, Question] | None = None) -> list[str]:
     """Questions a table can be broken down or filtered by: the categorical questions
-    (fixed answer options, or the year's areas), never ids, times, ages or free text."""
+    (fixed answer options, or the year's areas), never ids, times, ages or free text.
+    ``questions`` are the questionnaire's (default: the bundled one)."""
     def present(q) -> bool:
         if q.kind == "multi":
             return all(c in responses.columns for c in q.columns)
         return q.kind == "single" and q.name in responses.columns
 
-    return [name for name, q in QUESTIONS.items() if present(q)]
+    return [name for name, q in _questions(questions).items() if present(q)]
 
 
-def grouping_masks(responses: pd.DataFrame, name: str) -> dict[str, np.ndarray]:
+def grouping_masks(responses: pd.DataFrame, name: str,
+                   questions: Mapping[str, Question] | None = None) -> dict[str, np.ndarray]:
     """``{level: respondents in it}`` for a grouping, in the grouping's order.
 
     A multi-select question (relation) gives one group per option; they overlap.
     """
-    if name not in grouping_names(responses):
+    names = grouping_names(responses, questions)
+    if name not in names:
         raise TrygghetError(f"kan inte redovisa efter '{name}': ingen sådan gruppering",
-                            hint="välj en av " + ", ".join(grouping_names(responses)))
-    q = QUESTIONS[name]
+                            hint="välj en av " + ", ".join(names))
+    q = _questions(questions)[name]
     if q.kind == "multi":
         return {lev: responses[option_column(name, lev)].fillna(False).to_numpy(dtype=bool)
                 for lev in q.answer_scale.levels}
@@ -94,17 +105,18 @@ def grouping_masks(responses: pd.DataFrame, name: str) -> dict[str, np.ndarray]:
     return {str(lev): (values == lev) for lev in levels}
 
 
-def overlapping(name: str) -> bool:
+def overlapping(name: str, questions: Mapping[str, Question] | None = None) -> bool:
     """Whether a grouping's groups overlap (a multi-select question)."""
-    return QUESTIONS[name].kind == "multi"
+    return _questions(questions)[name].kind == "multi"
 
 
 def condition_mask(responses: pd.DataFrame,
-                   where: Mapping[str, str | Sequence[str]] | None) -> np.ndarray:
+                   where: Mapping[str, str | Sequence[str]] | None,
+                   questions: Mapping[str, Question] | None = None) -> np.ndarray:
     """Respondents meeting every condition ``{grouping: level or levels}``."""
     keep = np.ones(len(responses), dtype=bool)
     for name, levels in (where or {}).items():
-        masks = grouping_masks(responses, name)
+        masks = grouping_masks(responses, name, questions)
         wanted = [levels] if isinstance(levels, str) else list(levels)
         unknown = [lev for lev in wanted if lev not in masks]
         if unknown or not wanted:
@@ -139,7 +151,8 @@ class Domain:
 
 def domains(responses: pd.DataFrame, by: Sequence[str] = (),
             where: Mapping[str, str | Sequence[str]] | None = None,
-            published: Sequence[str] = ()) -> list[Domain]:
+            published: Sequence[str] = (),
+            questions: Mapping[str, Question] | None = None) -> list[Domain]:
     """The cells of a table of ``responses`` by up to two groupings, within ``where``.
 
     ``published`` are the groupings the year's report publishes: their groups are
@@ -150,10 +163,10 @@ def domains(responses: pd.DataFrame, by: Sequence[str] = (),
     if len(by) > 2 or len(set(by)) < len(by):
         raise TrygghetError("en tabell kan delas upp efter högst två olika grupperingar",
                             hint="t.ex. by=['sex', 'area']")
-    if len(by) == 2 and any(overlapping(b) for b in by):
+    if len(by) == 2 and any(overlapping(b, questions) for b in by):
         raise TrygghetError("en gruppering med överlappande grupper (t.ex. relation) kan "
                             "inte korsas med en annan", hint="välj den ensam eller som urval")
-    base = condition_mask(responses, where)
+    base = condition_mask(responses, where, questions)
     prefix = f"{FILTER}{CROSS}" if where else ""
     total = Domain(FILTER, FILTER, base, part="total", levels=(None,) * len(by)) if where \
         else Domain("total", "Totalt", base, part="total", levels=(None,) * len(by))
@@ -163,7 +176,7 @@ def domains(responses: pd.DataFrame, by: Sequence[str] = (),
         total = Domain(total.group_var, total.group, base, tuple(cut_from), total.levels,
                        "total")
     out = [total]
-    masks = {name: grouping_masks(responses, name) for name in by}
+    masks = {name: grouping_masks(responses, name, questions) for name in by}
     for i, name in enumerate(by):
         for level, mask in masks[name].items():
             links: list[tuple[str, ...]] = [(total.group_var, total.group)] if where else []
@@ -196,16 +209,24 @@ class SurveyYear:
     estimates: pd.DataFrame
     published: pd.DataFrame
     settings: dict[str, Any]
+    questionnaire: Questionnaire | None = None
 
     @classmethod
     def of(cls, responses: pd.DataFrame, population: pd.DataFrame | None,
-           settings: dict[str, Any]) -> SurveyYear:
-        result = survey.estimate_survey(responses, population, settings)
+           settings: dict[str, Any], questionnaire: Questionnaire | None = None
+           ) -> SurveyYear:
+        result = survey.estimate_survey(responses, population, settings, questionnaire)
         published = protect(result.estimates, Rules.from_settings(settings))
         return cls(year=int(result.estimates["year"].iloc[0]), responses=responses,
-                   values=respondent_values(responses),
+                   values=respondent_values(responses, questionnaire=questionnaire),
                    design=survey.primary_design(responses, population, settings),
-                   estimates=result.estimates, published=published, settings=settings)
+                   estimates=result.estimates, published=published, settings=settings,
+                   questionnaire=questionnaire)
+
+    @property
+    def survey(self) -> Questionnaire:
+        """The year's questionnaire (the default one if none was given)."""
+        return resolve(self.questionnaire)
 
     @property
     def sampling(self) -> str:
@@ -217,7 +238,7 @@ class SurveyYear:
 
     @property
     def published_groupings(self) -> list[str]:
-        return list(self.settings["estimation"]["by"])
+        return groupings_of(self.settings["estimation"]["by"], self.survey.questions)
 
     @property
     def rules(self) -> Rules:
@@ -235,7 +256,8 @@ class SurveyYear:
         """Respondents behind each published group: ``{(group_var, group): mask}``."""
         out = {("total", "Totalt"): np.ones(len(self.responses), dtype=bool)}
         for name in self.published_groupings:
-            for level, mask in grouping_masks(self.responses, name).items():
+            for level, mask in grouping_masks(self.responses, name,
+                                              self.survey.questions).items():
                 out[name, level] = mask
         return out
 
@@ -250,7 +272,7 @@ def _estimate_domains(year: SurveyYear, indicators: Sequence[str],
     for d in cells:
         by.setdefault(d.group_var, pd.DataFrame(index=year.responses.index))[d.group] = d.mask
     values = year.values[list(indicators)]
-    kinds = {name: INDICATORS[name].kind for name in indicators}
+    kinds = {name: year.survey.indicators[name].kind for name in indicators}
     raw = estimate(values, year.design, by=by, kind=kinds, total=False,
                    ci_method=eset["ci_method"], level=eset["level"])
     raw = raw.rename(columns={"variable": "indicator"})
@@ -281,7 +303,8 @@ def table(year: SurveyYear, indicators: Sequence[str], by: Sequence[str] = (),
     """
     rules = rules or year.rules
     indicators = list(dict.fromkeys(indicators))
-    cells = domains(year.responses, by, where, year.published_groupings)
+    cells = domains(year.responses, by, where, year.published_groupings,
+                    year.survey.questions)
     context = year.context(indicators)
     context_keys = set(zip(context["group_var"], context["group"], strict=True))
     own = [d for d in cells if (d.group_var, d.group) not in context_keys]
@@ -319,8 +342,8 @@ def _protect(year: SurveyYear, indicators: Sequence[str], combined: pd.DataFrame
     """The equation audit (with the nestings) and the exact check, until both agree."""
     within = [(d.group_var, d.group, *parent) for d in cells for parent in d.within]
     over = tuple(OVERLAPPING) + tuple(
-        d.group_var for d in cells if d.group_var.rsplit(CROSS, 1)[-1] in QUESTIONS
-        and overlapping(d.group_var.rsplit(CROSS, 1)[-1]))
+        d.group_var for d in cells if d.group_var.rsplit(CROSS, 1)[-1] in year.survey.questions
+        and overlapping(d.group_var.rsplit(CROSS, 1)[-1], year.survey.questions))
     masks = year.context_masks() | {(d.group_var, d.group): d.mask for d in cells}
     true_n = combined["n"].to_numpy(dtype=float, na_value=np.nan)
     table = combined
@@ -337,7 +360,7 @@ def _protect(year: SurveyYear, indicators: Sequence[str], combined: pd.DataFrame
             answered = ~np.isnan(y)
             members = np.column_stack([masks[(gv, g)] for gv, g in zip(
                 combined["group_var"].iloc[rows], combined["group"].iloc[rows], strict=True)])
-            share = INDICATORS[name].kind == "share"
+            share = year.survey.indicators[name].kind == "share"
             atoms = Atoms.of(members[answered], y[answered] if share else None)
             now, _ = audit(atoms, hidden[rows], fixed=fixed[rows],
                            size=true_n[rows], min_cell=rules.min_cell)

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from . import fmt, provenance, references, vocabulary
-from .indicators import INDICATORS
+from .questionnaire import Questionnaire, resolve
 from .tables import footnote
 from .vocabulary import Translator, translator
 from .writers import atomic_path, neutralise_workbook
@@ -74,13 +74,12 @@ def _reference_columns(refs: pd.DataFrame | None, names: list[str], t: Translato
 
 
 def _indicator_sheets(wb, estimates: pd.DataFrame, title: str, t: Translator,
-                      low_head: str, high_head: str, refs: pd.DataFrame | None = None) -> None:
+                      low_head: str, high_head: str, refs: pd.DataFrame | None,
+                      questionnaire: Questionnaire) -> None:
     from openpyxl.styles import Alignment, Font
 
-    themes: dict[str, list[str]] = {}
-    for name, ind in INDICATORS.items():
-        themes.setdefault(ind.theme, []).append(name)
-    for theme, names in themes.items():
+    # Every indicator of the questionnaire, hidden ones too: one sheet per theme.
+    for theme, names in questionnaire.themes().items():
         rows = estimates[estimates["indicator"].isin(names)]
         if rows.empty:
             continue
@@ -145,7 +144,8 @@ def _indicator_sheets(wb, estimates: pd.DataFrame, title: str, t: Translator,
         ws.freeze_panes = "A4"
 
 
-def _references_sheet(wb, refs: pd.DataFrame, title: str, t: Translator) -> None:
+def _references_sheet(wb, refs: pd.DataFrame, title: str, t: Translator,
+                      questionnaire: Questionnaire) -> None:
     """Every reference value of the year with its level, interval, source and note."""
     from openpyxl.styles import Alignment, Font
 
@@ -161,7 +161,7 @@ def _references_sheet(wb, refs: pd.DataFrame, title: str, t: Translator) -> None
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row, (_, ref) in enumerate(refs.iterrows(), start=4):
-        share = INDICATORS[ref["indicator"]].kind == "share"
+        share = questionnaire.indicators[ref["indicator"]].kind == "share"
         scale = 100.0 if share else 1.0
         ws.append([t.label("indicator", ref["indicator"]), ref["indicator"],
                    references.label(ref, LANGUAGE), ref["value"] * scale,
@@ -218,7 +218,8 @@ def _changes_sheet(wb, changes: pd.DataFrame, title: str, t: Translator,
 def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
                    notes: list[str] | tuple[str, ...] = (),
                    changes: pd.DataFrame | None = None, level: float = 0.95,
-                   reference_values: pd.DataFrame | None = None) -> Path:
+                   reference_values: pd.DataFrame | None = None,
+                   questionnaire: Questionnaire | None = None) -> Path:
     """Write the Excel appendix: an about sheet, one sheet per indicator theme, changes.
 
     ``estimates`` (and ``changes``) are the *published* tables;
@@ -226,7 +227,18 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
     ``level`` the confidence level of the intervals, which the headings state.
     ``reference_values`` (:func:`trygghet.references.read_references`) add a
     column per reference to the indicator sheets and a sheet of their own.
+    The sheets, their order and the indicators' names follow ``questionnaire``
+    (default: the bundled one).
     """
+    questionnaire = resolve(questionnaire)
+    with vocabulary.using(questionnaire.vocabulary):
+        return _write(estimates, Path(path), title=title, notes=notes, changes=changes,
+                      level=level, reference_values=reference_values,
+                      questionnaire=questionnaire)
+
+
+def _write(estimates: pd.DataFrame, path: Path, *, title: str, notes, changes, level: float,
+           reference_values: pd.DataFrame | None, questionnaire: Questionnaire) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -247,11 +259,12 @@ def write_appendix(estimates: pd.DataFrame, path: str | Path, *, title: str,
     about.append([])
     about.append([t("appendix.made_with", provenance=made_with)])  # code and library versions
     about.column_dimensions["A"].width = 110
-    _indicator_sheets(wb, estimates, title, t, low_head, high_head, reference_values)
+    _indicator_sheets(wb, estimates, title, t, low_head, high_head, reference_values,
+                      questionnaire)
     if changes is not None and not changes.empty:
         _changes_sheet(wb, changes, title, t, low_head, high_head)
     if reference_values is not None and len(reference_values):
-        _references_sheet(wb, reference_values, title, t)
+        _references_sheet(wb, reference_values, title, t, questionnaire)
 
     neutralise_workbook(wb)
     wb.properties.creator = "trygghet"

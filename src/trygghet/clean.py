@@ -12,16 +12,30 @@ before anything is written; if it does not add up the run fails.
 
 How a value is read
     Labels are compared after folding case, spacing and dash variants
-    (:func:`mapping.normalise`), then looked up among the scale's labels and
-    the variants the mapping lists. "Vet ej" and blanks are missing answers,
-    not errors. Ages come from an age (``"45"``, ``"45 år"``), a birth year
-    (age = survey year − birth year) or an age-group label. Areas are matched
-    by name, alias or postcode. Multi-select answers come as one column
-    (``"Kväll; Natt"``) or one column per option (ticked = a value listed under
-    ``checked``, or the option's own label); a respondent who ticked nothing
-    did not answer the question.
+    (:func:`mapping.normalise`), then looked up in the scale's table
+    (:func:`answers.answer_table`: its labels, the mapping's ``labels:`` and
+    ``codes:``, the codebook's codes of that question). "Vet ej" and blanks are
+    missing answers, not errors. Ages come from an age (``"45"``, ``"45 år"``),
+    a birth year (age = survey year − birth year) or an age-group label. Areas
+    are matched by name, alias, code or postcode.
+Check-boxes
+    Multi-select answers come as one column (``"Kväll; Natt"``, matched against
+    the option texts longest first, so an option holding the separator stays
+    whole) or one column per option (ticked = a value listed under ``checked``,
+    or the option's own label). Who ticked anything, or a "none of these"
+    answer, has No for the options not ticked; who ticked nothing did not
+    answer (missing), unless the mapping's ``blank: nej``. Ja/Nej batteries
+    (``batteries:``) follow the same rule, Ja for ticked, Nej for not ticked.
+Problems of one answer
+    An unknown label or option, or more choices than allowed
+    (:data:`ITEM_REASONS`), makes that answer missing and keeps the respondent;
+    each is listed in the quarantine table with ``level`` *svar* and counted in
+    the log (``answers_missing``). Under the mapping's ``item_problems:
+    respondent`` they quarantine the row instead.
 
-Quarantine reasons (first that applies): see :data:`REASONS`.
+Quarantine reasons of a row (first that applies): see :data:`REASONS`.
+:func:`kept.check_kept` stops a run that quarantined too much, or whose
+indicators show the mark of blanks read the wrong way, before anything is written.
 
 Duplicates
     Among usable rows: the same respondent id (kept: the earliest submission),
@@ -41,21 +55,23 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 import pandas as pd
 
+from .answers import NONE_ANSWER, answer_table, area_table, split_answer
 from .errors import TrygghetError
 from .load import RawExport
-from .mapping import Multi, SurveyMapping, normalise, normalise_postcode
+from .mapping import Battery, Multi, SurveyMapping, normalise, normalise_postcode
 from .privacy import pseudonymise
 from .schema import (
     AGE_GROUP,
     MAX_AGE,
     MIN_AGE,
     OTHER_AREA,
-    QUESTIONS,
-    SCALES,
+    Question,
     age_to_group,
     canonical_columns,
     option_column,
 )
+
+__all__ = ["CleanResult", "REASONS", "ITEM_REASONS", "answer_table", "clean", "resolve_columns"]
 
 # Reason code → Swedish description, in order of precedence.
 REASONS = {
@@ -70,6 +86,9 @@ REASONS = {
     "saknar_bakgrund": "obligatorisk bakgrundsuppgift saknas",
     "inga_svar": "inga svar på enkätfrågorna",
 }
+# Problems of one answer: under the mapping's ``item_problems: answer`` (the default) the
+# answer is missing and the respondent kept; under ``respondent`` the row is quarantined.
+ITEM_REASONS = ("okant_svarsalternativ", "for_manga_val")
 DUPLICATE_RULES = {
     "samma_id": "samma respondent-id",
     "identiska_svar": "identiska svar inom tidsfönstret",
@@ -95,11 +114,18 @@ class CleanResult:
 
 
 class _Issues:
-    """Collects per-row problems; the first by precedence becomes the row's reason."""
+    """Collects per-row problems; the first by precedence becomes the row's reason.
 
-    def __init__(self, n: int):
+    ``item`` problems (an unknown answer, too many choices: :data:`ITEM_REASONS`
+    under the mapping's ``item_problems: answer``) cost only that answer: they
+    are listed on their own, one per answer, and quarantine no row.
+    """
+
+    def __init__(self, n: int, item_level: bool = True):
         self.n = n
-        self.found: list[tuple[str, np.ndarray, str, np.ndarray]] = []
+        self.item_level = item_level
+        self.found: list[tuple[str, np.ndarray, str, np.ndarray | pd.Series | None]] = []
+        self.items: list[tuple[str, np.ndarray, str, np.ndarray | pd.Series | None]] = []
 
     def add(self, reason: str, mask: np.ndarray, column: str = "",
             values: np.ndarray | pd.Series | None = None) -> None:
@@ -107,7 +133,11 @@ class _Issues:
         if mask.any():
             # The values are kept as given: only the few offending ones are read
             # out in resolve(), not a million-row column per check.
-            self.found.append((reason, mask, column, values))
+            problem = (reason, mask, column, values)
+            if self.item_level and reason in ITEM_REASONS:
+                self.items.append(problem)
+            else:
+                self.found.append(problem)
 
     def resolve(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per row: reason code ('' if none), column, value, number of problems."""
@@ -121,11 +151,39 @@ class _Issues:
             reason[first], column[first] = code, col
             if vals is not None:
                 rows = np.flatnonzero(first)
-                value[rows] = (vals.iloc[rows] if isinstance(vals, pd.Series)
-                               else np.asarray(vals, dtype=object)[rows])
+                value[rows] = _values_at(vals, rows)
+            count += mask
+        for _, mask, _, _ in self.items:
             count += mask
         count[reason == "tom_rad"] = 1  # a blank row has no further problems worth listing
         return reason, column, value, count
+
+    def answers(self, keep: np.ndarray, source_rows: np.ndarray) -> pd.DataFrame:
+        """One row per answer set missing in a kept row: source row, reason, column, value."""
+        parts = []
+        for code, mask, col, vals in self.items:
+            rows = np.flatnonzero(mask & keep)
+            if len(rows):
+                parts.append(pd.DataFrame({
+                    "source_row": source_rows[rows], "reason": code,
+                    "description": REASONS[code] + " – svaret räknas som saknat, "
+                                                   "respondenten behålls",
+                    "column": col,
+                    "value": [str(v)[:200].replace("\x00", "\\x00")
+                              for v in _values_at(vals, rows)],
+                }))
+        if not parts:
+            return pd.DataFrame(columns=["source_row", "reason", "description", "column",
+                                         "value"])
+        return pd.concat(parts, ignore_index=True)
+
+
+def _values_at(values: np.ndarray | pd.Series | None, rows: np.ndarray) -> np.ndarray:
+    if values is None:
+        return np.full(len(rows), "", dtype=object)
+    if isinstance(values, pd.Series):
+        return values.iloc[rows].to_numpy(dtype=object)
+    return np.asarray(values, dtype=object)[rows]
 
 
 # --- Value readers -----------------------------------------------------------
@@ -164,69 +222,13 @@ def _categorical(values: pd.Series, table: dict[str, object],
     return pd.Categorical.from_codes(cat[codes], dtype=dtype), unknown
 
 
-def _scale_table(scale_name: str, mapping: SurveyMapping) -> dict[str, object]:
-    scale = SCALES[scale_name]
-    table: dict[str, object] = {"": None}
-    table.update({normalise(m): None for m in scale.missing})
-    table.update({normalise(level): level for level in scale.levels})
-    table.update(mapping.labels.get(scale_name, {}))
-    return table
+def read_area(values: pd.Series, mapping: SurveyMapping) -> tuple[pd.Categorical, np.ndarray]:
+    """Areas by name, alias or postcode, as a categorical of the year's areas.
 
-
-def _area_table(mapping: SurveyMapping) -> tuple[dict[str, object], dict[str, str]]:
-    table: dict[str, object] = {"": None, "vet ej": None}
-    table.update({normalise(a): OTHER_AREA for a in mapping.other_area_aliases})
-    postcodes = {}
-    for area in mapping.areas.values():
-        table[normalise(area.name)] = area.name
-        table.update({normalise(a): area.name for a in area.aliases})
-        postcodes.update(dict.fromkeys(area.postcodes, area.name))
-    table.update(mapping.labels.get("area", {}))
-    return _with_plain_letters(table), postcodes
-
-
-# How å, ä and ö are written on a keyboard without them (or in a system that
-# strips them): "Upphärad" → "Uppharad", "Kronogården" → "Kronogaarden",
-# "Strömslund" → "Stroemslund".
-_PLAIN = {"å": ("a", "aa"), "ä": ("a", "ae"), "ö": ("o", "oe")}
-_MAX_VARIANTS = 256  # 3 options per letter: names with up to five å/ä/ö get every mix
-
-
-def _plain_variants(key: str) -> set[str]:
-    """``key`` (normalised) with its å, ä, ö written without diacritics, every mix."""
-    positions = [i for i, c in enumerate(key) if c in _PLAIN]
-    if not positions:
-        return set()
-    if 3 ** len(positions) > _MAX_VARIANTS:  # only the consistent spellings
-        return {key.translate(str.maketrans({c: o[k] for c, o in _PLAIN.items()}))
-                for k in (0, 1)}
-    out = {""}
-    start = 0
-    for i in positions:
-        out = {v + key[start:i] + o for v in out for o in (key[i], *_PLAIN[key[i]])}
-        start = i + 1
-    return {v + key[start:] for v in out} - {key}
-
-
-def _with_plain_letters(table: dict[str, object]) -> dict[str, object]:
-    """``table`` plus each key's spellings without å, ä, ö where they name one area only.
-
-    A spelling that two areas share ("Sodra" for both "Södra" and "Sodra") is
-    left out, so such a value stays unknown and is quarantined as ``okant_omrade``;
-    a spelling that is itself a key keeps its own meaning.
+    Returns the categorical (missing where blank or unknown) and a boolean
+    array marking the unknown values.
     """
-    found: dict[str, set] = {}
-    for key, value in table.items():
-        for variant in _plain_variants(key):
-            found.setdefault(variant, set()).add(value)
-    extra = {v: next(iter(values)) for v, values in found.items()
-             if len(values) == 1 and v not in table}
-    return {**table, **extra}
-
-
-def _read_area(values: pd.Series, mapping: SurveyMapping) -> tuple[pd.Categorical, np.ndarray]:
-    """Areas by name, alias or postcode, as a categorical of the year's areas."""
-    table, postcodes = _area_table(mapping)
+    table, postcodes = area_table(mapping)
     for u in pd.unique(values):
         key = normalise(u)
         digits = normalise_postcode(u)
@@ -343,31 +345,43 @@ def _read_dates(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     return parsed, todo.to_numpy(), has_time.to_numpy()
 
 
-def _read_multi(frame: pd.DataFrame, cols: dict, name: str, spec: Multi,
-                mapping: SurveyMapping, issues: _Issues, headers: list[str]) -> dict:
-    """Boolean option columns of a multi-select question (all NA where unanswered)."""
-    question = QUESTIONS[name]
-    levels = question.scale.levels
+def _read_multi(frame: pd.DataFrame, cols: dict, question: Question, spec: Multi,
+                mapping: SurveyMapping, issues: _Issues,
+                headers: list[str]) -> tuple[dict, np.ndarray]:
+    """Boolean option columns of a multi-select question, and who answered it.
+
+    Check-box semantics (:class:`mapping.Multi`): who ticked anything, or a
+    "none of these" answer, has False for every option not ticked; who ticked
+    nothing has all options missing, or all False under ``blank: nej``. An
+    unknown option, or more choices than allowed, makes the respondent's answer
+    to the question missing (and is listed as a problem of that answer).
+    """
+    name = question.name
+    levels = question.answer_scale.levels
     n = len(frame)
     ticked = np.zeros((n, len(levels)), dtype=bool)
+    none = np.zeros(n, dtype=bool)
+    invalid = np.zeros(n, dtype=bool)
     if spec.header is not None:
-        table = _scale_table(question.scale.name, mapping)
+        table = answer_table(question.answer_scale, mapping, name)
+        table.update(dict.fromkeys(spec.none, NONE_ANSWER))
         values = frame[cols[name]]
         codes, uniques = pd.factorize(values, sort=False)
-        rows, bad = [], []
+        rows, bad, nothing = [], [], []
         for u in uniques:
-            picked, unknown = np.zeros(len(levels), dtype=bool), False
-            for token in u.split(spec.separator):
-                key = normalise(token)
-                if key not in table:
-                    unknown = True
-                elif table[key] is not None:
-                    picked[levels.index(table[key])] = True
+            picked = np.zeros(len(levels), dtype=bool)
+            keys, left_over = split_answer(u, spec.separator, table)
+            answers = [table[k] for k in keys]
+            for answer in answers:
+                if answer is not None and answer != NONE_ANSWER:
+                    picked[levels.index(str(answer))] = True
             rows.append(picked)
-            bad.append(unknown)
+            bad.append(left_over)
+            nothing.append(NONE_ANSWER in answers)
         ticked = np.vstack(rows + [np.zeros(len(levels), dtype=bool)])[codes]
-        issues.add("okant_svarsalternativ", np.array(bad + [False])[codes],
-                   headers[cols[name]], values)
+        none = np.array(nothing + [False])[codes]
+        invalid = np.array(bad + [False])[codes]
+        issues.add("okant_svarsalternativ", invalid, headers[cols[name]], values)
     else:
         checked = set(mapping.checked)
         unchecked = set(mapping.unchecked)
@@ -380,21 +394,86 @@ def _read_multi(frame: pd.DataFrame, cols: dict, name: str, spec: Multi,
             values = frame[idx]
             got, unknown = _lookup(values, table)
             ticked[:, j] = got == True  # noqa: E712 - object array of True/False/None
+            invalid |= unknown
             issues.add("okant_svarsalternativ", unknown, headers[idx], values)
-    answered = ticked.any(axis=1)
     if question.max_choices:
         too_many = ticked.sum(axis=1) > question.max_choices
         where = headers[cols[name]] if spec.header is not None else name
         issues.add("for_manga_val", too_many, where,
                    np.array([f"{k} val" for k in ticked.sum(axis=1)], dtype=object))
+        invalid = invalid | too_many  # (not in place: the issue above holds that mask)
+    answered = (ticked.any(axis=1) | none) & ~invalid
+    filled = (answered | ~invalid) if spec.blank_no else answered
     # Options without a column of their own were not offered that year: missing, not False.
     offered = levels if spec.header is not None else tuple(spec.options)
     out = {}
     for j, level in enumerate(levels):
         col = pd.array(ticked[:, j], dtype="boolean")
-        col[~answered | (level not in offered)] = pd.NA
+        col[~filled | (level not in offered)] = pd.NA
         out[option_column(name, level)] = col
-    return out
+    return out, answered
+
+
+# What a cell of a check-box battery says (:func:`_read_battery`).
+_TICKED, _EXPLICIT_NO, _UNTICKED, _SKIPPED, _UNKNOWN = 1, 0, -1, -2, -9
+
+
+def _read_battery(frame: pd.DataFrame, cols: dict, battery: Battery,
+                  questions: dict[str, Question], mapping: SurveyMapping, issues: _Issues,
+                  headers: list[str]) -> tuple[dict, np.ndarray]:
+    """The Ja/Nej questions of a check-box battery (:class:`mapping.Battery`), and who
+    answered the battery: ticked = Ja; not ticked by one who ticked something (or
+    "none of these") = Nej; nothing ticked = missing, or Nej under ``blank: nej``."""
+    n = len(frame)
+    names = battery.questions
+    state = np.full((n, len(names)), _UNTICKED, dtype=np.int8)
+    none = np.zeros(n, dtype=bool)
+    invalid = np.zeros(n, dtype=bool)
+    if battery.header is not None:
+        table: dict[str, object] = {"": None}
+        for q in names:
+            table.update({normalise(m): None for m in questions[q].answer_scale.missing})
+        table.update({normalise(text): q for q, text in battery.items.items()})
+        table.update(dict.fromkeys(battery.none, NONE_ANSWER))
+        values = frame[cols[f"battery.{battery.name}"]]
+        codes, uniques = pd.factorize(values, sort=False)
+        rows, bad, nothing = [], [], []
+        for u in uniques:
+            keys, left_over = split_answer(u, battery.separator, table)
+            picked = {table[k] for k in keys}
+            rows.append([_TICKED if q in picked else _UNTICKED for q in names])
+            bad.append(left_over)
+            nothing.append(NONE_ANSWER in picked)
+        state = np.array(rows + [[_UNTICKED] * len(names)], dtype=np.int8)[codes]
+        invalid = np.array(bad + [False])[codes]
+        none = np.array(nothing + [False])[codes]
+        issues.add("okant_svarsalternativ", invalid, battery.header, values)
+    else:
+        for j, q in enumerate(names):
+            scale = questions[q].answer_scale
+            table = {"": _UNTICKED, **dict.fromkeys(mapping.unchecked, _UNTICKED),
+                     **dict.fromkeys(mapping.checked, _TICKED)}
+            table.update({k: (_SKIPPED if v is None else
+                              _TICKED if v == scale.levels[0] else _EXPLICIT_NO)
+                          for k, v in answer_table(scale, mapping, q).items() if k})
+            values = frame[cols[f"battery.{battery.name}.{q}"]]
+            got, unknown = _lookup(values, table)
+            state[:, j] = np.where(unknown, _UNKNOWN,
+                                   np.where(pd.isna(got), _UNTICKED, got)).astype(np.int8)
+            invalid |= unknown
+            issues.add("okant_svarsalternativ", unknown, battery.columns[q], values)
+    answered = ((state == _TICKED) | (state == _EXPLICIT_NO)).any(axis=1) | none
+    answered &= ~invalid
+    filled = (answered | ~invalid) if battery.blank_no else answered
+    out = {}
+    for j, q in enumerate(names):
+        yes, no = questions[q].answer_scale.levels
+        level = np.full(n, None, dtype=object)
+        level[state[:, j] == _TICKED] = yes
+        level[(state[:, j] == _UNTICKED) | (state[:, j] == _EXPLICIT_NO)] = no
+        level[~filled | (state[:, j] == _SKIPPED)] = None
+        out[q] = pd.Categorical(level, dtype=questions[q].answer_scale.dtype)
+    return out, answered
 
 
 # --- The cleaning ------------------------------------------------------------
@@ -411,6 +490,11 @@ def resolve_columns(raw: RawExport, mapping: SurveyMapping) -> tuple[dict, list[
     positions: dict[str, list[int]] = {}
     for i, h in enumerate(raw.headers):
         positions.setdefault(normalise(h), []).append(i)
+    # A second name of a column (an SPSS variable name beside its label, Qualtrics'
+    # short name above the question text): either may be mapped.
+    for i, h in enumerate(raw.names):
+        if h and normalise(h) != normalise(raw.headers[i]):
+            positions.setdefault(normalise(h), []).append(i)
     cols: dict[str, int] = {}
     wanted: list[tuple[str, str]] = []
     for name, spec in mapping.columns.items():
@@ -421,6 +505,12 @@ def resolve_columns(raw: RawExport, mapping: SurveyMapping) -> tuple[dict, list[
                 wanted += [(f"{name}.{level}", header) for level, header in spec.options.items()]
         else:
             wanted.append((name, spec))
+    for battery in mapping.batteries.values():
+        if battery.header is not None:
+            wanted.append((f"battery.{battery.name}", battery.header))
+        else:
+            wanted += [(f"battery.{battery.name}.{q}", header)
+                       for q, header in battery.columns.items()]
     if not any(normalise(header) in positions for _, header in wanted):
         shown = ", ".join(f"'{h[:40]}'" for h in raw.headers[:4] if h.strip()) or "inget"
         raise TrygghetError(
@@ -431,8 +521,9 @@ def resolve_columns(raw: RawExport, mapping: SurveyMapping) -> tuple[dict, list[
     for key, header in wanted:
         found = positions.get(normalise(header), [])
         if not found:
+            field = key.split(".")[1] if key.startswith("battery.") else key.split(".")[0]
             raise TrygghetError(
-                f"kolumnen saknas i filen (mappad till {key.split('.')[0]})", file=raw.path,
+                f"kolumnen saknas i filen (mappad till {field})", file=raw.path,
                 column=header, hint=_missing_header_hint(header, raw.headers, mapping))
         if len(found) > 1:
             raise TrygghetError(
@@ -455,7 +546,7 @@ def _missing_header_hint(header: str, headers: list[str], mapping: SurveyMapping
         return ("rubrikerna innehåller '\ufffd': filen har sparats med fel teckenkodning och "
                 "å, ä, ö har gått förlorade. Exportera den igen från enkätverktyget (öppna och "
                 "spara den inte i en textredigerare)")
-    folded = {}
+    folded: dict[str, str] = {}
     for h in headers:
         folded.setdefault(normalise(h), h)
     key = normalise(header)
@@ -469,7 +560,8 @@ def _missing_header_hint(header: str, headers: list[str], mapping: SurveyMapping
             "i år")
 
 
-def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
+def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes,
+          questions: dict[str, Question] | None = None) -> CleanResult:
     """Clean one export with its mapping; see the module docstring for the rules.
 
     Parameters
@@ -480,13 +572,17 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
         The year's validated mapping.
     key
         Secret key for pseudonymising respondent ids (:mod:`privacy`).
+    questions
+        The questionnaire's questions by canonical name (default: the mapping's questionnaire).
     """
+    questions = mapping.questions if questions is None else questions
     cols, unmapped = resolve_columns(raw, mapping)
     frame, headers, year = raw.frame, raw.headers, mapping.year
     n = len(frame)
-    issues = _Issues(n)
+    issues = _Issues(n, item_level=mapping.item_problems == "answer")
     out: dict[str, object] = {}
     failed: dict[str, np.ndarray] = {}  # field → rows where its value was invalid
+    answered_by: dict[str, np.ndarray] = {}  # check-box questions: who really answered
     has_time = np.zeros(n, dtype=bool)
 
     blank = np.ones(n, dtype=bool)
@@ -506,9 +602,11 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
                        headers[c], values)
 
     for name, spec in mapping.columns.items():
-        question = QUESTIONS.get(name)
+        question = questions.get(name)
         if isinstance(spec, Multi):
-            out.update(_read_multi(frame, cols, name, spec, mapping, issues, headers))
+            options, answered_by[name] = _read_multi(frame, cols, questions[name], spec,
+                                                     mapping, issues, headers)
+            out.update(options)
             continue
         values = frame[cols[name]]
         header = headers[cols[name]]
@@ -517,12 +615,12 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
             issues.add("ogiltig_alder", bad, header, values)
             failed["age_group"] = bad
         elif name == "age_group":
-            out["age_group"], bad = _categorical(values, _scale_table("age_group", mapping),
+            out["age_group"], bad = _categorical(values, answer_table(AGE_GROUP, mapping, name),
                                                  AGE_GROUP.dtype)
             issues.add("ogiltig_alder", bad, header, values)
             failed["age_group"] = bad
         elif name == "area":
-            out["area"], bad = _read_area(values, mapping)
+            out["area"], bad = read_area(values, mapping)
             issues.add("okant_omrade", bad, header, values)
             failed["area"] = bad
         elif name == "submitted":
@@ -530,18 +628,33 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
             issues.add("ogiltigt_datum", bad, header, values)
         elif name == "respondent_id":
             out["_raw_id"] = values.str.strip().to_numpy(dtype=object)
-        elif question.kind == "text":
+        elif (question := questions[name]).kind == "text":
             text = values.str.strip()
             out[name] = pd.array(text.where(text != ""), dtype=pd.StringDtype())
-        else:
-            out[name], bad = _categorical(values, _scale_table(question.scale.name, mapping),
-                                          question.scale.dtype)
+        elif question is not None and question.kind == "number":
+            text = values.str.strip().str.replace(",", ".", regex=False)
+            number = pd.to_numeric(text.where(text != ""), errors="coerce")
+            out[name] = pd.array(number, dtype=pd.Float64Dtype())
+            bad = (number.isna() & (text != "")).to_numpy()
             issues.add("okant_svarsalternativ", bad, header, values)
             failed[name] = bad
+        else:
+            scale = question.answer_scale
+            out[name], bad = _categorical(values, answer_table(scale, mapping, name), scale.dtype)
+            issues.add("okant_svarsalternativ", bad, header, values)
+            failed[name] = bad
+    for battery in mapping.batteries.values():
+        items, answered = _read_battery(frame, cols, battery, questions, mapping, issues,
+                                        headers)
+        out.update(items)
+        answered_by.update(dict.fromkeys(items, answered))
 
     answered = np.zeros(n, dtype=bool)
-    for q in QUESTIONS.values():
+    for q in questions.values():
         if q.background or q.kind == "text":
+            continue
+        if q.name in answered_by:  # (a blank check-box list read as No is no answer)
+            answered |= answered_by[q.name]
             continue
         for c in q.columns:
             if c in out:
@@ -572,12 +685,14 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
     responses.attrs = {
         "year": year, "title": mapping.title, "sampling": mapping.design.sampling,
         "sent": mapping.design.sent, "areas": mapping.area_names, "not_asked": mapping.not_asked,
+        "free_text": [q.name for q in mapping.questions.values() if q.kind == "text"],
         "strata": mapping.design.strata,
         "period": [d.isoformat() for d in mapping.design.period] if mapping.design.period
         else None,
     }
 
-    quarantine = _quarantine_frame(raw, reason, column, value, count, valid)
+    quarantine = _quarantine_frame(raw, reason, column, value, count, valid,
+                                   issues.answers(keep, raw.source_rows))
     dups = valid & (dup_rule != "")
     duplicates = pd.DataFrame({
         "source_row": raw.source_rows[dups],
@@ -592,7 +707,7 @@ def clean(raw: RawExport, mapping: SurveyMapping, *, key: bytes) -> CleanResult:
 def _assemble(out: dict, mapping: SurveyMapping, n: int) -> pd.DataFrame:
     """The canonical frame (every row, typed); questions not asked stay empty."""
     data = {}
-    for col in canonical_columns(mapping.area_names):
+    for col in canonical_columns(mapping.questions, mapping.area_names):
         values = np.full(n, mapping.year) if col.name == "year" else out.get(col.name)
         if values is None:
             series = pd.Series([None] * n, dtype=object)
@@ -654,7 +769,10 @@ def _runs(key: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ~start, rows[first]
 
 
-def _quarantine_frame(raw: RawExport, reason, column, value, count, valid) -> pd.DataFrame:
+def _quarantine_frame(raw: RawExport, reason, column, value, count, valid,
+                      answers: pd.DataFrame) -> pd.DataFrame:
+    """``quarantine.csv``: the rows set aside (``level`` rad) and, after them, the single
+    answers set missing in rows that were kept (``level`` svar), by source row."""
     bad = ~valid
     extra = count[bad] - 1
     desc = [REASONS[r] + (f" (+{e} fler problem på raden)" if e > 0 else "")
@@ -674,13 +792,17 @@ def _quarantine_frame(raw: RawExport, reason, column, value, count, valid) -> pd
         "value": "",
     })
     q = pd.concat([q, broken], ignore_index=True) if len(broken) else q
+    q["level"] = "rad"
+    if len(answers):
+        q = pd.concat([q, answers.assign(level="svar")], ignore_index=True)
     return q.sort_values("source_row", kind="stable").reset_index(drop=True)
 
 
 def _log(raw: RawExport, mapping: SurveyMapping, responses: pd.DataFrame,
          quarantine: pd.DataFrame, duplicates: pd.DataFrame, unmapped: list[str]) -> dict:
     rows_in = raw.rows_in
-    rows_clean, rows_q, rows_d = len(responses), len(quarantine), len(duplicates)
+    rows = quarantine["level"] == "rad"
+    rows_clean, rows_q, rows_d = len(responses), int(rows.sum()), len(duplicates)
     if rows_in != rows_clean + rows_q + rows_d:
         raise TrygghetError(
             f"avstämningen går inte ihop: {rows_in} rader in men {rows_clean} rensade + "
@@ -694,7 +816,8 @@ def _log(raw: RawExport, mapping: SurveyMapping, responses: pd.DataFrame,
         pkg_version = version("trygghet")
     except PackageNotFoundError:  # running from a source tree
         pkg_version = "okänd"
-    reasons = quarantine["reason"].value_counts()
+    reasons = quarantine.loc[rows, "reason"].value_counts()
+    answer_reasons = quarantine.loc[~rows, "reason"].value_counts()
     return {
         "year": mapping.year,
         "sampling": mapping.design.sampling,
@@ -704,6 +827,10 @@ def _log(raw: RawExport, mapping: SurveyMapping, responses: pd.DataFrame,
         "duplicates_removed": rows_d,
         "reconciled": True,
         "reasons": {r: int(reasons[r]) for r in REASONS if r in reasons},
+        # Answers set missing in kept rows (item_problems: answer), by reason.
+        "answers_missing": int((~rows).sum()),
+        "answer_reasons": {r: int(answer_reasons[r]) for r in REASONS if r in answer_reasons},
+        "item_problems": mapping.item_problems,
         "duplicates": {r: int((duplicates["rule"] == r).sum()) for r in DUPLICATE_RULES},
         "not_asked": mapping.not_asked,
         "unmapped_columns": unmapped,
@@ -712,3 +839,4 @@ def _log(raw: RawExport, mapping: SurveyMapping, responses: pd.DataFrame,
         "warnings": warnings,
         "trygghet_version": pkg_version,
     }
+

@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 
 from . import pipeline
-from .config import Project
+from .config import MARKER, Project
 from .errors import TrygghetError
 from .render import sigterm_as_interrupt
 
@@ -77,12 +77,31 @@ def _cmd_promises(args: argparse.Namespace) -> None:
     pipeline.promises_year(project, args.year, echo=print)
 
 
+def _cmd_init(args: argparse.Namespace) -> None:
+    from .workspace import init_workspace
+
+    written = init_workspace(args.path, args.municipality)
+    root = args.path.resolve()
+    print(f"Skapade arbetsytan för {args.municipality.strip()} i {root}:")
+    for path in written:
+        print(f"  {path.relative_to(root)}")
+    print(f"Läs {root / 'README.md'}: lägg exporten i data/raw/<år>/ och skriv "
+          "mappningen config/surveys/<år>.yml.")
+
+
 def _cmd_sample(args: argparse.Namespace) -> None:
     from . import sample  # only this command needs the generator
+    from .config import example_workspace, load_settings
 
-    project = Project.find(args.root)
+    # Without --root the example, never the workspace of the working folder: synthetic
+    # data written among a municipality's own would be reported as real.
+    project = Project.find(args.root or example_workspace())
+    if not load_settings(project)["synthetic_data"]:
+        raise TrygghetError("arbetsytan är för riktiga data (synthetic_data: false); "
+                            "syntetiska exempeldata skrivs inte dit", file=project.root / MARKER,
+                            hint="utan --root skrivs exemplet examples/trollhattan")
     seed = sample.DEFAULT_SEED if args.seed is None else sample.check_seed(args.seed)
-    print(f"Skapar syntetiska exempeldata med frö {seed} …")
+    print(f"Skapar syntetiska exempeldata i {project.root} med frö {seed} …")
     result = sample.generate(project.root, seed=seed)
     for line in sample.summary(result, project.root):
         print(line)
@@ -100,9 +119,10 @@ def _cmd_report(args: argparse.Namespace) -> None:
             project = Project.find(root)
             areas = list(args.area or [])
             if args.all_areas:
-                from .mapping import load_mapping
+                from .mapping import load_mapping, used_mapping
 
-                areas = list(load_mapping(project.mapping(args.year)).areas)
+                areas = list(load_mapping(used_mapping(project, args.year)[0],
+                                          project.questionnaire).areas)
             if len(roots) > 1:
                 print(f"== {project.root}")
             pipeline.report_year(project, args.year, formats=formats, areas=areas,
@@ -131,7 +151,7 @@ def _cmd_population(args: argparse.Namespace) -> None:
     if args.area_codes:
         areas = scb.read_area_codes(args.area_codes)
         if project.mapping(args.year).exists():
-            known = load_mapping(project.mapping(args.year)).area_names
+            known = load_mapping(project.mapping(args.year), project.questionnaire).area_names
             areas = pi.check_area_names(areas, known, args.area_codes)
     result = pi.import_population(args.file, args.year, regions=args.region, groups=groups,
                                    areas=areas, area_path=args.areas_from_deso)
@@ -152,15 +172,49 @@ def _cmd_open_data(args: argparse.Namespace) -> None:
     release_year(project, args.year, echo=print, required=True)
 
 
+# --- trygghet questions: the workspace's questionnaire (issue 13) ---------------------------
+
+def _cmd_questions(args: argparse.Namespace) -> None:
+    from .questionnaire import describe, questionnaire_file
+
+    project = Project.find(args.root)
+    path = questionnaire_file(project)
+    source = (str(path.relative_to(project.root)) if path.is_relative_to(project.root)
+              else "standardformuläret")
+    mapped = None
+    if args.year is not None and project.mapping(args.year).exists():
+        from .mapping import load_mapping
+
+        mapped = load_mapping(project.mapping(args.year), project.questionnaire).asked
+    for line in describe(project.questionnaire, args.year, source, mapped):
+        print(line)
+
+
+def _add_questions(sub) -> None:
+    p = sub.add_parser("questions", help="visa frågeformulärets frågor, id, skalor och "
+                       "indikatorer (config/frageformular.yml)")
+    p.add_argument("--year", type=_year, default=None,
+                   help="visa bara det som frågades det året, t.ex. 2021")
+    p.set_defaults(func=_cmd_questions)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="trygghet",
         description="Trygghetsmätning → vägda resultat och rapporter om medborgarlöften.",
     )
     parser.add_argument("--root", type=Path, default=None,
-                        help="projektmappen (standard: den som innehåller arbetsmappen)")
+                        help="arbetsytan (standard: den som innehåller arbetsmappen; "
+                             "trygghet init skapar en)")
     parser.add_argument("--debug", action="store_true", help="visa hela felspåret vid fel")
     sub = parser.add_subparsers(dest="command", required=True, metavar="KOMMANDO")
+
+    p = sub.add_parser("init", help="skapa en arbetsyta för en kommun: inställningar, "
+                                    "frågeformulär, mappar och en README")
+    p.add_argument("path", type=Path, metavar="MAPP", help="ny eller tom mapp")
+    p.add_argument("--municipality", required=True, metavar="KOMMUN",
+                   help="kommunens namn, t.ex. Vänersborg")
+    p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("clean", help="läs in och tvätta en enkätexport")
     p.add_argument("--year", type=_year, required=True, help="enkätår, t.ex. 2020")
@@ -181,7 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_promises)
 
     p = sub.add_parser("sample", help="återskapa de syntetiska exempeldata (data/raw/, "
-                                      "data/reference/)")
+                                      "data/reference/ i examples/trollhattan eller --root)")
     p.add_argument("--seed", type=int, default=None,
                    help="frö för slumptalen; samma frö ger samma filer (standard: fröet "
                         "som de medföljande filerna skapades med)")
@@ -228,6 +282,37 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--output", type=Path, metavar="FIL",
                    help="befolkningsfilen (standard: data/reference/population_<år>.csv)")
     q.set_defaults(func=_cmd_population)
+    _add_questions(sub)
+
+    # trygghet mapping draft | check (mapping_draft*.py, mapping_check.py)
+    # Both read the workspace's questionnaire (config/frageformular.yml, else the default).
+    from . import mapping_check, mapping_draft_yaml
+
+    p = sub.add_parser("mapping", help="årets mappning: föreslå ett utkast ur en export, "
+                                       "eller kontrollera mappningen mot exporten")
+    msub = p.add_subparsers(dest="mapping_command", required=True, metavar="KOMMANDO")
+    q = msub.add_parser("draft", help="föreslå årets mappning ur en export (skriver "
+                                      "config/surveys/<år>.utkast.yml, aldrig över en fil)")
+    q.add_argument("--input", type=Path, required=True, metavar="EXPORT",
+                   help="exportfilen (CSV eller xlsx)")
+    q.add_argument("--year", type=_year, required=True, help="enkätår, t.ex. 2022")
+    q.add_argument("--output", type=Path, metavar="FIL",
+                   help="utkastets fil (standard: config/surveys/<år>.utkast.yml)")
+    q.add_argument("--sheet", metavar="BLAD", help="Excel-bladet med svaren (standard: första)")
+    q.add_argument("--header-row", type=int, metavar="RAD",
+                   help="rubrikradens nummer (standard: letar själv)")
+    q.set_defaults(func=lambda a: mapping_draft_yaml.draft_year(
+        Project.find(a.root), a.year, a.input, output=a.output,
+        sheet=a.sheet, header_row=a.header_row, echo=print))
+    q = msub.add_parser("check", help="kontrollera mappningen mot exporten: omappade kolumner, "
+                                      "okända svar, flervalsalternativ som saknas i formuläret")
+    q.add_argument("--year", type=_year, required=True, help="enkätår, t.ex. 2020")
+    q.add_argument("--input", type=Path, help="exportfil (standard: mappningens source.file)")
+    q.add_argument("--mapping", type=Path,
+                   help="mappningsfil (standard: config/surveys/<år>.yml)")
+    q.set_defaults(func=lambda a: mapping_check.check_year(
+        Project.find(a.root), a.year, mapping_path=a.mapping,
+        input_path=a.input, echo=print))
 
     return parser
 

@@ -1,22 +1,29 @@
 """Where things live, and strict reading of the project's YAML files.
 
-A *project* is a folder laid out like this repository::
+A *workspace* is one municipality's folder (``trygghet init`` makes one; the
+bundled sample is the example workspace ``examples/trollhattan/``)::
 
-    config/trygghet.yml          project settings (municipality, thresholds, weighting)
+    config/trygghet.yml          settings (municipality, thresholds, weighting): the marker
+    config/frageformular.yml     the questionnaire
     config/surveys/<year>.yml    one mapping per survey year (see mapping.py)
     data/raw/<year>/             raw exports, never modified
     data/reference/              population margins, promises, outcome data
     data/processed/<year>/       everything the pipeline writes
     reports/<year>/              published reports and the Excel appendix
 
-Only the CLI and the rendering code choose file locations; the statistical
-modules take and return DataFrames.
+Every path a stage reads or writes is one of these, under the workspace's
+root: a year of the workspace is a mapping in *its* ``config/surveys/``, and
+nothing outside the workspace is data (the report notebooks are the toolkit's
+code, :func:`toolkit_notebooks`). Only the CLI and the rendering code choose
+file locations; the statistical modules take and return DataFrames.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +32,6 @@ import yaml
 
 from .errors import TrygghetError, shown
 from .inputs import MAX_YAML_BYTES, read_input_bytes
-from .schema import QUESTIONS
 
 # A YAML alias (*name) repeats what its anchor (&name) holds. Nested, a few
 # lines expand to billions of values ("billion laughs"): a mapping did that and
@@ -142,27 +148,85 @@ def read_yaml(path: str | Path) -> Any:
             loader.dispose()
 
 
+# The file that makes a folder a workspace; `trygghet init` writes it.
+MARKER = Path("config") / "trygghet.yml"
+# Environment variable naming the workspace (JupyterLab, and the report notebooks' kernels).
+ROOT_ENV = "TRYGGHET_ROOT"
+
+
+def toolkit_root() -> Path:
+    """The checkout the package runs from (``src/trygghet/`` → two levels up)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def example_workspace() -> Path:
+    """The bundled example workspace (synthetic Trollhättan-like sample)."""
+    return toolkit_root() / "examples" / "trollhattan"
+
+
+def toolkit_notebooks() -> Path:
+    """The toolkit's report notebooks, used for every workspace without its own."""
+    return toolkit_root() / "notebooks"
+
+
 @dataclass(frozen=True)
 class Project:
-    """Paths of a trygghet project rooted at ``root``."""
+    """Paths of one workspace rooted at ``root`` (see the module docstring)."""
 
     root: Path
 
     @classmethod
     def find(cls, start: str | Path | None = None) -> Project:
-        """The project containing ``start`` (default: ``$TRYGGHET_ROOT`` or the cwd).
+        """The workspace ``start`` names (``--root``), else ``$TRYGGHET_ROOT``, else the one
+        containing the working folder.
 
-        Walks up until a folder with ``config/surveys`` is found, so the CLI
-        works from any sub-folder, notebooks/ included.
+        A named folder must itself be a workspace: a folder that happens to lie
+        inside another municipality's workspace is not taken for it. From the
+        working folder the search walks up until a folder with
+        ``config/trygghet.yml`` is found, so the CLI works from any sub-folder.
+        There is no fallback: outside every workspace this is an error, never
+        the bundled example, so that one municipality's commands cannot read
+        another's files.
         """
-        start = Path(start or os.environ.get("TRYGGHET_ROOT") or Path.cwd()).resolve()
+        named = start or os.environ.get(ROOT_ENV)
+        hint = ("skapa en med trygghet init MAPP --municipality KOMMUN, gå till arbetsytan "
+                "eller ange den med --root MAPP (exemplet: --root examples/trollhattan)")
+        if named:
+            folder = Path(named).resolve()
+            if not (folder / MARKER).is_file():
+                raise TrygghetError("är ingen arbetsyta (config/trygghet.yml saknas)",
+                                    file=folder, hint=hint)
+            return cls(folder)
+        start = Path.cwd().resolve()
         for folder in (start, *start.parents):
-            if (folder / "config" / "surveys").is_dir():
+            if (folder / MARKER).is_file():
                 return cls(folder)
-        raise TrygghetError(
-            "hittar ingen trygghet-projektmapp (med config/surveys/) här eller ovanför",
-            file=start, hint="kör kommandot i projektmappen eller sätt TRYGGHET_ROOT",
-        )
+        raise TrygghetError("hittar ingen arbetsyta (en mapp med config/trygghet.yml) här "
+                            "eller ovanför", file=start, hint=hint)
+
+    @contextmanager
+    def active(self) -> Iterator[Project]:
+        """Name this workspace in ``$TRYGGHET_ROOT`` while the block runs.
+
+        The report notebooks run in kernels (child processes) that find their
+        workspace with :meth:`find`; a value inherited from the user's shell
+        would otherwise point them at another workspace than ``--root`` named.
+        """
+        before = os.environ.get(ROOT_ENV)
+        os.environ[ROOT_ENV] = str(self.root.resolve())
+        try:
+            yield self
+        finally:
+            if before is None:
+                os.environ.pop(ROOT_ENV, None)
+            else:
+                os.environ[ROOT_ENV] = before
+
+    def notebook(self, name: str) -> Path:
+        """Report notebook ``name``: the workspace's own adaptation in ``notebooks/`` if
+        there is one, else the toolkit's (code, not data: no municipality's files)."""
+        own = self.root / "notebooks" / name
+        return own if own.is_file() else toolkit_notebooks() / name
 
     @property
     def config(self) -> Path:
@@ -170,6 +234,20 @@ class Project:
 
     def mapping(self, year: int) -> Path:
         return self.config / "surveys" / f"{year}.yml"
+
+    @property
+    def questionnaire_file(self) -> Path:
+        """The workspace's questionnaire (``config/frageformular.yml``), else the default's."""
+        from .questionnaire import questionnaire_file
+
+        return questionnaire_file(self)
+
+    @property
+    def questionnaire(self):
+        """The workspace's :class:`~trygghet.questionnaire.Questionnaire` (validated)."""
+        from .questionnaire import questionnaire_for
+
+        return questionnaire_for(self)
 
     def survey_years(self) -> list[int]:
         """Years that have a mapping file, ascending."""
@@ -196,8 +274,14 @@ DEFAULT_SETTINGS: dict[str, Any] = {
                   # margins within max(relative · total, persons) are scaled to one total
                   "reconcile": {"relative": 0.005, "persons": 50, "control": None}},
     "estimation": {"ci_method": "wilson", "level": 0.95,
-                   "by": ["sex", "age_group", "area", "relation"]},
+                   # None: the questionnaire's background questions (sex, age_group, area,
+                   # relation in the default), so a questionnaire without one still runs
+                   "by": None},
     "disclosure": {"min_cell": 5, "min_n": 30},
+    # `trygghet clean` stops, keeping the previous outputs, when more than this share of the
+    # rows is quarantined, or when a share indicator is exactly 0 % or 100 % of more than
+    # 100 respondents (a sign of how blanks were read) unless listed in allow_constant.
+    "cleaning": {"max_quarantined": 0.20, "allow_constant": []},
     # `trygghet population import` (scb.py): the survey population's oldest age.
     "population_import": {"max_age": None},
     # The open-data release (opendata.py validates the block; None: no release).
@@ -287,6 +371,15 @@ def check_settings(settings: dict[str, Any], path: str | Path | None = None) -> 
         raise fail("weighting.collapse", "ska vara marginal: {nivå: nivå att slås ihop med}",
                    "t.ex. collapse: {area: {Upphärad: Sjuntorp}}")
 
+    c = settings["cleaning"]
+    if not _number(c["max_quarantined"]) or not 0 <= c["max_quarantined"] <= 1:
+        raise fail("cleaning.max_quarantined", f"ska vara en andel från 0 till 1, inte "
+                   f"{shown(c['max_quarantined'])}", "standard 0.20 (20 % av raderna)")
+    if not isinstance(c["allow_constant"], list) or not all(
+            isinstance(x, str) for x in c["allow_constant"]):
+        raise fail("cleaning.allow_constant", "ska vara en lista med indikatornamn",
+                   "t.ex. [prio_annat]")
+
     e = settings["estimation"]
     if not _number(e["level"]):
         raise fail("estimation.level", f"ska vara ett tal, inte {shown(e['level'])}",
@@ -294,10 +387,19 @@ def check_settings(settings: dict[str, Any], path: str | Path | None = None) -> 
     if not isinstance(e["ci_method"], str):
         raise fail("estimation.ci_method", f"ska vara en text, inte {shown(e['ci_method'])}",
                    "välj wilson, logit eller beta")
-    check_by(e["by"], path)
+    if e["by"] is not None:
+        check_by(e["by"], path)
 
 
-def check_by(by: Any, path: str | Path | None = None) -> None:
+def groupings_of(by: list[str] | tuple[str, ...] | None, questions: dict) -> list[str]:
+    """The published groupings: ``estimation.by`` as given, or by default (``None``)
+    the questionnaire's background questions in its order."""
+    if by is None:
+        return [name for name, q in questions.items() if q.background]
+    return list(by)
+
+
+def check_by(by: Any, path: str | Path | None = None, questions: dict | None = None) -> None:
     """Refuse an ``estimation.by`` that is not a list of categorical questions.
 
     The one rule for what a published grouping may be (see
@@ -307,8 +409,11 @@ def check_by(by: Any, path: str | Path | None = None) -> None:
     def fail(where: str, message: str, hint: str | None = None) -> TrygghetError:
         return TrygghetError(message, file=path, column=where, hint=hint)
 
-    groupings = [name for name, q in QUESTIONS.items() if q.kind in ("single", "multi")]
-    background = ", ".join(q.name for q in QUESTIONS.values() if q.background)
+    from .questionnaire import resolve
+
+    questions = resolve(None).questions if questions is None else questions
+    groupings = [name for name, q in questions.items() if q.kind in ("single", "multi")]
+    background = ", ".join(q.name for q in questions.values() if q.background)
     if not isinstance(by, list | tuple):
         raise fail("estimation.by", f"ska vara en lista, inte {shown(by)}",
                    f"t.ex. [{background}]; [] för bara totalen")

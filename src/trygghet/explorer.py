@@ -40,7 +40,7 @@ class Explorer:
         self._levels = grouping_masks
         none, everyone = (t("analys.explorer_none"), None), (t("analys.explorer_all"), "")
         self.indicator = w.Dropdown(description=t("column.indicator"), options=[
-            (t.label("indicator", name), name) for name in indicator_catalogue()])
+            (t.label("indicator", name), name) for name in indicator_catalogue(self.wb.project)])
         groupings = [none, *((t.label("group_var", g), g) for g in GROUPINGS)]
         self.by = w.Dropdown(description=t("analys.explorer_by"), options=groupings)
         self.by2 = w.Dropdown(description=t("analys.explorer_by2"), options=groupings)
@@ -78,9 +78,10 @@ class Explorer:
         for name, control in self.filters.items():
             chosen = control.value
             options = [(t("analys.explorer_all"), "")]
+            questions = self.wb.project.questionnaire.questions
             options += [(t("chart.age", group=lev) if name == "age_group"
                          else t.label("group", lev), lev)
-                        for lev in self._levels(responses, name)]
+                        for lev in self._levels(responses, name, questions)]
             control.options = options
             control.value = chosen if chosen in dict((v, k) for k, v in options) else ""
 

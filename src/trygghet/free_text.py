@@ -54,7 +54,7 @@ import pandas as pd
 
 from .errors import TrygghetError
 from .fmt import number
-from .schema import FREE_TEXT, QUESTIONS
+from .schema import FREE_TEXT
 
 FILE_NAME = "free_text.parquet"
 #: Consecutive words of an answer that, found in a published file and not public
@@ -85,7 +85,10 @@ def split(responses: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         ``respondent_id`` and the free-text columns, one row per respondent who
         wrote something (blank answers are left out).
     """
-    present = [c for c in FREE_TEXT if c in responses.columns]
+    # The default's free text and every text question of the year's questionnaire
+    # (listed by cleaning in attrs["free_text"]).
+    names = dict.fromkeys([*FREE_TEXT, *responses.attrs.get("free_text", [])])
+    present = [c for c in names if c in responses.columns]
     kept = responses.drop(columns=present)
     kept.attrs = dict(responses.attrs)
     answers = responses[["respondent_id", *present]]
@@ -111,7 +114,8 @@ def load_answers(folder: str | Path) -> list[str]:
             frame = pd.read_parquet(path)
         except (OSError, ValueError):
             continue
-        columns = [c for c in FREE_TEXT if c in frame.columns]
+        columns = ([c for c in frame.columns if c != "respondent_id"]
+                   if path.name == FILE_NAME else [c for c in FREE_TEXT if c in frame.columns])
         return [str(v) for c in columns for v in frame[c].dropna() if str(v).strip()]
     return []
 
@@ -129,7 +133,9 @@ def shingles(seq: list[str], k: int = SHINGLE) -> set[tuple[str, ...]]:
 
 
 def _questionnaire_text() -> Iterator[str]:
-    for q in QUESTIONS.values():
+    from .questionnaire import default_questionnaire
+
+    for q in default_questionnaire().questions.values():
         yield q.text
         if q.scale is not None:
             yield from (str(label) for label in q.scale.levels)

@@ -389,7 +389,8 @@ def load_area_map(year: int | None = None, *, project=None) -> AreaMap:
     if not years:
         raise TrygghetError("inga mappningar i config/surveys/", file=project.config)
     earlier = [y for y in years if year is None or y <= year]
-    mapping = load_mapping(project.mapping(earlier[-1] if earlier else years[0]))
+    mapping = load_mapping(project.mapping(earlier[-1] if earlier else years[0]),
+                           project.questionnaire)
     settings = MapSettings.from_settings(load_settings(project).get("maps"), project.root,
                                          project.config / "trygghet.yml")
     aliases = {name: tuple(area.aliases) for name, area in mapping.areas.items()}

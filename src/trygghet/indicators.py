@@ -1,109 +1,72 @@
-"""Indicators and indices, computed per respondent.
+"""Indicators and indices, computed per respondent from the questionnaire's declarations.
 
 Each indicator turns a respondent's answers into one value: 1/0 for a share
 ("feels unsafe" or not), a score for an index, and missing where the
 respondent is outside the indicator's base. Estimation (``estimate.py``) then
-only ever takes weighted means of these columns, which keeps every definition
-in this one module.
-
-Definitions follow Brå and the Police's local survey method:
+only ever takes weighted means of these columns, which keeps every rule in
+this one module. *Which* indicators there are, and which answers count, is
+declared in the questionnaire (``frageformular.yml``, see
+:mod:`trygghet.questionnaire`); the default one follows Brå and the Police's
+local survey method:
 
 * ``otrygg_kvall`` / ``otrygg_dag`` — share *Ganska otrygg*, *Mycket otrygg* or
   *Går inte ut ensam p.g.a. otrygghet*; *Går inte ut av andra skäl* and
   *Vet ej* are outside the base (Brå's definition).
-* ``oro`` — worries *Mycket* or *Ganska ofta*.
-* ``avstatt`` — often refrained from an activity (*Ja, ofta*; Brå counts
-  "often" for avoidance, as for worry).
-* ``utsatt`` — victim of at least one crime in 12 months; missing if no item
-  is *Ja* and some are unanswered.
-* ``problemindex`` / ``trygghetsindex`` — the 0–6 scores of ``indices.yml``,
-  averaged over the items answered (at least half of them).
-* ``tid_<time>`` — most unsafe at that time of day; ``prio_<area>`` — wants
-  that area prioritised; ``stort_problem_<item>`` — sees the problem as
-  *Mycket* or *Ganska stort*; ``fortroende_polis`` / ``fortroende_kommun`` —
-  *Mycket* or *Ganska stort* trust.
+* ``oro`` — worries *Mycket* or *Ganska ofta*; ``avstatt`` — often refrained
+  from an activity (*Ja, ofta*; Brå counts "often" for avoidance too).
+* ``utsatt`` — victim of at least one crime in 12 months (``any_of`` the
+  victimisation battery); missing if no item is *Ja* and some are unanswered.
+* ``problemindex`` / ``trygghetsindex`` — the 0–6 scores of the
+  questionnaire's ``indices``, averaged over the items answered (at least
+  ``min_answered`` of them).
+* ``tid_<time>``, ``prio_<area>`` — one share per option of a multi-select
+  question; ``stort_problem_<item>`` — one share per item of the problem
+  battery; ``fortroende_polis`` / ``fortroende_kommun`` — high trust.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from .schema import PRIORITIES, PROBLEM_ITEMS, QUESTIONS, UNSAFE_TIMES, option_column, slug
+from .questionnaire import Indicator, Questionnaire, load_questionnaire, resolve
 
-INDEX_CONFIG = Path(__file__).with_name("indices.yml")
+__all__ = ["Indicator", "index_config", "band", "respondent_values", "available",
+           "indicator_table", "HEADLINE"]
 
-UNSAFE = ("Ganska otrygg", "Mycket otrygg", "Går inte ut ensam p.g.a. otrygghet")
-SAFE = ("Mycket trygg", "Ganska trygg")
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """What an indicator needs and how it is shown.
-
-    ``kind`` is ``"share"`` (estimate in [0, 1], shown in per cent) or
-    ``"mean"`` (an index score on 0–6). ``theme`` groups indicators (a sheet
-    of the Excel appendix). ``questions`` are the canonical questions it is
-    computed from: if none of them was asked in a year the indicator is *not
-    available* that year (symbol ``.``). What it is called, in Swedish and
-    English, is in :mod:`trygghet.vocabulary` (``indicator.<name>``).
-    """
-
-    name: str
-    theme: str
-    kind: str
-    questions: tuple[str, ...]
-
-
-#: The ``tid_*`` indicators and the time of day (answer option) each stands for.
-TIME_INDICATORS = {f"tid_{slug(t)}": t for t in UNSAFE_TIMES.levels}
-#: The ``prio_*`` indicators and the priority (answer option) each stands for.
-PRIORITY_INDICATORS = {f"prio_{slug(p)}": p for p in PRIORITIES.levels}
-
-
-def _build() -> dict[str, Indicator]:
-    ind = [
-        Indicator("otrygg_kvall", "Trygghet", "share", ("safe_evening",)),
-        Indicator("otrygg_dag", "Trygghet", "share", ("safe_day",)),
-        Indicator("oro", "Oro och avstående", "share", ("worry",)),
-        Indicator("avstatt", "Oro och avstående", "share", ("refrained",)),
-        Indicator("utsatt", "Utsatthet", "share",
-                  tuple(q for q in QUESTIONS if q.startswith("victim_"))),
-        Indicator("problemindex", "Index", "mean", tuple(f"problem_{k}" for k in PROBLEM_ITEMS)),
-        Indicator("trygghetsindex", "Index", "mean", ("safe_evening", "worry", "refrained")),
-        Indicator("fortroende_polis", "Förtroende", "share", ("trust_police",)),
-        Indicator("fortroende_kommun", "Förtroende", "share", ("trust_municipality",)),
-    ]
-    ind += [Indicator(name, "Otrygga tider", "share", ("unsafe_times",))
-            for name in TIME_INDICATORS]
-    ind += [Indicator(name, "Prioriteringar", "share", ("priorities",))
-            for name in PRIORITY_INDICATORS]
-    ind += [Indicator(f"stort_problem_{k}", "Problem i området", "share", (f"problem_{k}",))
-            for k in PROBLEM_ITEMS]
-    return {i.name: i for i in ind}
-
-
-INDICATORS: dict[str, Indicator] = _build()
-
-# The indicators whose names the issues fix; the rest are derived families.
+# The indicators whose names the issues fix (present in the default questionnaire).
 HEADLINE = ("otrygg_kvall", "otrygg_dag", "avstatt", "oro", "utsatt", "problemindex",
             "trygghetsindex")
 
 
-@cache
-def _load_config(path: str) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+def indicator_table(questionnaire: Questionnaire | None = None) -> dict[str, Indicator]:
+    """The indicators of ``questionnaire`` (default: the bundled one), in file order."""
+    return resolve(questionnaire).indicators
 
 
-def index_config(path: str | Path | None = None) -> dict:
-    """The index scoring and bands of ``indices.yml`` (or another file)."""
-    return _load_config(str(path or INDEX_CONFIG))
+def __getattr__(name: str) -> Any:
+    # The default questionnaire's families under their former constant names, for code
+    # and notebooks written before questionnaires; new code passes a questionnaire.
+    if name == "INDICATORS":
+        return resolve(None).indicators
+    if name == "TIME_INDICATORS":
+        return resolve(None).family("tid")
+    if name == "PRIORITY_INDICATORS":
+        return resolve(None).family("prio")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def index_config(source: str | Path | Questionnaire | None = None) -> dict:
+    """The index scoring and bands of a questionnaire (``indices``; default: the bundled one).
+
+    ``source`` may be a questionnaire or the path of a questionnaire file.
+    """
+    if isinstance(source, str | Path):
+        return load_questionnaire(source).indices
+    return resolve(source).indices
 
 
 def band(value: float, config: dict | None = None) -> str | None:
@@ -166,69 +129,66 @@ def _mean_score(frame: pd.DataFrame, scores: dict[str, dict[str, float]], min_an
     return mean
 
 
-def respondent_values(responses: pd.DataFrame, config: dict | None = None) -> pd.DataFrame:
+def _any_of(r: pd.DataFrame, questions: list[str], counts: tuple[str, ...]) -> np.ndarray:
+    """1 if any question has an answer in ``counts``, 0 if all are answered, else NaN."""
+    if not questions:
+        return np.full(len(r), np.nan)
+    yes = np.zeros(len(r), dtype=bool)
+    all_answered = np.ones(len(r), dtype=bool)
+    for c in questions:
+        codes, labels = _codes(r[c])
+        is_yes = np.array([label in counts for label in labels] + [False])
+        yes |= is_yes[codes]
+        all_answered &= codes >= 0
+    return np.where(yes, 1.0, np.where(all_answered, 0.0, np.nan))
+
+
+def _index(r: pd.DataFrame, spec: dict, min_answered: float, not_asked: set[str]
+           ) -> np.ndarray:
+    """An index: scores per answer of each asked item, averaged (see :func:`_mean_score`)."""
+    items = [q for q in spec["questions"] if q not in not_asked]
+    scores = spec["scores"]
+    per_item = scores if "battery" not in spec else dict.fromkeys(items, scores)
+    return _mean_score(r, per_item, min_answered, items)
+
+
+def respondent_values(responses: pd.DataFrame, config: dict | None = None,
+                      questionnaire: Questionnaire | None = None) -> pd.DataFrame:
     """One column per indicator: 1/0/NaN for shares, the 0–6 score for indices.
 
-    Questions listed in ``responses.attrs["not_asked"]`` are treated as not
-    asked: indicators built only on them are all-missing, and an index uses
-    only the items that were asked.
+    The indicators and their rules are the questionnaire's (default: the
+    bundled one); ``config`` replaces its index configuration. Questions
+    listed in ``responses.attrs["not_asked"]`` are treated as not asked:
+    indicators built only on them are all-missing, and an index or an
+    ``any_of`` uses only the items that were asked.
     """
-    config = config or index_config()
+    q = resolve(questionnaire)
+    config = config or q.indices
     not_asked = set(responses.attrs.get("not_asked", []))
     # A view without attrs: pandas deep-copies attrs (the year's area names, thousands
     # at national scale) into every column taken from the frame.
     r = responses.copy(deep=False)
     r.attrs = {}
-    out = {
-        "otrygg_kvall": _share(r["safe_evening"], UNSAFE, SAFE),
-        "otrygg_dag": _share(r["safe_day"], UNSAFE, SAFE),
-        "oro": _share(r["worry"], ("Mycket ofta", "Ganska ofta"), ("Ganska sällan", "Aldrig")),
-        "avstatt": _share(r["refrained"], ("Ja, ofta",), ("Ja, ibland", "Nej")),
-        "fortroende_polis": _share(r["trust_police"], ("Mycket stort", "Ganska stort"),
-                                   ("Ganska litet", "Mycket litet")),
-        "fortroende_kommun": _share(r["trust_municipality"], ("Mycket stort", "Ganska stort"),
-                                    ("Ganska litet", "Mycket litet")),
-    }
-    victim = [c for c in INDICATORS["utsatt"].questions if c not in not_asked]
-    if victim:
-        yes = np.zeros(len(r), dtype=bool)
-        all_answered = np.ones(len(r), dtype=bool)
-        for c in victim:
-            codes, labels = _codes(r[c])
-            is_yes = np.array([label == "Ja" for label in labels] + [False])
-            yes |= is_yes[codes]
-            all_answered &= codes >= 0
-        out["utsatt"] = np.where(yes, 1.0, np.where(all_answered, 0.0, np.nan))
-    else:
-        out["utsatt"] = np.full(len(r), np.nan)
-
-    pi = config["problemindex"]
-    items = [c for c in INDICATORS["problemindex"].questions if c not in not_asked]
-    out["problemindex"] = _mean_score(r, dict.fromkeys(items, pi["scores"]),
-                                      config["min_answered"], items)
-    ti = config["trygghetsindex"]["scores"]
-    t_items = [c for c in ti if c not in not_asked]
-    out["trygghetsindex"] = _mean_score(r, ti, config["min_answered"], t_items)
-
-    for t in UNSAFE_TIMES.levels:
-        out[f"tid_{slug(t)}"] = _bool(r[option_column("unsafe_times", t)])
-    for p in PRIORITIES.levels:
-        out[f"prio_{slug(p)}"] = _bool(r[option_column("priorities", p)])
-    for k in PROBLEM_ITEMS:
-        out[f"stort_problem_{k}"] = _share(r[f"problem_{k}"],
-                                           ("Mycket stort problem", "Ganska stort problem"),
-                                           ("Ganska litet problem", "Inget problem alls"))
-    # One float block, filled column by column: no stacking or reordering copies.
-    names = list(INDICATORS)
+    names = list(q.indicators)
+    # One float block, filled row by row: no stacking or reordering copies.
     block = np.empty((len(names), len(r)))
     for j, name in enumerate(names):
-        if all(q in not_asked for q in INDICATORS[name].questions):
+        ind = q.indicators[name]
+        if all(c in not_asked for c in ind.questions):
             block[j] = np.nan
+        elif ind.rule == "share":
+            block[j] = _share(r[ind.questions[0]], ind.counts, ind.base)
+        elif ind.rule == "any_of":
+            block[j] = _any_of(r, [c for c in ind.questions if c not in not_asked], ind.counts)
+        elif ind.rule == "option":
+            block[j] = _bool(r[ind.column])
         else:
-            block[j] = out[name]
+            block[j] = _index(r, config[str(ind.index)], config["min_answered"], not_asked)
     return pd.DataFrame(block.T, index=r.index, columns=names, copy=False)
 
 
-def available(indicator: str, not_asked: list[str] | set[str]) -> bool:
+def available(indicator: str, not_asked: list[str] | set[str],
+              questionnaire: Questionnaire | None = None) -> bool:
     """Whether ``indicator`` can be computed in a year that did not ask ``not_asked``."""
-    return not all(q in set(not_asked) for q in INDICATORS[indicator].questions)
+    return not all(q in set(not_asked) for q in resolve(questionnaire).indicators[indicator]
+                   .questions)

@@ -24,7 +24,12 @@ Delimiter and line ends
     file written again through a Windows text-mode file): one line end.
 Header row
     Exports sometimes carry a title above the header; the header is the row
-    among the first 20 that holds the most of the mapping's headers.
+    among the first 20 that holds the most of the mapping's headers. Qualtrics'
+    three header rows (short names, question texts, ``{"ImportId": …}``) are
+    recognised by the last: records start after it, and the other of the
+    names and texts is each column's second name (``RawExport.names``).
+SPSS
+    A ``.sav`` is read with its variable and value labels (:mod:`trygghet.spss`).
 Records
     Every record after the header is kept, blank ones included (cleaning
     quarantines them). A record with more non-empty fields than the header, or
@@ -67,6 +72,7 @@ DELIMITERS = (";", ",", "\t", "|")
 HEADER_SEARCH_ROWS = 20
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, or any password-protected Office file
 ZIP_MAGIC = b"PK\x03\x04"
+SAV_MAGIC = (b"$FL2", b"$FL3")  # SPSS .sav (and compressed .zsav)
 _MOJIBAKE = re.compile("[ÃÂ][\u0080-\u00bf\u2013-\u203a\u0152-\u017e\u02c6\u02dc\u20ac\u2122]")
 
 
@@ -92,6 +98,13 @@ class RawExport:
         ``(row, description)``; cleaning quarantines them.
     warnings
         Things the analyst should know (repaired characters, skipped rows).
+    names
+        A second name per column, where the export has one (an SPSS variable's
+        name beside its label, Qualtrics' short name above the question text);
+        a mapping may name either. Empty when the export has only one.
+    value_labels
+        Per header, the export's own code → label lists (an SPSS ``.sav``'s
+        value labels), already applied to ``frame``; kept for drafting a mapping.
     """
 
     path: Path
@@ -101,6 +114,8 @@ class RawExport:
     info: dict = field(default_factory=dict)
     bad_rows: list[tuple[int, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    value_labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def rows_in(self) -> int:
@@ -146,9 +161,16 @@ def read_export(path: str | Path, mapping: SurveyMapping | None = None, *,
         raise TrygghetError(
             "filen är lösenordsskyddad eller i det gamla .xls-formatet", file=path,
             hint="öppna den i Excel, ta bort lösenordet och spara som .xlsx eller CSV (UTF-8)")
-    if data.startswith(ZIP_MAGIC):  # the content decides: a renamed .xlsx is still one
+    if data.startswith(SAV_MAGIC):
+        from .spss import read_sav  # only SPSS users pay for pyreadstat
+
+        raw = read_sav(path)
+    elif data.startswith(ZIP_MAGIC):  # the content decides: a renamed .xlsx is still one
         _refuse_plain_zip(path, data)
         raw = _read_xlsx(path, data, sheet, header_row, hints)
+    elif suffix in (".sav", ".zsav"):
+        raise TrygghetError("filen heter .sav men är ingen SPSS-fil (skadad?)", file=path,
+                            hint="exportera SPSS-filen igen från enkätverktyget")
     elif suffix in (".xls", ".ods", ".numbers"):
         raise TrygghetError(f"filformatet {suffix} stöds inte", file=path,
                             hint="spara som .xlsx eller CSV (UTF-8)")
@@ -490,7 +512,8 @@ def _read_csv_utf8(path: Path, data: bytes, encoding: str, delimiter: str,
     if hidx >= len(head):
         return None  # the careful reader words the error
     headers = head[hidx]
-    offset = _body_offset(head_text, delim, hidx + 1)
+    last, names, warnings = _header_rows(head, hidx)
+    offset = _body_offset(head_text, delim, last + 1)
     if offset >= len(head_text) and not whole:
         return None
     # The same number of line ends into the bytes ("\r\n" became "\n" in the head).
@@ -503,7 +526,7 @@ def _read_csv_utf8(path: Path, data: bytes, encoding: str, delimiter: str,
     if end <= body_start:
         return None
     width = len(headers)
-    first = len(head[hidx + 1]) if hidx + 1 < len(head) else 0
+    first = len(head[last + 1]) if last + 1 < len(head) else 0
     ncol = max(width, first)
     frame = _arrow_records(memoryview(data)[body_start:end], delim, ncol)
     if frame is None:
@@ -513,12 +536,11 @@ def _read_csv_utf8(path: Path, data: bytes, encoding: str, delimiter: str,
         for c in frame.columns:
             if frame[c].str.contains("\r", regex=False).any():
                 frame[c] = frame[c].str.replace("\r\n", "\n", regex=False)
-    frame, positions, bad = _surplus_fields(frame, width, ncol, hidx)
-    frame, positions, bad = _set_aside_other_delimiter(frame, positions, bad, delim, hidx)
-    warnings = [f"hoppade över {hidx} rad(er) ovanför rubrikraden (rad {hidx + 1})"] \
-        if hidx else []
+    frame, positions, bad = _surplus_fields(frame, width, ncol, last)
+    frame, positions, bad = _set_aside_other_delimiter(frame, positions, bad, delim, last)
     info = {"format": "csv", "encoding": used, "delimiter": delim, "header_row": hidx + 1}
-    return RawExport(path, headers, frame, positions + hidx + 2, info, bad, warnings)
+    return RawExport(path, headers, frame, positions + last + 2, info, bad, warnings,
+                     names=names)
 
 
 def _read_csv(path: Path, data: bytes, encoding: str, delimiter: str, header_row: int | str,
@@ -566,17 +588,52 @@ def _read_csv(path: Path, data: bytes, encoding: str, delimiter: str, header_row
     nul = "\x00" in text if used in ("utf-16", "utf-32") else b"\x00" in data
     if nul:
         _refuse_nul_header(path, headers, hidx + 1)
-    if hidx:
-        warnings.append(f"hoppade över {hidx} rad(er) ovanför rubrikraden (rad {hidx + 1})")
+    last, names, note = _header_rows(head, hidx)
+    warnings += note
 
-    first = len(head[hidx + 1]) if hidx + 1 < len(head) else 0
-    frame, positions, bad = _csv_records(path, text, delim, hidx, headers, first, exact)
-    frame, positions, bad = _set_aside_other_delimiter(frame, positions, bad, delim, hidx)
-    rows = positions + hidx + 2
+    first = len(head[last + 1]) if last + 1 < len(head) else 0
+    frame, positions, bad = _csv_records(path, text, delim, last, headers, first, exact)
+    frame, positions, bad = _set_aside_other_delimiter(frame, positions, bad, delim, last)
+    rows = positions + last + 2
     info = {"format": "csv", "encoding": used, "delimiter": delim, "header_row": hidx + 1}
     if nul:  # cleaning looks for the cells (and quarantines their rows) only then
         info["nul"] = True
-    return RawExport(path, headers, frame, rows, info, bad, warnings)
+    return RawExport(path, headers, frame, rows, info, bad, warnings, names=names)
+
+
+def _header_rows(head: list[list[str]], hidx: int) -> tuple[int, list[str], list[str]]:
+    """The last header row, the columns' second names and what to tell the analyst.
+
+    Qualtrics writes three header rows: short names, question texts, and
+    ``{"ImportId":"QID1"}`` per column. The records start after the last.
+    """
+    last, names = _extra_header_rows(head, hidx)
+    if last > hidx:
+        return last, names, [f"Qualtrics-export: rad {min(hidx, last - 2) + 1}–{last + 1} är "
+                             "rubrikrader (kortnamn, frågetext, ImportId); svaren börjar på "
+                             f"rad {last + 2}"]
+    if hidx:
+        return last, names, [f"hoppade över {hidx} rad(er) ovanför rubrikraden "
+                             f"(rad {hidx + 1})"]
+    return last, names, []
+
+
+_IMPORT_ID = re.compile(r'^\{\s*"ImportId"\s*:', re.IGNORECASE)
+
+
+def _extra_header_rows(head: list[list[str]], hidx: int) -> tuple[int, list[str]]:
+    """The last header row (``hidx`` unless Qualtrics' ImportId row follows) and the
+    columns' second names (the other of Qualtrics' name and text rows; else none)."""
+    for k in (hidx + 1, hidx + 2):
+        if k >= len(head):
+            break
+        cells = [c for c in head[k] if c.strip()]
+        if cells and sum(bool(_IMPORT_ID.match(c.strip())) for c in cells) * 2 >= len(cells):
+            other = hidx + 1 if k == hidx + 2 else hidx - 1
+            names = head[other] if 0 <= other < k and len(head[other]) == len(head[hidx]) \
+                else []
+            return k, names
+    return hidx, []
 
 
 def _refuse_nul_header(path: Path, headers: list[str], row: int) -> None:

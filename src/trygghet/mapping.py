@@ -17,22 +17,32 @@ import difflib
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import read_yaml
 from .errors import TrygghetError, shown
-from .schema import META_FIELDS, OTHER_AREA, QUESTIONS, SCALES
+from .questionnaire import Questionnaire, resolve
+from .schema import META_FIELDS, OTHER_AREA, Question, Scale
+
+if TYPE_CHECKING:
+    from .config import Project
 
 SAMPLING = ("opt_in", "probability")
 TOP_KEYS = {"year", "title", "source", "design", "required", "duplicates", "columns", "ignore",
-            "labels", "checked", "unchecked", "areas", "other_area_aliases"}
+            "labels", "codes", "codebook", "batteries", "item_problems", "checked", "unchecked",
+            "areas", "other_area_aliases"}
 SOURCE_KEYS = {"file", "encoding", "delimiter", "sheet", "header_row"}
 DESIGN_KEYS = {"sampling", "sent", "population", "period", "mode", "note", "strata"}
 STRATA_KEYS = {"column", "population", "fraction", "sent"}
-MULTI_KEYS = {"header", "separator", "options"}
+MULTI_KEYS = {"header", "separator", "options", "none", "blank"}
+BATTERY_KEYS = {"header", "separator", "items", "columns", "none", "blank"}
+# What a blank (nothing ticked) means in a check-box question: a missing answer, or No.
+BLANK = {"saknas": False, "missing": False, "nej": True, "no": True}
+# What an item-level problem (an unknown answer) costs: that answer, or the respondent.
+ITEM_PROBLEMS = ("answer", "respondent")
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp1252")
 # The widest duplicate window accepted: a week. Identical answers further apart
 # are two respondents, and pandas cannot even represent 1e300 minutes.
@@ -95,11 +105,43 @@ class SamplingDesign:
 
 @dataclass(frozen=True)
 class Multi:
-    """A multi-select question: one column split on ``separator``, or one column per option."""
+    """A multi-select question: one column split on ``separator``, or one column per option.
+
+    Check-box semantics: a respondent who ticked anything (or one of the ``none``
+    answers, "Inget av detta") answered the question, so an option not ticked is
+    No; one who ticked nothing at all did not answer (missing), unless
+    ``blank_no`` (mapping ``blank: nej``) says a blank means No.
+    """
 
     header: str | None = None
     separator: str = ";"
-    options: dict[str, str] | None = None  # canonical option → header
+    options: dict[str, str] = field(default_factory=dict)  # canonical option → header
+    none: tuple[str, ...] = ()  # normalised answers meaning "none of these"
+    blank_no: bool = False
+
+
+@dataclass(frozen=True)
+class Battery:
+    """Ja/Nej questions asked as one check-box list ("Har du utsatts för …?").
+
+    Either one joined cell (``header``, ``separator``; ``items`` gives each
+    question's option text) or one check-box column per question (``columns``).
+    A question ticked is its scale's first level (Ja); not ticked, by a
+    respondent who ticked something else or a ``none`` answer, is the second
+    (Nej); nothing ticked at all is missing unless ``blank_no``.
+    """
+
+    name: str
+    header: str | None = None
+    separator: str = ";"
+    items: dict[str, str] = field(default_factory=dict)  # question → option text (joined cell)
+    columns: dict[str, str] = field(default_factory=dict)  # question → header (one per item)
+    none: tuple[str, ...] = ()
+    blank_no: bool = False
+
+    @property
+    def questions(self) -> list[str]:
+        return list(self.items or self.columns)
 
 
 @dataclass(frozen=True)
@@ -122,12 +164,25 @@ class SurveyMapping:
     columns: dict[str, str | Multi]
     areas: dict[str, Area]
     labels: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    # Answer codes of one question (from the codebook): question → {code: canonical label}.
+    question_codes: dict[str, dict[str, object]] = field(default_factory=dict)
+    codebook: Path | None = None
+    batteries: dict[str, Battery] = field(default_factory=dict)
+    item_problems: str = "answer"  # "answer" or "respondent" (see ITEM_PROBLEMS)
     ignore: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
     duplicate_window_minutes: float = 10.0
     checked: tuple[str, ...] = ("1", "x", "ja", "true", "sant", "vald", "ikryssad")
     unchecked: tuple[str, ...] = ("0", "nej", "false", "falskt", "")
     other_area_aliases: tuple[str, ...] = ("Annat område", "Annat", "Bor ej i kommunen")
+    # The questionnaire's canonical questions (default questionnaire if not given).
+    questions: dict[str, Question] = field(default_factory=lambda: resolve(None).questions,
+                                           compare=False, repr=False)
+
+    @property
+    def scales(self) -> dict[str, Scale]:
+        """The answer scales of the questionnaire's questions, by name."""
+        return {q.scale.name: q.scale for q in self.questions.values() if q.scale is not None}
 
     @property
     def area_names(self) -> list[str]:
@@ -137,13 +192,15 @@ class SurveyMapping:
     def asked(self) -> list[str]:
         """Canonical questions this year's survey asked."""
         names = set(self.columns)
+        for battery in self.batteries.values():
+            names |= set(battery.questions)
         if names & {"age", "birth_year"}:
             names.add("age_group")
-        return [q for q in QUESTIONS if q in names]
+        return [q for q in self.questions if q in names]
 
     @property
     def not_asked(self) -> list[str]:
-        return [q for q in QUESTIONS if q not in self.asked]
+        return [q for q in self.questions if q not in self.asked]
 
     def headers(self) -> set[str]:
         """Every export header the mapping names, for finding the header row."""
@@ -153,6 +210,8 @@ class SurveyMapping:
                 out |= {spec.header} if spec.header else set(spec.options.values())
             else:
                 out.add(spec)
+        for battery in self.batteries.values():
+            out |= {battery.header} if battery.header else set(battery.columns.values())
         return out
 
     def source_path(self, root: Path) -> Path:
@@ -252,7 +311,8 @@ def _design(path: Path, raw: Any) -> SamplingDesign:
         p = _as_list(path, "design.period", d["period"])
         if len(p) != 2:
             raise _fail(path, "design.period", "ska vara [startdatum, slutdatum]")
-        period = tuple(_parse_date(path, "design.period", v) for v in p)
+        period = (_parse_date(path, "design.period", p[0]),
+                  _parse_date(path, "design.period", p[1]))
         if period[1] < period[0]:
             raise _fail(path, "design.period", "slutdatum före startdatum")
     text = {k: _text(path, f"design.{k}", d.get(k)) for k in ("population", "mode", "note")}
@@ -339,31 +399,60 @@ def _source(path: Path, raw: Any) -> Source:
                   delimiter=delimiter, sheet=sheet, header_row=header_row)
 
 
-def _columns(path: Path, raw: Any) -> dict[str, str | Multi]:
+class _Headers:
+    """Claims export headers for fields: one header can feed one field only."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.used: dict[str, str] = {}  # normalised header → field
+
+    def claim(self, header: Any, name: str) -> str:
+        if not isinstance(header, str) or not header.strip():
+            raise _fail(self.path, f"columns.{name}", "rubriken ska vara en text")
+        key = normalise(header)
+        if key in self.used:
+            raise _fail(self.path, f"columns.{name}",
+                        f"rubriken '{header}' är redan mappad till {self.used[key]}",
+                        "en rubrik kan bara mappas till ett fält")
+        self.used[key] = name
+        return header
+
+
+def _blank(path: Path, where: str, value: Any) -> bool:
+    """``blank: nej`` → True (a blank check-box list means No), ``saknas`` → False."""
+    if value is None:
+        return False
+    key = normalise(value) if isinstance(value, str) else None
+    if key not in BLANK:
+        raise _fail(path, where, f"ska vara nej eller saknas, inte {shown(value)}",
+                    "nej: den som inte kryssat något har svarat Nej på alla; saknas (standard): "
+                    "den som inte kryssat något har inte svarat")
+    return BLANK[key]
+
+
+def _separator(path: Path, where: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise _fail(path, where, f"ska vara tecknet som skiljer valen åt, inte {shown(value)}",
+                    "t.ex. ';' för \"Kväll; Natt\" eller ', ' för Google Formulär")
+    return value
+
+
+def _columns(path: Path, raw: Any, questions: dict[str, Question],
+             claims: _Headers) -> dict[str, str | Multi]:
     cols = _as_dict(path, "columns", raw)
     if not cols:
         raise _fail(path, "columns", "mappningen anger inga kolumner")
-    allowed = set(QUESTIONS) | set(META_FIELDS)
+    allowed = set(questions) | set(META_FIELDS)
     out: dict[str, str | Multi] = {}
-    used: dict[str, str] = {}  # normalised header → field
-
-    def claim(header: Any, name: str) -> str:
-        if not isinstance(header, str) or not header.strip():
-            raise _fail(path, f"columns.{name}", "rubriken ska vara en text")
-        key = normalise(header)
-        if key in used:
-            raise _fail(path, f"columns.{name}",
-                        f"rubriken '{header}' är redan mappad till {used[key]}",
-                        "en rubrik kan bara mappas till ett fält")
-        used[key] = name
-        return header
+    claim = claims.claim
 
     for name, spec in cols.items():
         if name not in allowed:
             close = difflib.get_close_matches(str(name), sorted(allowed), n=1)
             raise _fail(path, f"columns.{name}", "okänt kanoniskt namn",
-                        f"menade du '{close[0]}'?" if close else "se schema.py för namnen")
-        question = QUESTIONS.get(name)
+                        f"menade du '{close[0]}'?" if close
+                        else "trygghet questions visar frågornas namn")
+        question = questions.get(name)
         if question is not None and question.kind == "multi":
             if isinstance(spec, str):
                 spec = {"header": spec}
@@ -372,25 +461,31 @@ def _columns(path: Path, raw: Any) -> dict[str, str | Multi]:
             if ("header" in spec) == ("options" in spec):
                 raise _fail(path, f"columns.{name}",
                             "ange antingen header (en kolumn) eller options (en kolumn per val)")
+            none = tuple(normalise(v) for v in _texts(path, f"columns.{name}.none",
+                                                      spec.get("none")))
+            if none and "options" in spec:
+                raise _fail(path, f"columns.{name}.none", "none anges för en kolumn med alla "
+                            "kryss (header), inte med en kolumn per alternativ",
+                            "med en kolumn per alternativ räcker det att den svarande kryssat "
+                            "något; ange blank: nej om en tom rad betyder Nej")
+            blank_no = _blank(path, f"columns.{name}.blank", spec.get("blank"))
             if "header" in spec:
-                separator = spec.get("separator", ";")
-                if not isinstance(separator, str) or not separator:
-                    raise _fail(path, f"columns.{name}.separator",
-                                f"ska vara tecknet som skiljer valen åt, inte {shown(separator)}",
-                                "t.ex. ';' för \"Kväll; Natt\"")
-                out[name] = Multi(header=claim(spec["header"], name), separator=separator)
+                separator = _separator(path, f"columns.{name}.separator",
+                                       spec.get("separator", ";"))
+                out[name] = Multi(header=claim(spec["header"], name), separator=separator,
+                                  none=none, blank_no=blank_no)
             else:
                 options = _as_dict(path, f"columns.{name}.options", spec["options"])
-                levels = {normalise(level): level for level in question.scale.levels}
+                levels = {normalise(level): level for level in question.answer_scale.levels}
                 mapped = {}
                 for option, header in options.items():
                     level = levels.get(normalise(option))
                     if level is None:
                         raise _fail(path, f"columns.{name}.options.{option}",
                                     "okänt svarsalternativ",
-                                    f"alternativen är: {', '.join(question.scale.levels)}")
+                                    f"alternativen är: {', '.join(question.answer_scale.levels)}")
                     mapped[level] = claim(header, f"{name}.{option}")
-                out[name] = Multi(options=mapped)
+                out[name] = Multi(options=mapped, none=none, blank_no=blank_no)
         else:
             out[name] = claim(spec, name)
     if len({"age", "birth_year", "age_group"} & set(out)) > 1:
@@ -399,30 +494,98 @@ def _columns(path: Path, raw: Any) -> dict[str, str | Multi]:
     return out
 
 
-def _labels(path: Path, raw: Any) -> dict[str, dict[str, str | None]]:
-    labels = _as_dict(path, "labels", raw)
+def _batteries(path: Path, raw: Any, columns: dict[str, str | Multi],
+               claims: _Headers, questions: dict[str, Question]) -> dict[str, Battery]:
+    """``batteries:``: Ja/Nej questions given as one check-box list (see :class:`Battery`)."""
+    out: dict[str, Battery] = {}
+    taken: dict[str, str] = {}
+    for name, spec in _as_dict(path, "batteries", raw).items():
+        where = f"batteries.{name}"
+        spec = _as_dict(path, where, spec)
+        _unknown_keys(path, f"{where}.", spec, BATTERY_KEYS)
+        if ("header" in spec) == ("columns" in spec):
+            raise _fail(path, where, "ange antingen header och items (en kolumn med alla "
+                        "kryss) eller columns (en kolumn per fråga)")
+        if "header" in spec and "items" not in spec:
+            raise _fail(path, f"{where}.items", "ange vilken fråga varje kryssalternativ "
+                        "svarar på", "items: {victim_stold: Stöld, victim_inbrott: Inbrott}")
+        given = _as_dict(path, f"{where}.items" if "header" in spec else f"{where}.columns",
+                         spec.get("items") if "header" in spec else spec.get("columns"))
+        if not given:
+            raise _fail(path, where, "batteriet har inga frågor")
+        chosen: dict[str, str] = {}
+        for question, text in given.items():
+            q = questions.get(question)
+            if q is None or q.kind != "single" or q.scale is None or len(q.scale.levels) != 2:
+                raise _fail(path, f"{where}.{question}",
+                            "ingen fråga med två svarsalternativ (Ja/Nej)",
+                            "ett batteri samlar ja/nej-frågor, t.ex. victim_stold")
+            if question in columns or question in taken:
+                raise _fail(path, f"{where}.{question}", "frågan är redan mappad "
+                            f"({'under columns' if question in columns else taken[question]})",
+                            "mappa varje fråga bara en gång")
+            taken[question] = where
+            if "header" in spec:
+                chosen[question] = _text(path, f"{where}.items.{question}", text) or ""
+            else:
+                chosen[question] = claims.claim(text, f"{name}.{question}")
+        header = claims.claim(spec["header"], name) if "header" in spec else None
+        out[str(name)] = Battery(
+            name=str(name), header=header,
+            separator=_separator(path, f"{where}.separator", spec.get("separator", ";")),
+            items=chosen if header else {}, columns={} if header else chosen,
+            none=tuple(normalise(v) for v in _texts(path, f"{where}.none", spec.get("none"))),
+            blank_no=_blank(path, f"{where}.blank", spec.get("blank")))
+    return out
+
+
+def _labels(path: Path, raw: Any, scales: dict[str, Scale],
+            key: str = "labels") -> dict[str, dict[str, str | None]]:
+    """``labels:`` (answer variants) or ``codes:`` (answer codes) per scale → canonical label.
+
+    Both end in one table per scale; codes are only the variants that are numbers
+    ("1", "9"), listed apart because that is how a codebook reads.
+    """
+    labels = _as_dict(path, key, raw)
     out = {}
+    example = "Mkt trygg: Mycket trygg" if key == "labels" else "1: Mycket trygg"
     for scale_name, variants in labels.items():
-        scale = SCALES.get(scale_name)
+        scale = scales.get(scale_name)
         if scale is None and scale_name != "area":
-            raise _fail(path, f"labels.{scale_name}", "okänd skala",
-                        f"skalorna är: {', '.join(SCALES)}")
-        variants = _as_dict(path, f"labels.{scale_name}", variants)
+            raise _fail(path, f"{key}.{scale_name}", "okänd skala",
+                        f"skalorna är: {', '.join(scales)}, area")
+        variants = _as_dict(path, f"{key}.{scale_name}", variants)
         mapped = {}
         for variant, label in variants.items():
-            if not normalise(variant):  # a blank key would give every blank answer a label
-                raise _fail(path, f"labels.{scale_name}", "ett svarsalternativ utan text",
-                            "skriv svarsvarianten som nyckel, t.ex. Mkt trygg: Mycket trygg")
+            if isinstance(variant, bool) or not normalise(variant):
+                # a blank key would give every blank answer a label; YAML reads Ja as true
+                raise _fail(path, f"{key}.{scale_name}", "ett svarsalternativ utan text",
+                            f"skriv svarsvarianten som nyckel, t.ex. {example} (inom "
+                            "citattecken om den är Ja, Nej, yes eller no)")
             if label is not None and not isinstance(label, str):
-                raise _fail(path, f"labels.{scale_name}.{variant}",
+                raise _fail(path, f"{key}.{scale_name}.{variant}",
                             f"ska vara ett svarsalternativ (en text) eller null, inte "
                             f"{shown(label)}")
             if label is not None and scale is not None and label not in scale.levels:
-                raise _fail(path, f"labels.{scale_name}.{variant}",
+                raise _fail(path, f"{key}.{scale_name}.{variant}",
                             f"'{label}' finns inte på skalan",
                             f"välj en av: {', '.join(scale.levels)} (eller null = saknas)")
             mapped[normalise(variant)] = label
         out[scale_name] = mapped
+    return out
+
+
+def _merge_codes(path: Path, labels: dict, codes: dict) -> dict[str, dict[str, str | None]]:
+    """``labels`` with the ``codes`` added; one value given two meanings is an error."""
+    out = {k: dict(v) for k, v in labels.items()}
+    for scale_name, table in codes.items():
+        into = out.setdefault(scale_name, {})
+        for code, label in table.items():
+            if code in into and into[code] != label:
+                raise _fail(path, f"codes.{scale_name}.{code}",
+                            f"'{code}' betyder {into[code] or 'saknas'} under labels men "
+                            f"{label or 'saknas'} under codes", "ange svaret på ett ställe")
+            into[code] = label
     return out
 
 
@@ -446,9 +609,9 @@ def _areas(path: Path, raw: Any) -> dict[str, Area]:
                         "skriv postnumren som \"461 30\"")
         keys = [normalise(name), *map(normalise, aliases), *postcodes]
         for key in keys:
-            if key in seen and seen[key] != name:
+            if key in seen and seen[key] != str(name):
                 raise _fail(path, f"areas.{name}", f"'{key}' hör redan till området {seen[key]}")
-            seen[key] = name
+            seen[key] = str(name)
         codes = tuple(str(c).strip() for c in
                       _as_list(path, f"areas.{name}.codes", spec.get("codes")))
         out[str(name)] = Area(str(name), aliases, postcodes, codes)
@@ -471,8 +634,19 @@ def _yaml_hint(message: str) -> str:
             "rubriker som innehåller ': ' eller börjar med ett specialtecken")
 
 
-def load_mapping(path: str | Path) -> SurveyMapping:
-    """Read and validate a mapping file.
+def project_root_of(path: Path) -> Path:
+    """The project a mapping file belongs to: the folder above ``config/surveys/``, or,
+    for a mapping kept elsewhere, the mapping's own folder (relative paths start there)."""
+    folder = path.absolute().parent
+    for parent in (folder, *folder.parents):
+        if (parent / "config" / "surveys").is_dir():
+            return parent
+    return folder
+
+
+def load_mapping(path: str | Path, questionnaire: Questionnaire | None = None,
+                 root: str | Path | None = None) -> SurveyMapping:
+    """Read and validate a mapping file against a questionnaire (default: the bundled one).
 
     Every problem is a :class:`TrygghetError` naming the file and the field,
     e.g. an unknown canonical name (with a suggestion), one header mapped to
@@ -481,6 +655,7 @@ def load_mapping(path: str | Path) -> SurveyMapping:
     caught by the strict reader.
     """
     path = Path(path)
+    root = Path(root) if root is not None else project_root_of(path)
     try:
         raw = read_yaml(path)
     except TrygghetError as err:
@@ -491,19 +666,23 @@ def load_mapping(path: str | Path) -> SurveyMapping:
     year = m.get("year")
     if not isinstance(year, int) or not 1990 <= year <= 2100:
         raise _fail(path, "year", f"ogiltigt år '{year}'")
-    columns = _columns(path, m.get("columns"))
+    questions = resolve(questionnaire).questions
+    claims = _Headers(path)
+    columns = _columns(path, m.get("columns"), questions, claims)
+    batteries = _batteries(path, m.get("batteries"), columns, claims, questions)
     required = tuple(_texts(path, "required", m.get("required")))
     for name in required:
-        if name not in QUESTIONS:
+        if name not in questions:
             raise _fail(path, "required", f"okänt fält '{name}'")
         derived = name == "age_group" and {"age", "birth_year"} & set(columns)
-        if name not in columns and not derived:
+        in_battery = any(name in b.questions for b in batteries.values())
+        if name not in columns and not derived and not in_battery:
             raise _fail(path, "required", f"'{name}' krävs men är inte mappat under columns")
     design = _design(path, m.get("design"))
     if design.strata is not None:
         name = design.strata["column"]
         mapped = name in columns or (name == "age_group" and {"age", "birth_year"} & set(columns))
-        question = QUESTIONS.get(name)
+        question = questions.get(name)
         if not mapped or question is None or question.kind != "single":
             raise _fail(path, "design.strata.column",
                         f"'{name}' är ingen inläst fråga med ett svar per person",
@@ -517,18 +696,30 @@ def load_mapping(path: str | Path) -> SurveyMapping:
                     f"ska vara ett antal minuter från 0 till {MAX_WINDOW_MINUTES} (en vecka), "
                     f"inte {shown(window)}",
                     "identiska svar inom så många minuter räknas som dubbletter; standard 10")
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for key in ("checked", "unchecked", "other_area_aliases"):
         if key in m:
             kwargs[key] = tuple(normalise(v) if key != "other_area_aliases" else v
                                 for v in _texts(path, key, m[key], blank=key == "unchecked"))
     areas = _areas(path, m.get("areas"))
-    labels = _labels(path, m.get("labels"))
+    scales = {q.scale.name: q.scale for q in questions.values() if q.scale is not None}
+    labels = _merge_codes(path, _labels(path, m.get("labels"), scales),
+                          _labels(path, m.get("codes"), scales, "codes"))
     for variant, area in labels.get("area", {}).items():
         if area is not None and area not in areas and area != OTHER_AREA:
             raise _fail(path, f"labels.area.{variant}", f"'{area}' är inget av årets områden",
                         f"välj ett av: {', '.join(areas)}, {OTHER_AREA} (eller null = saknas)")
-    return SurveyMapping(
+    item_problems = m.get("item_problems", "answer")
+    if item_problems not in ITEM_PROBLEMS:
+        raise _fail(path, "item_problems", f"ska vara answer eller respondent, inte "
+                    f"{shown(item_problems)}",
+                    "answer (standard): ett okänt svar blir saknat och respondenten behålls; "
+                    "respondent: hela respondenten sätts i karantän")
+    codebook = None
+    if m.get("codebook") is not None:
+        given = _text(path, "codebook", m["codebook"]) or ""
+        codebook = (root / given).absolute()
+    mapping = SurveyMapping(
         path=path,
         year=year,
         title=_text(path, "title", m.get("title")) or f"Trygghetsmätning {year}",
@@ -540,8 +731,65 @@ def load_mapping(path: str | Path) -> SurveyMapping:
         ignore=tuple(_texts(path, "ignore", m.get("ignore"))),
         required=required,
         duplicate_window_minutes=float(window),
+        questions=questions,
+        batteries=batteries,
+        item_problems=item_problems,
+        codebook=codebook,
         **kwargs,
     )
+    if codebook is None:
+        return mapping
+    from .answers import read_codebook  # (it reads the file with load.py, which imports us)
+
+    return replace(mapping, question_codes=read_codebook(codebook, mapping))
+
+
+def used_mapping(project: Project, year: int) -> tuple[Path, Path | None]:
+    """The mapping and export ``trygghet clean`` last used for ``year`` (its cleaning log).
+
+    ``clean --mapping M --input E`` records both: estimation, reports and a re-run
+    of the cleaning by :func:`pipeline.prepare` use them, not the year's default
+    mapping, so a report describes the survey that was cleaned. Without a log
+    (or if the recorded mapping is gone): ``config/surveys/<year>.yml`` and its
+    ``source.file`` (``None``).
+    """
+    import json
+
+    default = project.mapping(year)
+    log = project.processed(year) / "cleaning_log.json"
+    try:
+        recorded = json.loads(log.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return default, None
+    if not isinstance(recorded, dict) or not recorded.get("mapping_file"):
+        return default, None
+    path = project.root / str(recorded["mapping_file"])  # (an absolute path stays one)
+    if not path.is_file():
+        return default, None
+    given = recorded.get("input_file")
+    return path, (project.root / str(given)) if given else None
+
+
+def load_year_mapping(path: str | Path, year: int,
+                      questionnaire: Questionnaire | None = None) -> SurveyMapping:
+    """The mapping in ``path``, which must exist and be for ``year`` (checked against
+    ``questionnaire``, default: the bundled one).
+
+    For the commands that take ``--year`` and an optional ``--mapping``: a missing
+    file and a mapping of another year are each one message with the fix.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise TrygghetError(f"det finns ingen mappning för {year}", file=path,
+                            hint=f"skapa config/surveys/{year}.yml (se 2020.yml, eller föreslå "
+                                 f"ett utkast med trygghet mapping draft --year {year} --input "
+                                 "EXPORT) eller ange --mapping")
+    mapping = load_mapping(path, questionnaire)
+    if mapping.year != year:
+        raise TrygghetError(f"mappningen gäller år {mapping.year}, inte {year}",
+                            file=path, column="year",
+                            hint=f"kör med --year {mapping.year} eller ange årets mappning")
+    return mapping
 
 
 def check_sent(sent: int | None, respondents: int, *, file: str | Path | None = None) -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -117,15 +118,19 @@ def share_classes(percents: Sequence[int], *, language: str = "sv") -> list[MapC
             for s, label, color in zip(starts, labels, colors, strict=True)]
 
 
-def index_classes(values: Sequence[float], *, language: str = "sv") -> list[MapClass]:
-    """The index bands of ``indices.yml`` from the lowest to the highest of ``values``.
+def index_classes(values: Sequence[float], *, language: str = "sv",
+                  bands: Sequence[Sequence[Any]] | None = None) -> list[MapClass]:
+    """The index bands from the lowest to the highest of ``values``.
+
+    ``bands`` are the questionnaire's ``indices.bands`` (``[[lower, name], …]``;
+    default: the bundled questionnaire's).
 
     ``values`` are as written (2 decimals); a band between two used ones is
     kept, so that the legend's scale has no gap.
     Labelled with name and limits (``Måttlig nivå 1,50–2,49``), coloured like
     the bands in :func:`trygghet.charts.index_by_area`.
     """
-    bands = [(float(lo), str(name)) for lo, name in index_config()["bands"]]
+    bands = [(float(lo), str(name)) for lo, name in (bands or index_config()["bands"])]
     colors = theme.band_colors([name for _, name in bands])
     uppers = [lo for lo, _ in bands[1:]] + [math.inf]
     used = [i for i, ((lower, _), upper) in enumerate(zip(bands, uppers, strict=True))
@@ -200,7 +205,7 @@ def _written(value: float, kind: str, language: str) -> str:
 
 
 def _cells(estimates: pd.DataFrame, indicator: str, year: int | None, area_map: AreaMap,
-           estimate_type: str | None, language: str):
+           estimate_type: str | None, language: str, bands=None):
     rows, year, kind = _area_rows(estimates, indicator, year, estimate_type)
     by_area = {str(r["group"]): r for _, r in rows.iterrows()}
     cells = []
@@ -223,7 +228,7 @@ def _cells(estimates: pd.DataFrame, indicator: str, year: int | None, area_map: 
         cells.append(_Cell(area, value, text, symbol, generalisable=generalisable))
     shown = [c.value for c in cells if not math.isnan(c.value)]
     classes = (share_classes([int(v) for v in shown], language=language) if kind == "share"
-               else index_classes(shown, language=language))
+               else index_classes(shown, language=language, bands=bands))
     for c in cells:
         if not math.isnan(c.value):
             c.cls = next(k for k in classes if k.contains(c.value))
@@ -243,7 +248,8 @@ def _order(cells: Sequence[_Cell]) -> list[_Cell]:
 
 def map_table(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
               year: int | None = None, area_map: AreaMap | None = None, *,
-              estimate_type: str | None = None, language: str = "sv") -> pd.DataFrame:
+              estimate_type: str | None = None, language: str = "sv",
+              bands: Sequence[Sequence[Any]] | None = None) -> pd.DataFrame:
     """The figures of :func:`choropleth` as a table: area, value as written, class.
 
     Same rows, values and symbols as the map, highest first; show it beside or
@@ -251,7 +257,8 @@ def map_table(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
     """
     check_language(language)  # an unknown language is an error here, before anything is drawn
     area_map = area_map or _default_map(estimates, indicator)
-    cells, _, _, kind, _ = _cells(estimates, indicator, year, area_map, estimate_type, language)
+    cells, _, _, kind, _ = _cells(estimates, indicator, year, area_map, estimate_type, language,
+                                  bands)
     value_col = _t("share" if kind == "share" else "index", language)
     if kind == "share" and not all(c.generalisable for c in cells):
         value_col = _t("share_resp", language)
@@ -283,7 +290,8 @@ def geography_note(area_map: AreaMap, language: str) -> str | None:
 def choropleth(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
                year: int | None = None, area_map: AreaMap | None = None, *,
                highlight: str | None = None, title: str | None = None,
-               estimate_type: str | None = None, language: str = "sv") -> Axes:
+               estimate_type: str | None = None, language: str = "sv",
+               bands: Sequence[Sequence[Any]] | None = None) -> Axes:
     """An indicator by area on the map: classes by colour, every value written on its area.
 
     Parameters
@@ -293,8 +301,8 @@ def choropleth(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
         == "area"`` are used).
     indicator, year
         What to show; ``year=None`` takes the latest year. Shares get classes
-        of whole per cents (:func:`share_classes`), indices the bands of
-        ``indices.yml`` (:func:`index_classes`).
+        of whole per cents (:func:`share_classes`), indices the bands of the
+        questionnaire (``bands``, :func:`index_classes`).
     area_map
         From :func:`trygghet.geo.load_area_map`; default a tile map of the
         areas in the estimates.
@@ -317,7 +325,7 @@ def choropleth(estimates: pd.DataFrame, indicator: str = "otrygg_kvall",
         raise TrygghetError(f"området '{highlight}' finns inte på kartan",
                             hint=f"områdena är: {', '.join(area_map.areas)}")
     cells, classes, year, kind, off_map = _cells(estimates, indicator, year, area_map,
-                                                 estimate_type, language)
+                                                 estimate_type, language, bands)
     drawn = [MapArea(c.area, f"{c.area}\n{c.text}", c.cls.color if c.cls else NO_VALUE,
                      None if c.cls else HATCH, theme.BACKGROUND if c.cls else theme.MUTED)
              for c in cells]

@@ -434,9 +434,15 @@ def _rows(frame: pd.DataFrame, kind: str) -> list[Any]:
 
 
 def build_tables(estimates: pd.DataFrame, changes: pd.DataFrame, od: OpenDataSettings, *,
-                 year: int, level: float = 0.95) -> list[Table]:
-    """The release's CSV tables from the published estimates and changes of ``year``."""
-    from .indicators import INDICATORS
+                 year: int, level: float = 0.95, questionnaire: Any = None) -> list[Table]:
+    """The release's CSV tables from the published estimates and changes of ``year``.
+
+    ``indikatorer.csv`` names the indicators of ``questionnaire`` (default: the bundled
+    one) that the tables use.
+    """
+    from .questionnaire import resolve
+
+    INDICATORS = resolve(questionnaire).indicators  # noqa: N806 (the questionnaire's table)
 
     _check_published(estimates, ("estimate", "se", "ci_low", "ci_high", "n", "count"),
                      "skattningarna")

@@ -234,14 +234,15 @@ def _json(data: Any) -> bytes:
 def build_release(estimates: pd.DataFrame, changes: pd.DataFrame, od: OpenDataSettings, *,
                   year: int, level: float = 0.95, min_cell: int = 5,
                   period: tuple[dt.date, dt.date] | None = None,
-                  title: str | None = None) -> dict[str, bytes]:
+                  title: str | None = None, questionnaire: Any = None) -> dict[str, bytes]:
     """Every file of the release, name → bytes, in the order they are written.
 
     Pure and deterministic: the same tables and settings give the same bytes
     (``SOURCE_DATE_EPOCH``, if set, is the only time stamp).
     """
     period = period or (dt.date(year, 1, 1), dt.date(year, 12, 31))
-    tables = build_tables(estimates, changes, od, year=year, level=level)
+    tables = build_tables(estimates, changes, od, year=year, level=level,
+                          questionnaire=questionnaire)
     opt_in = "generalisable" in estimates.columns and \
         not estimates["generalisable"].fillna(True).astype(bool).all()
     texts = _texts(od, year, title, min_cell, opt_in)
@@ -275,7 +276,7 @@ def release_year(project: Any, year: int, *, echo: Callable[[str], object] = pri
     it an error.
     """
     from .config import load_settings
-    from .mapping import load_mapping
+    from .mapping import load_mapping, used_mapping
 
     settings = load_settings(project)
     source = project.config / "trygghet.yml"
@@ -297,13 +298,14 @@ def release_year(project: Any, year: int, *, echo: Callable[[str], object] = pri
     changes = pd.read_parquet(ch_path) if ch_path.exists() else pd.DataFrame(
         columns=["kind", "indicator", "group_var", "suppressed", "symbol"])
     period, title = None, None
-    if project.mapping(year).exists():
-        mapping = load_mapping(project.mapping(year))
+    mapping_path = used_mapping(project, year)[0]  # the one `trygghet clean` used
+    if mapping_path.exists():
+        mapping = load_mapping(mapping_path, project.questionnaire)
         period, title = mapping.design.period, mapping.title
     files = build_release(estimates, changes, od, year=year,
                           level=settings["estimation"]["level"],
                           min_cell=settings["disclosure"]["min_cell"], period=period,
-                          title=title)
+                          title=title, questionnaire=project.questionnaire)
     folder = project.reports(year) / FOLDER
     written = write_release(files, folder)
     try:

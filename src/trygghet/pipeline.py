@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import clean, free_text, load, manifest
-from .config import Project
+from . import clean, comparability, free_text, load, manifest
+from .config import Project, load_settings
 from .errors import TrygghetError
 from .fmt import number
-from .mapping import check_sent, load_mapping, normalise
+from .kept import check_kept
+from .mapping import check_sent, load_mapping, load_year_mapping, normalise, used_mapping
 from .privacy import pseudonym_key
 from .render import Publication
 from .writers import write_csv, write_json, write_parquet
@@ -53,6 +54,11 @@ def _settings_file(project: Project) -> Path:
     return project.config / "trygghet.yml"
 
 
+def _questionnaire_inputs(project: Project) -> list[Path]:
+    # The workspace's questionnaire decides questions and indicators: a change re-runs.
+    return [project.root / "config" / "frageformular.yml"]
+
+
 def estimate_inputs(project: Project, year: int) -> list[Path]:
     """The files the estimation stage of ``year`` reads (present or not).
 
@@ -65,7 +71,7 @@ def estimate_inputs(project: Project, year: int) -> list[Path]:
 
     paths = [project.processed(year) / "responses.parquet",
              project.reference / f"population_{year}.csv", _settings_file(project),
-             reference_file(project.reference, year)]
+             reference_file(project.reference, year), *_questionnaire_inputs(project)]
     for y in project.survey_years():
         if y < year:
             paths += [project.processed(y) / "estimates.parquet",
@@ -128,29 +134,34 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
     ``free_text.parquet`` (the free-text answers, see :mod:`trygghet.free_text`),
     ``quarantine.csv`` (one row per unusable raw row, with its reason),
     ``duplicates.csv`` (removed double submissions and the row each
-    duplicates), ``cleaning_log.json`` (counts, reasons, the reconciliation)
-    and ``manifest_clean.json``, all together. The raw file is only read.
+    duplicates), ``cleaning_log.json`` (counts, reasons, the reconciliation,
+    and the mapping and export used, which the later stages then use: see
+    :func:`mapping.used_mapping`) and ``manifest_clean.json``, all together.
+    The raw file is only read. A run that keeps too little
+    (:func:`kept.check_kept`, settings ``cleaning``) stops before writing
+    anything, so the previous outputs stay as they were.
     Returns the cleaning result (free text included).
     """
+    settings = load_settings(project)["cleaning"]
     mapping_path = Path(mapping_path) if mapping_path else project.mapping(year)
-    if not mapping_path.exists():
-        raise TrygghetError(f"det finns ingen mappning för {year}", file=mapping_path,
-                            hint=f"skapa config/surveys/{year}.yml (se 2020.yml) "
-                                 "eller ange --mapping")
-    mapping = load_mapping(mapping_path)
-    if mapping.year != year:
-        raise TrygghetError(f"mappningen gäller år {mapping.year}, inte {year}",
-                            file=mapping_path, column="year",
-                            hint=f"kör med --year {mapping.year} eller ange årets mappning")
+    mapping = load_year_mapping(mapping_path, year, project.questionnaire)
     source = Path(input_path).absolute() if input_path else mapping.source_path(project.root)
-    inputs = manifest.hashes([mapping_path, source], project.root)
+    inputs = manifest.hashes([mapping_path, source, *_questionnaire_inputs(project)],
+                             project.root)
     raw = load.read_export(source, mapping)
     result = clean.clean(raw, mapping, key=pseudonym_key(project.root))
+    check_kept(result, mapping, max_quarantined=settings["max_quarantined"],
+               allow_constant=settings["allow_constant"], file=source,
+               questionnaire=project.questionnaire)
     responses, answers = free_text.split(result.responses)
 
     out = project.processed(year)
+    # The municipality the year belongs to travels with its data (comparability.py).
     log = result.log | {"source_file": _relative(source, project.root),
-                        "mapping_file": _relative(mapping_path, project.root)}
+                        "mapping_file": _relative(mapping_path, project.root),
+                        # given with --input: a re-run (prepare) reads the same file
+                        "input_file": _relative(source, project.root) if input_path else None,
+                        "municipality": load_settings(project)["municipality"]}
     with Publication("clean") as run:
         stage = run.stage(out)
         write_parquet(responses, stage / "responses.parquet")
@@ -165,6 +176,12 @@ def clean_year(project: Project, year: int, *, input_path: Path | None = None,
          f"+ {number(log['duplicates_removed'])} dubbletter – stämmer")
     for reason, count in log["reasons"].items():
         echo(f"  karantän: {clean.REASONS[reason]}: {number(count)}")
+    answers = result.quarantine[result.quarantine["level"] == "svar"]
+    for reason, count in log["answer_reasons"].items():
+        first = answers[answers["reason"] == reason].iloc[0]
+        echo(f"  svar som räknas som saknade (respondenten behålls): {clean.REASONS[reason]}: "
+             f"{number(count)}, t.ex. rad {first['source_row']} kolumn '{first['column'][:60]}'"
+             f" värdet '{first['value'][:60]}' (alla i quarantine.csv, level svar)")
     for note in log["warnings"]:
         echo(f"  obs: {note}")
     echo(f"  skrev {_relative(out, project.root)}/: responses.parquet, {free_text.FILE_NAME} "
@@ -213,13 +230,12 @@ def promises_year(project: Project, year: int, echo: Echo = print):
     import shutil
 
     from . import promise_files, promises
-    from .config import load_settings
 
     path = promise_files.promise_file(project.reference, year)
     if not path.exists():
         raise TrygghetError(f"det finns inget medborgarlöfte för {year}", file=path,
                             hint="skapa filen efter mönster av medborgarlofte_2020.yml")
-    promise = promise_files.load_promise(path)
+    promise = promise_files.load_promise(path, project.questionnaire)
     if promise.year != year:
         raise TrygghetError(f"filen gäller år {promise.year}, inte {year}", file=path,
                             column="year")
@@ -301,14 +317,15 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
     """
     from . import survey as est
     from .appendix import write_appendix
-    from .config import load_settings
     from .population import read_population
     from .provenance import provenance
     from .references import read_references
     from .suppress import Rules, protect
 
     settings = load_settings(project)
-    reference_values = read_references(project.reference, year)  # a bad file stops early
+    questionnaire = project.questionnaire
+    reference_values = read_references(project.reference, year,  # a bad file stops early
+                                       questionnaire)
     rules = Rules.from_settings(settings)
     out = project.processed(year)
     if not (out / "responses.parquet").exists():
@@ -316,32 +333,53 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
         clean_year(project, year, echo=echo)
     elif not _intact(project, year, "clean", "responses.parquet"):
         echo(f"{year}: rensade svar är skadade eller ändrade efter rensningen – rensar om")
-        clean_year(project, year, echo=echo)
+        mapping_path, input_path = used_mapping(project, year)
+        clean_year(project, year, input_path=input_path, mapping_path=mapping_path, echo=echo)
     inputs = manifest.hashes(estimate_inputs(project, year), project.root)
     responses = load_responses(project, year)
-    check_sent(responses.attrs.get("sent"), len(responses), file=project.mapping(year))
-    result = est.estimate_survey(responses, read_population(project, year), settings)
-    published = est.add_bands(protect(result.estimates, rules))
+    check_sent(responses.attrs.get("sent"), len(responses), file=used_mapping(project, year)[0])
+    result = est.estimate_survey(responses, read_population(project, year), settings,
+                                 questionnaire)
+    published = est.add_bands(protect(result.estimates, rules), questionnaire)
 
     level = settings["estimation"]["level"]
     history, skipped = [], []
+    apart: list[str] = []  # the appendix says which years are not compared, and why
+    base = comparability.profile(project, year)
     for y in project.survey_years():
         if y >= year:
             continue
         try:
+            verdict = comparability.judge(base, comparability.profile(project, y),
+                                          settings["municipality"])
+            if not verdict.comparable:
+                skipped.append(f"{y} (inte jämförbart: {'; '.join(verdict.reasons)})")
+                apart.append(verdict.note())
+                continue
             if _intact(project, y, "estimate", "estimates.parquet"):
-                history.append(pd.read_parquet(project.processed(y) / "estimates.parquet"))
+                frame = pd.read_parquet(project.processed(y) / "estimates.parquet")
             elif _intact(project, y, "clean", "responses.parquet"):
                 earlier = est.estimate_survey(load_responses(project, y),
-                                              read_population(project, y), settings)
-                history.append(protect(earlier.estimates, rules))
+                                              read_population(project, y), settings,
+                                              questionnaire)
+                frame = protect(earlier.estimates, rules)
+            else:
+                frame = None
+            if frame is not None:
+                # Areas that do not match: the totals compare, the areas do not.
+                history.append(frame if verdict.areas_comparable
+                               else frame[frame["group_var"] != "area"])
+                if not verdict.areas_comparable:
+                    skipped.append(f"{y} per område (inte jämförbart: "
+                                   f"{'; '.join(verdict.area_reasons)})")
+                    apart.append(verdict.note())
             elif (project.processed(y) / "responses.parquet").exists():
                 skipped.append(f"{y} (rensade svar är skadade – kör trygghet clean --year {y})")
             else:
                 skipped.append(f"{y} (inte rensat)")
         except TrygghetError as err:
             skipped.append(f"{y} ({err.message})")
-    parts = [est.changes(h, published, level) for h in history]
+    parts = [est.changes(h, published, level, questionnaire) for h in history]
     parts = [p for p in parts if not p.empty]
     changes = (protect(pd.concat(parts, ignore_index=True), rules) if parts
                else pd.DataFrame(columns=est.CHANGE_COLUMNS))
@@ -366,7 +404,9 @@ def estimate_year(project: Project, year: int, echo: Echo = print) -> str:
         written += ["weighting.json", "estimates.parquet", "changes.parquet"]
         write_appendix(published, run.stage(xlsx.parent) / xlsx.name, title=title,
                        changes=changes, level=level, reference_values=reference_values,
-                       notes=_appendix_notes(result.diagnostics, settings, rules))
+                       notes=_appendix_notes(result.diagnostics, settings, rules,
+                                             questionnaire) + apart,
+                       questionnaire=questionnaire)
         _publish(run, project, "estimate", year, inputs)
 
     lines = _estimate_summary(year, result.diagnostics, published, changes, skipped)
@@ -384,7 +424,7 @@ def _margins_sv(diag: dict) -> str:
                      for m in (diag.get("margins") or {}))
 
 
-def _appendix_notes(diag: dict, settings: dict, rules) -> list[str]:
+def _appendix_notes(diag: dict, settings: dict, rules, questionnaire=None) -> list[str]:
     notes = []
     if settings.get("synthetic_data"):
         notes.append("Syntetiska exempeldata – inte verkliga enkätsvar.")
@@ -410,7 +450,7 @@ def _appendix_notes(diag: dict, settings: dict, rules) -> list[str]:
     notes.append(f"Röjandekontroll: ingen uppgift från färre än {rules.min_cell} svarande, "
                  f"inte heller en andel där färre än {rules.min_cell} svarande har (eller "
                  f"saknar) egenskapen; ingen skattning från färre än {rules.min_n} svarande.")
-    notes.append(_bands_note())
+    notes.append(_bands_note(questionnaire))
     return notes
 
 
@@ -440,11 +480,11 @@ def _response_notes(diag: dict, rules) -> list[str]:
             t("response.definition").strip()]
 
 
-def _bands_note() -> str:
+def _bands_note(questionnaire=None) -> str:
     """What the 'Nivå' column means, with its limits: the project's own convention."""
     from .indicators import index_config
 
-    bands = index_config()["bands"]
+    bands = index_config(questionnaire)["bands"]
     parts = []
     for i, (low, label) in enumerate(bands):
         high = bands[i + 1][0] if i + 1 < len(bands) else None
@@ -528,10 +568,12 @@ def prepare(project: Project, year: int, echo: Echo = _quiet) -> None:
         raise TrygghetError(f"det finns ingen enkät för {year}", file=project.mapping(year),
                             hint="skapa mappningen config/surveys/<år>.yml")
     for y in years:  # ascending: a year's changes need the earlier years' estimates
-        why = manifest.stale(project.root, project.processed(y), "clean", [project.mapping(y)])
+        mapping_path, input_path = used_mapping(project, y)
+        why = manifest.stale(project.root, project.processed(y), "clean",
+                             [mapping_path, *_questionnaire_inputs(project)])
         if why:
             echo(f"{y}: rensar ({why})")
-            clean_year(project, y, echo=echo)
+            clean_year(project, y, input_path=input_path, mapping_path=mapping_path, echo=echo)
         why = manifest.stale(project.root, project.processed(y), "estimate",
                              estimate_inputs(project, y))
         if why:
@@ -571,18 +613,18 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
     start = time.perf_counter()
     prepare(project, year, echo)
     release_year(project, year, echo=echo)  # reports/<year>/oppna-data/ (if configured)
-    nb_dir = project.root / "notebooks"
     outdir = project.reports(year)
     formats = ("ipynb", *[f for f in formats if f != "ipynb"])
-    cwd = str(nb_dir)
-    todo = [RenderJob(nb_dir / SURVEY_NOTEBOOK, outdir, f"trygghetsrapport_{year}",
+    # The kernels work in the workspace (and find it there, see Project.active below).
+    cwd = str(project.root)
+    todo = [RenderJob(project.notebook(SURVEY_NOTEBOOK), outdir, f"trygghetsrapport_{year}",
                       {"year": year}, formats, cwd)]
     if promise_files.promise_file(project.reference, year).exists():
-        todo.append(RenderJob(nb_dir / PROMISE_NOTEBOOK, outdir, f"loftesuppfoljning_{year}",
-                              {"year": year}, formats, cwd))
-    todo.append(RenderJob(nb_dir / RESIDENTS_NOTEBOOK, outdir, f"invanarsrapport_{year}",
-                          {"year": year}, formats, cwd))
-    known = load_mapping(project.mapping(year)).areas
+        todo.append(RenderJob(project.notebook(PROMISE_NOTEBOOK), outdir,
+                              f"loftesuppfoljning_{year}", {"year": year}, formats, cwd))
+    todo.append(RenderJob(project.notebook(RESIDENTS_NOTEBOOK), outdir,
+                          f"invanarsrapport_{year}", {"year": year}, formats, cwd))
+    known = load_mapping(used_mapping(project, year)[0], project.questionnaire).areas
     # As in cleaning, case and spacing do not matter: "kronogården" is Kronogården.
     by_key = {normalise(a): a for a in known}
     for given in areas or []:
@@ -590,7 +632,7 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
         if area is None:
             raise TrygghetError(f"okänt område '{given}'",
                                 hint=f"områdena {year}: {', '.join(known)}")
-        todo.append(RenderJob(nb_dir / SURVEY_NOTEBOOK, outdir,
+        todo.append(RenderJob(project.notebook(SURVEY_NOTEBOOK), outdir,
                               f"trygghetsrapport_{year}_{slug(area)}",
                               {"year": year, "area": area}, formats, cwd))
     # A notebook can read any year's answers: look for all of them. What the analyst
@@ -611,10 +653,33 @@ def report_year(project: Project, year: int, *, formats: tuple[str, ...] = ("htm
         secs = sum(timings.values())
         echo(f"  [{done}/{len(todo)}] {stem}: klar på {number(secs, 1)} s")
 
-    written = render_set(todo, outdir, workers=jobs, done=report, label=f"rapporter_{year}",
-                         check=lambda files: free_text.check_published(answers, files,
-                                                                       public=public))
+    with project.active():
+        written = render_set(todo, outdir, workers=jobs, done=report,
+                             label=f"rapporter_{year}",
+                             check=lambda files: free_text.check_published(answers, files,
+                                                                           public=public))
     echo(f"Klart på {number(time.perf_counter() - start, 1)} s. Skrev:")
     for path in written:
         echo(f"  {_relative(path, project.root)}")
+    for note in _older_formats(written, formats):
+        echo(note)
     return written
+
+
+def _older_formats(written: list[Path], formats: tuple[str, ...]) -> list[str]:
+    """Notices about an older HTML (or PDF) of a report beside the one just made.
+
+    ``--format pdf`` writes only the PDF; an HTML of the same report from an
+    earlier run may show other figures. It is not deleted (it may be what is
+    published, and removing it is the analyst's decision), but never left
+    without a word.
+    """
+    notes = []
+    for path in written:
+        for other in ("html", "pdf"):
+            older = path.with_suffix(f".{other}")
+            if path.suffix == ".ipynb" or other in formats or not older.is_file():
+                continue
+            notes.append(f"  obs: {older.name} är från en tidigare körning och visar inte de "
+                         f"nya siffrorna – ta bort den eller kör med --format both")
+    return notes

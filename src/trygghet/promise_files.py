@@ -48,6 +48,7 @@ from .promises import (
     parse_positive_int,
     parse_text,
     parse_year,
+    survey_indicator_problem,
 )
 
 VALUES_FILE = "utfall.csv"
@@ -138,8 +139,11 @@ def _parse_label(label: str) -> list:
     return keys
 
 
-def load_promise(path: str | Path) -> Promise:
+def load_promise(path: str | Path, questionnaire: Any = None) -> Promise:
     """Read and validate a promise file (``medborgarlofte_<year>.yml``).
+
+    A survey indicator must be one of ``questionnaire``'s (the workspace's;
+    default: the bundled questionnaire's).
 
     Every problem — a missing field, an unknown key or rule, a bad date, a
     value of the wrong type — raises one :class:`TrygghetError` naming the
@@ -224,7 +228,11 @@ def load_promise(path: str | Path) -> Promise:
             rule = RULES[rule_name]
             unknown(spec, ikeys, [*INDICATOR_KEYS, *rule.params])
             name = get(spec, [*ikeys, "indicator"], parse_text)
-            if rule.check and (problem := rule.check(name)):
+            if rule.data == "survey" and questionnaire is not None:
+                problem = survey_indicator_problem(name, questionnaire.indicators)
+            else:
+                problem = rule.check(name) if rule.check else None
+            if problem:
                 raise fail([*ikeys, "indicator"], problem)
             params = {k: get(spec, [*ikeys, k], p.parse, p.required, p.default)
                       for k, p in rule.params.items()}

@@ -84,7 +84,6 @@ from typing import Any
 import pandas as pd
 
 from . import fmt, vocabulary
-from .indicators import INDICATORS
 
 NBSP = fmt.NBSP
 
@@ -107,7 +106,7 @@ class IndicatorSpec:
 
     ``indicator`` names the data: a row key in ``utfall.csv`` or
     ``milstolpar.csv``, the register ``trygghetsronder``, or a survey indicator
-    of :data:`trygghet.indicators.INDICATORS`. ``label`` is the noun phrase the
+    of the workspace's questionnaire. ``label`` is the noun phrase the
     sentence uses ("antalet redovisade mängdbrottsutredningar"). ``year`` is the
     promise year and ``as_of`` the date the status is judged at (the promise's
     follow-up deadline unless the indicator sets ``as_of``). ``where`` locates
@@ -639,11 +638,22 @@ def judge_milestone(spec: IndicatorSpec, outcomes: Outcomes) -> IndicatorResult:
 
 # --- survey -------------------------------------------------------------------
 
-def _check_survey(name: str) -> str | None:
-    if name not in INDICATORS:
-        close = difflib.get_close_matches(name, list(INDICATORS), n=1)
+def survey_indicator_problem(name: str, known: Iterable[str] | None = None) -> str | None:
+    """A Swedish message if ``name`` is none of the ``known`` survey indicators (default:
+    the default questionnaire's; a workspace passes its own questionnaire's)."""
+    if known is None:
+        from .questionnaire import default_questionnaire
+
+        known = default_questionnaire().indicators
+    known = list(known)
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=1)
         return f"okänd enkätindikator '{name}'" + (f" (menade du '{close[0]}'?)" if close else "")
     return None
+
+
+def _check_survey(name: str) -> str | None:
+    return survey_indicator_problem(name)
 
 
 def _no_change_status(value: Any) -> Status:

@@ -41,6 +41,7 @@ import math
 import re
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -62,11 +63,12 @@ def reference_file(reference: Path, year: int) -> Path:
     return Path(reference) / f"referensvarden_{year}.csv"
 
 
-def read_references(reference: Path, year: int) -> pd.DataFrame | None:
+def read_references(reference: Path, year: int, questionnaire: Any = None
+                    ) -> pd.DataFrame | None:
     """The checked reference values of ``year`` (:func:`read_reference_file`), or None
     when the year has no file."""
     path = reference_file(reference, year)
-    return read_reference_file(path) if path.exists() else None
+    return read_reference_file(path, questionnaire) if path.exists() else None
 
 
 def _fold(text: str) -> str:
@@ -119,7 +121,7 @@ def _share_hint(value: float, *, percent: bool = False) -> str:
     return f"{share:.3f}".rstrip("0").replace(".", ",")
 
 
-def read_reference_file(path: str | Path) -> pd.DataFrame:
+def read_reference_file(path: str | Path, questionnaire: Any = None) -> pd.DataFrame:
     """Read and check one reference file (see the module docstring for its columns).
 
     Returns
@@ -130,7 +132,9 @@ def read_reference_file(path: str | Path) -> pd.DataFrame:
         :data:`LEVELS` and ``label`` None where the file gives none; rows in
         the file's order.
     """
-    from .indicators import INDICATORS
+    from .questionnaire import resolve
+
+    INDICATORS = resolve(questionnaire).indicators  # noqa: N806 (the workspace's indicators)
 
     path = Path(path)
     rows = read_reference_csv(path, REQUIRED)

@@ -46,7 +46,8 @@ def load_follow_up(year: int, *, project: Project | None = None,
 def load_promise(year: int, *, project: Project | None = None):
     """The promise of ``year`` (``data/reference/medborgarlofte_<year>.yml``)."""
     project = project or Project.find()
-    return promise_files.load_promise(promise_files.promise_file(project.reference, year))
+    return promise_files.load_promise(promise_files.promise_file(project.reference, year),
+                                      project.questionnaire)
 
 
 def is_synthetic(project: Project | None = None) -> bool:

@@ -42,7 +42,7 @@ from . import fmt, promise_files
 from .config import Project
 from .promises import Promise
 from .report_promises import load_follow_up
-from .report_survey import SurveyReport, load_survey_report
+from .report_survey import SurveyReport, is_published, load_survey_report
 from .survey import differ
 from .tables import short_label, status_badge
 from .vocabulary import Translator, translator
@@ -92,7 +92,7 @@ class ResidentsPage:
 
 def _promise(project: Project, year: int):
     path = promise_files.promise_file(project.reference, year)
-    return promise_files.load_promise(path) if path.exists() else None
+    return promise_files.load_promise(path, project.questionnaire) if path.exists() else None
 
 
 def load_residents_page(year: int, *, language: str = "sv", municipality: str | None = None,
@@ -235,10 +235,6 @@ def opt_in_caveat(page: ResidentsPage) -> str:
 
 # --- Ni svarade -----------------------------------------------------------------------
 
-def _published(row) -> bool:
-    return row is not None and not row["suppressed"] and pd.notna(row["estimate"])
-
-
 def _who(page: ResidentsPage) -> str:
     return "" if page.survey.probability else html.escape(page.tr("residents.who_answered"))
 
@@ -283,7 +279,7 @@ def _change(page: ResidentsPage, indicator: str) -> str:
     if _flag(change["series_break"]):
         return html.escape(t("residents.no_compare", prev=prev))
     before = rep.value(indicator, year=prev)
-    if _flag(change["suppressed"]) or not _published(before):
+    if _flag(change["suppressed"]) or not is_published(before):
         return ""
     was = {"prev": str(prev), "share": share_html(before, page.language)}
     significant = _flag(change["significant"])
@@ -298,7 +294,7 @@ def _change(page: ResidentsPage, indicator: str) -> str:
 
 def _unsafe(page: ResidentsPage) -> str | None:
     row = page.survey.value(UNSAFE)
-    if not _published(row):
+    if not is_published(row):
         return None
     return " ".join(s for s in (_sentence(page, "residents.unsafe", row),
                                 _change(page, UNSAFE)) if s)
@@ -307,7 +303,7 @@ def _unsafe(page: ResidentsPage) -> str | None:
 def _sexes(page: ResidentsPage) -> str | None:
     rep, lang = page.survey, page.language
     women, men = rep.value(UNSAFE, "sex", "Kvinna"), rep.value(UNSAFE, "sex", "Man")
-    if not (_published(women) and _published(men)):
+    if not (is_published(women) and is_published(men)):
         return None
     w, m = _whole_percent(women["estimate"]), _whole_percent(men["estimate"])
     if rep.probability:
@@ -366,15 +362,15 @@ def _priorities(page: ResidentsPage) -> str | None:
 
 def _victims(page: ResidentsPage) -> str | None:
     row = page.survey.value(VICTIM)
-    return _sentence(page, "residents.victims", row) if _published(row) else None
+    return _sentence(page, "residents.victims", row) if is_published(row) else None
 
 
 def _trust(page: ResidentsPage) -> str | None:
     police, municipality = (page.survey.value(i) for i in TRUST)
-    if not _published(police):
+    if not is_published(police):
         return None
     text = _sentence(page, "residents.trust_police", police)
-    if _published(municipality):
+    if is_published(municipality):
         text += " " + _tr_html(page, "residents.trust_municipality",
                                about=about_html(municipality, page.language),
                                share=share_html(municipality, page.language))
@@ -419,7 +415,7 @@ def results_chart(page: ResidentsPage, width: float = 5.0):
     rep, t = page.survey, page.tr
     p = rep.primary()
     areas = p[(p["indicator"] == UNSAFE) & (p["group_var"] == "area")]
-    if not _published(rep.value(UNSAFE)) or areas.empty:
+    if not is_published(rep.value(UNSAFE)) or areas.empty:
         return None
     note = t("residents.chart_chance" if rep.probability else "residents.chart_answered")
     hidden = t("residents.hidden")

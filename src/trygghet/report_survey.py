@@ -25,15 +25,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
 
-from . import fmt, references
+from . import comparability, fmt, references
 from .config import Project, load_settings
 from .errors import TrygghetError
-from .indicators import TIME_INDICATORS
-from .mapping import SamplingDesign, load_mapping
+from .mapping import SamplingDesign, load_mapping, used_mapping
+from .questionnaire import Questionnaire, resolve
 from .suppress import Rules, protect
 from .survey import differ
 from .tables import short_label
@@ -65,6 +66,12 @@ class SurveyReport:
     references
         The year's reference values (``referensvarden_<year>.csv``, see
         :mod:`trygghet.references`), if present.
+    not_comparable
+        Years left out of the comparison, wholly or by area, each with its
+        :class:`~trygghet.comparability.Verdict` (``.note()`` says why).
+    questionnaire
+        The workspace's questionnaire: which indicators the report shows, in
+        which sections, under which names (:attr:`survey`).
     """
 
     year: int
@@ -85,6 +92,13 @@ class SurveyReport:
     designs: dict[int, SamplingDesign] = field(default_factory=dict)
     level: float = 0.95
     references: pd.DataFrame | None = None
+    not_comparable: dict[int, comparability.Verdict] = field(default_factory=dict)
+    questionnaire: Questionnaire | None = None
+
+    @property
+    def survey(self) -> Questionnaire:
+        """The workspace's questionnaire (the default one if none was given)."""
+        return resolve(self.questionnaire)
 
     @property
     def probability(self) -> bool:
@@ -99,8 +113,9 @@ class SurveyReport:
 
     @property
     def tr(self) -> Translator:
-        """The report's words: ``rep.tr("msg.headline", …)`` in the report's language."""
-        return translator(self.language)
+        """The report's words: ``rep.tr("msg.headline", …)`` in the report's language, the
+        questionnaire's own where it has them."""
+        return translator(self.language, self.survey.vocabulary)
 
     def primary(self, year: int | None = None) -> pd.DataFrame:
         """The estimates a report leads with: weighted, or unweighted for an opt-in year."""
@@ -155,15 +170,22 @@ def load_survey_report(year: int, *, compare_years: Sequence[int] | None = None,
     rules = Rules(min_cell=max(base.min_cell, min_cell or 0), min_n=base.min_n)
     years = sorted(set(compare_years or [y for y in project.survey_years() if y <= year])
                    | {year})
+    # Only years that compare with this one are put beside it; the others are named.
+    verdicts = comparability.verdicts(project, year, years, settings["municipality"], language)
+    years = [y for y in years if y == year or verdicts[y].comparable]
     frames = [published_estimates(y, project=project) for y in years]
-    designs = {y: load_mapping(project.mapping(y)).design for y in years}
+    frames = [f if y == year or verdicts[y].areas_comparable else f[f["group_var"] != "area"]
+              for y, f in zip(years, frames, strict=True)]
+    designs = {y: load_mapping(used_mapping(project, y)[0], project.questionnaire).design
+               for y in years}
     estimates = protect(pd.concat(frames, ignore_index=True), rules)
     changes_path = project.processed(year) / "changes.parquet"
     changes = pd.read_parquet(changes_path) if changes_path.exists() else pd.DataFrame()
     if len(changes):
         changes = protect(changes[changes["year_from"].isin(years)], rules)
     crimes_path = project.reference / f"brott_{year}.csv"
-    mapping = load_mapping(project.mapping(year))
+    # (clean --mapping's, if given)
+    mapping = load_mapping(used_mapping(project, year)[0], project.questionnaire)
     if area is not None and area not in mapping.areas:
         raise TrygghetError(f"okänt område '{area}'",
                             hint=f"områdena är: {', '.join(mapping.areas)}")
@@ -177,7 +199,10 @@ def load_survey_report(year: int, *, compare_years: Sequence[int] | None = None,
         cleaning=_read_json(project.processed(year) / "cleaning_log.json"),
         crimes=pd.read_csv(crimes_path) if crimes_path.exists() else None,
         designs=designs, level=float(settings["estimation"]["level"]),
-        references=references.read_references(project.reference, year),
+        references=references.read_references(project.reference, year,
+                                              project.questionnaire),
+        questionnaire=project.questionnaire,
+        not_comparable={y: v for y, v in verdicts.items() if not v.areas_comparable},
     )
 
 
@@ -207,8 +232,10 @@ def _share(row, language: str) -> str:
     return fmt.percent(row["estimate"], 0, language=language)
 
 
-def _published(row) -> bool:
-    return row is not None and not row["suppressed"] and pd.notna(row["estimate"])
+def is_published(row: pd.Series | None) -> TypeGuard[pd.Series]:
+    """Whether ``row`` (one estimate, from :meth:`SurveyReport.value`) may be quoted:
+    it exists, is not suppressed and has a value."""
+    return row is not None and not row["suppressed"] and bool(pd.notna(row["estimate"]))
 
 
 def _areas(rep: SurveyReport) -> pd.DataFrame:
@@ -233,7 +260,7 @@ def key_messages(rep: SurveyReport) -> list[str]:
     whom = t("whom.population_aged" if rep.probability else "whom.respondents")
 
     head = rep.value("otrygg_kvall")
-    if _published(head):
+    if is_published(head):
         ci = t("msg.ci", level=fmt.level(rep.level, language=lang),
                ci=fmt.interval(head["ci_low"], head["ci_high"], decimals=0, language=lang)) \
             if rep.probability else ""
@@ -241,7 +268,7 @@ def key_messages(rep: SurveyReport) -> list[str]:
                     + reference_sentences(rep, head))
 
     women, men = rep.value("otrygg_kvall", "sex", "Kvinna"), rep.value("otrygg_kvall", "sex", "Man")
-    if _published(women) and _published(men) and women["estimate"] > men["estimate"]:
+    if is_published(women) and is_published(men) and women["estimate"] > men["estimate"]:
         sure = ""
         if rep.probability:
             significant = differ(women, men, rep.level)
@@ -250,11 +277,12 @@ def key_messages(rep: SurveyReport) -> list[str]:
                       sure=sure))
 
     times = {t_: rep.value(f"tid_{t_}") for t_ in ("kvall", "natt", "tidig_morgon", "dagtid")}
-    if all(_published(r) for r in times.values()):
-        dark = max(times["kvall"]["estimate"], times["natt"]["estimate"])
-        if dark > times["dagtid"]["estimate"]:
-            msgs.append(t("msg.dark", evening=_share(times["kvall"], lang),
-                          night=_share(times["natt"], lang), day=_share(times["dagtid"], lang)))
+    shown = {k: r for k, r in times.items() if is_published(r)}
+    if len(shown) == len(times):
+        dark = max(shown["kvall"]["estimate"], shown["natt"]["estimate"])
+        if dark > shown["dagtid"]["estimate"]:
+            msgs.append(t("msg.dark", evening=_share(shown["kvall"], lang),
+                          night=_share(shown["natt"], lang), day=_share(shown["dagtid"], lang)))
 
     areas = _areas(rep)
     if len(areas) >= 3:
@@ -320,15 +348,17 @@ def area_messages(rep: SurveyReport) -> list[str]:
     year. As :func:`key_messages`, only published figures are used.
     """
     t, lang, area = rep.tr, rep.language, rep.area
+    if area is None:
+        raise ValueError("area_messages needs an area report (rep.area)")
     msgs: list[str] = []
     p = rep.primary()
     here = p[(p["group_var"] == "area") & (p["group"] == area) & ~p["suppressed"]]
 
     head, whole = rep.value("otrygg_kvall", "area", area), rep.value("otrygg_kvall")
-    if _published(head):
+    if is_published(head):
         areas = _areas(rep)
         rank = int((areas["estimate"] > head["estimate"]).sum()) + 1
-        versus = t("msg.versus", share=_share(whole, lang)) if _published(whole) else ""
+        versus = t("msg.versus", share=_share(whole, lang)) if is_published(whole) else ""
         msgs.append(t("msg.area_headline", area=area, share=_share(head, lang), versus=versus,
                       whom=t("whom.population" if rep.probability else "whom.respondents"),
                       rank=rank_text(rank, len(areas), lang))
@@ -341,12 +371,13 @@ def area_messages(rep: SurveyReport) -> list[str]:
                     & ~here["indicator"].isin(list(exclude)) & (here["estimate"] > 0)]
         return _ranked_phrases(rows.sort_values("estimate", ascending=False).head(k), lang)
 
-    times = here[here["indicator"].isin([i for i, o in TIME_INDICATORS.items() if o != "Aldrig"])
+    family = rep.survey.family("tid")
+    times = here[here["indicator"].isin([i for i, o in family.items() if o != "Aldrig"])
                  & (here["estimate"] > 0)]
     if len(times):
         row = times.loc[times["estimate"].idxmax()]
         msgs.append(t("msg.area_time", area=area, share=_share(row, lang),
-                      when=t(f"time_phrase.{TIME_INDICATORS[row['indicator']]}")))
+                      when=t.label("time_phrase", family[row["indicator"]])))
     problems = top("stort_problem_")
     if problems:
         msgs.append(t("msg.area_problems", area=area, items=problems))
@@ -414,7 +445,7 @@ def method_text(rep: SurveyReport) -> str:
     if d.is_probability:
         head = rep.value("otrygg_kvall")
         margin = ""
-        if _published(head):
+        if is_published(head):
             half = (head["ci_high"] - head["ci_low"]) / 2
             margin = t("method.margin", half=fmt.points(half, 1, sign=False, language=lang))
         parts.append(t("method.sample", sent=number(d.sent), n=number(n), period=period,
@@ -434,7 +465,8 @@ def method_text(rep: SurveyReport) -> str:
     parts.append(t("method.cleaning", rows_in=number(log["rows_in"]),
                    quarantined=number(log["rows_quarantined"]),
                    duplicates=number(log["duplicates_removed"])))
-    parts.append(t("method.disclosure", min_cell=rep.rules.min_cell, min_n=rep.rules.min_n))
+    parts.append(t("method.disclosure", min_cell=rep.rules.min_cell, min_n=rep.rules.min_n)
+                 + _indices_text(rep))
     breaks = [y for y in rep.years if y < rep.year and rep.designs.get(y)
               and rep.designs[y].sampling != d.sampling]
     if breaks:
@@ -443,6 +475,20 @@ def method_text(rep: SurveyReport) -> str:
     if rep.references is not None and len(rep.references):
         parts.append(_references_text(rep))
     return "\n\n".join(parts)
+
+
+def _indices_text(rep: SurveyReport) -> str:
+    """" Problemindex och trygghetsindex är kommunens egen beräkning …": the questionnaire's
+    indices that the report shows, or "" if it shows none."""
+    words = rep.survey.vocabulary
+    names = [words.tr("short." + name, rep.language) if "short." + name in words
+             else words.label("indicator", name, rep.language)
+             for name, ind in rep.survey.indicators.items()
+             if ind.rule == "index" and not ind.hidden and rep.value(name) is not None]
+    if not names:
+        return ""
+    names = names[:1] + [fmt.lower_first(n) for n in names[1:]]
+    return " " + rep.tr("method.indices", names=fmt.join(names, language=rep.language))
 
 
 def _group_var_name(rep: SurveyReport, column: str) -> str:
@@ -519,6 +565,8 @@ def _strata_text(rep: SurveyReport) -> str:
 def _references_text(rep: SurveyReport) -> str:
     """What the reference values are and the rule by which the report compares with them."""
     lang = rep.language
+    if rep.references is None:
+        return ""
     refs = rep.references.drop_duplicates(["level", "label", "source"])
     items = fmt.join([f"{references.name(r, lang)} ({r['source']})" for _, r in refs.iterrows()],
                      language=lang)
@@ -533,8 +581,9 @@ def ranked_rows(rep: SurveyReport, prefix: str, group_var: str = "total",
     """The primary rows of one indicator family (e.g. ``"stort_problem_"``) for one
     group, largest first; suppressed ones last."""
     p = rep.primary()
+    # An item not asked that year is left out, not listed with the symbol ".".
     rows = p[p["indicator"].str.startswith(prefix) & (p["group_var"] == group_var)
-             & (p["group"] == group)]
+             & (p["group"] == group) & p["suppression_reason"].ne("not_asked")]
     return rows.sort_values(["suppressed", "estimate"], ascending=[True, False],
                             kind="stable")
 

@@ -55,24 +55,19 @@ import pandas as pd
 from .config import read_yaml
 from .errors import TrygghetError
 from .mapping import Multi, SurveyMapping, load_mapping, normalise
-from .schema import (
-    AGE_GROUP,
-    OTHER_AREA,
-    PRIORITIES,
-    PROBLEM,
-    QUESTIONS,
-    REFRAINED,
-    SAFETY,
-    TRUST,
-    UNSAFE_TIMES,
-    WORRY,
-    Scale,
-    canonical_columns,
-    option_column,
-)
+from .questionnaire import default_questionnaire
+from .schema import AGE_GROUP, OTHER_AREA, Scale, canonical_columns, option_column
 from .writers import atomic_path
 
 DEFAULT_SEED = 55
+
+# The synthetic sample is a survey in the default questionnaire (frageformular.yml):
+# its questions and scales, named as the generator uses them.
+_MODEL = default_questionnaire()
+QUESTIONS = _MODEL.questions
+PRIORITIES, PROBLEM, REFRAINED, SAFETY, TRUST, UNSAFE_TIMES, WORRY = (
+    _MODEL.scales[name] for name in ("priorities", "problem", "refrained", "safety", "trust",
+                                     "unsafe_times", "worry"))
 YEARS = (2019, 2020, 2021)
 MIN_AGE, MAX_AGE = 16, 84  # the survey population (as Brå's NTU)
 
@@ -110,7 +105,7 @@ class AreaProfile:
     change_2021
         Extra shift in 2021 (negative = safer), on top of the general trend.
     problems
-        Shift of individual problem items (keys of ``schema.PROBLEM_ITEMS``)
+        Shift of individual problem items (items of the default questionnaire's ``problem`` grid)
         on top of the area's general problem level.
     crime_rate, violence_rate
         Police-reported crimes and *våld i offentlig miljö* per 1,000
@@ -996,7 +991,7 @@ def _header(mapping: SurveyMapping, field_: str) -> str:
 
 def _options(spec: Multi) -> dict[str, str]:
     """Option → header of a multi-select written as one column per option."""
-    if spec.options is None:
+    if spec.header is not None:
         raise TypeError("a multi-select without a header has one column per option")
     return spec.options
 

@@ -1,9 +1,13 @@
-"""The canonical survey model: one row per respondent, fixed names and scales.
+"""The machinery of the canonical survey frame: one row per respondent, typed columns.
 
-Every survey year, whatever its export looked like, is mapped onto the columns
-defined here (see ``mapping.py``), so that weighting, estimation and reports are
-written once. Answer scales are ordered categoricals with the Swedish labels of
-the Police's local safety survey (*trygghetsmätning*) and Brå's NTU.
+Which questions, scales and items a survey has is not fixed here: it is the
+workspace's questionnaire (``config/frageformular.yml``, or the default bundled
+as ``frageformular.yml``; see :mod:`trygghet.questionnaire`). Every survey
+year, whatever its export looked like, is mapped onto the columns that
+questionnaire defines (see ``mapping.py``), so that weighting, estimation and
+reports are written once. This module holds what every questionnaire shares:
+:class:`Scale` and :class:`Question`, column names (:func:`option_column`), the
+age groups population files and raking use, and :func:`canonical_columns`.
 
 Three kinds of question:
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -41,6 +46,9 @@ class Scale:
     levels: tuple[str, ...]
     missing: tuple[str, ...] = MISSING_LABELS
     ordered: bool = True
+    # Levels off the scale's steps ("Går inte ut ensam p.g.a. otrygghet"): every
+    # indicator on the scale must say whether they count, are in the base or not.
+    special: tuple[str, ...] = ()
 
     @property
     def dtype(self) -> pd.CategoricalDtype:
@@ -53,7 +61,7 @@ class Question:
 
     name: str
     text: str
-    kind: str  # "single", "multi" or "text"
+    kind: str  # "single", "multi", "number" or "text"
     scale: Scale | None = None
     max_choices: int | None = None  # multi only
     background: bool = False  # sex, age, area, relation: not a survey answer
@@ -85,107 +93,13 @@ def option_column(question: str, level: str) -> str:
     return f"{question}_{slug(level)}"
 
 
-# --- Scales -----------------------------------------------------------------
+# --- Age groups (generic: population files and raking use the same groups) ------
 
-SEX = Scale("sex", ("Kvinna", "Man"), missing=("Annat", "Vill ej uppge", "Vet ej"), ordered=False)
 AGE_GROUP = Scale("age_group", ("16–24", "25–44", "45–64", "65–79", "80+"))
 # Lower and upper bounds (inclusive) of each age group; 80+ is open.
 AGE_BOUNDS = {"16–24": (16, 24), "25–44": (25, 44), "45–64": (45, 64), "65–79": (65, 79),
               "80+": (80, 200)}
 MIN_AGE, MAX_AGE = 16, 110  # outside this an age is impossible for this survey
-
-SAFETY = Scale("safety", (
-    "Mycket trygg",
-    "Ganska trygg",
-    "Ganska otrygg",
-    "Mycket otrygg",
-    "Går inte ut ensam p.g.a. otrygghet",
-    "Går inte ut av andra skäl",
-))
-RELATION = Scale("relation", ("bor", "arbetar", "vistas"), ordered=False)
-UNSAFE_TIMES = Scale("unsafe_times", ("Tidig morgon", "Dagtid", "Kväll", "Natt", "Aldrig"))
-REFRAINED = Scale("refrained", ("Ja, ofta", "Ja, ibland", "Nej"))
-WORRY = Scale("worry", ("Mycket ofta", "Ganska ofta", "Ganska sällan", "Aldrig"))
-PROBLEM = Scale("problem", (
-    "Mycket stort problem",
-    "Ganska stort problem",
-    "Ganska litet problem",
-    "Inget problem alls",
-))
-YES_NO = Scale("yes_no", ("Ja", "Nej"), ordered=False)
-PRIORITIES = Scale("priorities", (
-    "Tillgänglighet",
-    "Våld utomhus",
-    "Organiserad brottslighet",
-    "Mängdbrott",
-    "Narkotika/dopning",
-    "Trafik",
-    "Nedskräpning/skadegörelse",
-    "Annat",
-), ordered=False)
-TRUST = Scale("trust", ("Mycket stort", "Ganska stort", "Ganska litet", "Mycket litet"))
-
-SCALES = {s.name: s for s in (SEX, AGE_GROUP, SAFETY, RELATION, UNSAFE_TIMES, REFRAINED,
-                               WORRY, PROBLEM, YES_NO, PRIORITIES, TRUST)}
-
-# The Police's common problem items: slug → how the question names it.
-PROBLEM_ITEMS = {
-    "nedskrapning": "nedskräpning",
-    "klotter": "skadegörelse/klotter",
-    "brakiga_ungdomar": "bråkiga ungdomar",
-    "berusade": "berusade personer",
-    "narkotikapaverkade": "personer påverkade av narkotika",
-    "narkotikahandel": "öppen narkotikahandel",
-    "storande_trafik": "bilar som körs på ett störande sätt",
-    "vald_offentlig_miljo": "våld i offentlig miljö",
-    "bostadsinbrott": "inbrott i bostäder",
-    "stold_ur_bil": "stölder ur bilar",
-    "otrygga_platser": "otrygga platser (dålig belysning, buskage)",
-}
-VICTIM_ITEMS = {
-    "stold": "stöld",
-    "inbrott": "inbrott",
-    "skadegorelse": "skadegörelse",
-    "hot": "hot",
-    "vald": "våld",
-    "bedrageri": "bedrägeri",
-}
-
-
-def _questions() -> dict[str, Question]:
-    qs = [
-        Question("sex", "Kön", "single", SEX, background=True),
-        Question("age_group", "Ålder", "single", AGE_GROUP, background=True),
-        # area's levels come from the year's mapping (the municipality's areas)
-        Question("area", "Vilket område bor du i?", "single", None, background=True),
-        Question("relation", "Bor, arbetar eller vistas du i området?", "multi", RELATION,
-                 background=True),
-        Question("safe_day", "Hur trygg känner du dig om du går ut ensam dagtid i ditt "
-                 "bostadsområde?", "single", SAFETY),
-        Question("safe_evening", "Hur trygg eller otrygg känner du dig om du går ut ensam sent "
-                 "en kväll i det område där du bor?", "single", SAFETY),
-        Question("unsafe_times", "När känner du dig mest otrygg?", "multi", UNSAFE_TIMES),
-        Question("refrained", "Har du under de senaste 12 månaderna avstått från någon "
-                 "aktivitet på grund av oro för brott?", "single", REFRAINED),
-        Question("worry", "Hur ofta oroar du dig för att utsättas för brott?", "single", WORRY),
-    ]
-    qs += [Question(f"problem_{k}", f"Hur stort problem är {v} i ditt område?", "single",
-                    PROBLEM) for k, v in PROBLEM_ITEMS.items()]
-    qs += [Question(f"victim_{k}", f"Har du de senaste 12 månaderna utsatts för {v}?",
-                    "single", YES_NO) for k, v in VICTIM_ITEMS.items()]
-    qs += [
-        Question("priorities", "Vilka områden tycker du att polisen och kommunen ska "
-                 "prioritera?", "multi", PRIORITIES, max_choices=3),
-        Question("trust_police", "Hur stort förtroende har du för polisens arbete med trygghet "
-                 "i ditt område?", "single", TRUST),
-        Question("trust_municipality", "Hur stort förtroende har du för kommunens arbete med "
-                 "trygghet i ditt område?", "single", TRUST),
-        Question("comment", "Övriga synpunkter", "text"),
-    ]
-    return {q.name: q for q in qs}
-
-
-QUESTIONS: dict[str, Question] = _questions()
 
 # Fields a mapping may name besides the questions: identifiers and the raw
 # inputs from which age_group is derived.
@@ -204,33 +118,47 @@ class Column:
     dtype: object = field(compare=False)
 
 
-def canonical_columns(areas: list[str]) -> list[Column]:
+def canonical_columns(questions: Mapping[str, Question] | list[str],
+                      areas: list[str] | None = None) -> list[Column]:
     """All columns of the canonical frame, in order, with their dtypes.
 
-    ``areas`` are the municipality's areas for the year; "Annat område" is
-    added as the last level.
+    ``questions`` are a questionnaire's canonical questions
+    (:attr:`trygghet.questionnaire.Questionnaire.questions`); ``areas`` are
+    the municipality's areas for the year; "Annat område" is added as the
+    last level. Called with the areas alone, the default questionnaire's
+    questions are used (the form of older code).
     """
+    if areas is None:
+        from .questionnaire import default_questionnaire
+
+        questions, areas = default_questionnaire().questions, list(questions)
+    assert isinstance(questions, Mapping)
     cols = [
         Column("respondent_id", "respondent_id", pd.StringDtype()),
         Column("year", "year", pd.Int64Dtype()),
         Column("submitted", "submitted", "datetime64[ns]"),
     ]
     area_dtype = pd.CategoricalDtype([*areas, OTHER_AREA], ordered=False)
-    for q in QUESTIONS.values():
+    for q in questions.values():
         if q.kind == "multi":
             cols += [Column(c, q.name, pd.BooleanDtype()) for c in q.columns]
         elif q.kind == "text":
             cols.append(Column(q.name, q.name, pd.StringDtype()))
         elif q.name == "area":
             cols.append(Column("area", "area", area_dtype))
+        elif q.kind == "number":
+            cols.append(Column(q.name, q.name, pd.Float64Dtype()))
         else:
             cols.append(Column(q.name, q.name, q.answer_scale.dtype))
     return cols
 
 
-def empty_frame(areas: list[str]) -> pd.DataFrame:
-    """A zero-row canonical frame with every column typed."""
-    return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in canonical_columns(areas)})
+def empty_frame(questions: Mapping[str, Question] | list[str],
+                areas: list[str] | None = None) -> pd.DataFrame:
+    """A zero-row canonical frame with every column typed (arguments as
+    :func:`canonical_columns`)."""
+    return pd.DataFrame({c.name: pd.Series(dtype=c.dtype)
+                         for c in canonical_columns(questions, areas)})
 
 
 def age_to_group(age: pd.Series) -> pd.Series:

@@ -24,7 +24,7 @@ population correction for the variance.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,9 @@ from .errors import TrygghetError
 from .estimate import estimate
 from .population import for_weighting, margin_name
 from .weights import Raking, Strata, WeightedDesign, kish, rake, strata_diagnostics
+
+if TYPE_CHECKING:
+    from .questionnaire import Questionnaire
 
 # --- A survey year: the estimates table of the output contract -----------------
 
@@ -65,7 +68,8 @@ class SurveyEstimates:
     diagnostics: dict[str, Any]
 
 
-def group_columns(responses: pd.DataFrame, names: list[str] | tuple[str, ...]) -> dict[str, Any]:
+def group_columns(responses: pd.DataFrame, names: list[str] | tuple[str, ...] | None,
+                  questionnaire: Questionnaire | None = None) -> dict[str, Any]:
     """Groupings for :func:`estimate` from canonical columns.
 
     A single-choice column (sex, area, …) is a partition; a multi-select
@@ -75,16 +79,19 @@ def group_columns(responses: pd.DataFrame, names: list[str] | tuple[str, ...]) -
     also for settings built in code: an identifier, a timestamp or free text
     would publish one group per respondent.
     """
-    from .config import check_by
-    from .schema import QUESTIONS, option_column
+    from .config import check_by, groupings_of
+    from .questionnaire import resolve
+    from .schema import option_column
 
-    check_by(names)
+    questions = resolve(questionnaire).questions
+    names = groupings_of(names, questions)
+    check_by(names, questions=questions)
     out: dict[str, Any] = {}
     for name in names:
-        q = QUESTIONS[name]
+        q = questions[name]
         if q.kind == "multi":
             out[name] = pd.DataFrame({lev: responses[option_column(name, lev)]
-                                      for lev in q.scale.levels}, index=responses.index)
+                                      for lev in q.answer_scale.levels}, index=responses.index)
         elif name in responses.columns:
             out[name] = responses[name]
         else:
@@ -94,7 +101,8 @@ def group_columns(responses: pd.DataFrame, names: list[str] | tuple[str, ...]) -
 
 
 def estimate_survey(responses: pd.DataFrame, population: pd.DataFrame | None,
-                    settings: dict[str, Any] | None = None) -> SurveyEstimates:
+                    settings: dict[str, Any] | None = None,
+                    questionnaire: Questionnaire | None = None) -> SurveyEstimates:
     """Weights and estimates of every indicator × group for one survey year.
 
     The year's design (``responses.attrs["sampling"]``) decides the method:
@@ -109,10 +117,16 @@ def estimate_survey(responses: pd.DataFrame, population: pd.DataFrame | None,
       left out of that one only, and counted in the diagnostics.
 
     Indicators whose questions were not asked that year get rows with
-    ``suppression_reason = "not_asked"`` (symbol ``.``).
+    ``suppression_reason = "not_asked"`` (symbol ``.``). Which indicators
+    there are, and how each is computed, is the questionnaire's (default:
+    the bundled one).
     """
     from .config import DEFAULT_SETTINGS
-    from .indicators import INDICATORS, respondent_values
+    from .indicators import respondent_values
+    from .questionnaire import resolve
+
+    questionnaire = resolve(questionnaire)
+    INDICATORS = questionnaire.indicators  # noqa: N806 (the questionnaire's table)
 
     settings = settings or DEFAULT_SETTINGS
     wset = {**DEFAULT_SETTINGS["weighting"], **settings.get("weighting", {})}
@@ -124,9 +138,9 @@ def estimate_survey(responses: pd.DataFrame, population: pd.DataFrame | None,
                             hint="mappningens design.sampling ska vara opt_in eller probability")
     year = _survey_year(responses)
     not_asked = set(attrs.get("not_asked", []))
-    values = respondent_values(responses)
+    values = respondent_values(responses, questionnaire=questionnaire)
     kinds = {name: INDICATORS[name].kind for name in values.columns}
-    by = group_columns(responses, eset["by"])
+    by = group_columns(responses, eset["by"], questionnaire)
     est_args = {"kind": kinds, "ci_method": eset["ci_method"], "level": eset["level"]}
     diagnostics: dict[str, Any] = {"year": year, "sampling": sampling,
                                    "respondents": len(responses)}
@@ -358,13 +372,15 @@ def _typed(frame: pd.DataFrame, estimate_type: str, *, generalisable: bool, mode
     return out
 
 
-def add_bands(table: pd.DataFrame) -> pd.DataFrame:
-    """Fill ``band`` with the text label of an index value (``indices.yml``); "" otherwise."""
-    from .indicators import band
+def add_bands(table: pd.DataFrame, questionnaire: Questionnaire | None = None) -> pd.DataFrame:
+    """Fill ``band`` with the text label of an index value (the questionnaire's
+    ``indices.bands``); "" otherwise."""
+    from .indicators import band, index_config
 
+    config = index_config(questionnaire)
     out = table.copy()
     is_mean = out["kind"].eq("mean") & out["estimate"].notna()
-    out["band"] = [band(v) or "" if m else ""
+    out["band"] = [band(v, config) or "" if m else ""
                    for v, m in zip(out["estimate"].to_numpy(dtype=float, na_value=np.nan),
                                    is_mean, strict=True)]
     return out
@@ -405,7 +421,8 @@ CHANGE_COLUMNS = ["year_from", "year_to", "indicator", "kind", "group_var", "gro
 PRIMARY = ("weighted", "unweighted")
 
 
-def changes(earlier: pd.DataFrame, later: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def changes(earlier: pd.DataFrame, later: pd.DataFrame, level: float = 0.95,
+            questionnaire: Questionnaire | None = None) -> pd.DataFrame:
     """Change of every indicator × group between two years' *published* estimates.
 
     ``diff = later − earlier`` (for shares a difference of proportions, i.e.
@@ -418,7 +435,10 @@ def changes(earlier: pd.DataFrame, later: pd.DataFrame, level: float = 0.95) -> 
     no SE, CI or significance (NA), and a Swedish note saying why. Two opt-in
     years are no break but allow no inference either. A side that is
     suppressed suppresses the change (``secondary``; ``not_asked`` if the
-    question was not asked).
+    question was not asked). So is a change the ``questionnaire`` declares
+    (a question's wording or scale changed between the years,
+    :meth:`~trygghet.questionnaire.Questionnaire.comparable`): a series
+    break, with the questionnaire's reason in the note.
     """
     keys = ["indicator", "kind", "group_var", "group"]
     cols = keys + ["year", "estimate_type", "estimate", "se", "n", "sampling", "questions",
@@ -434,7 +454,12 @@ def changes(earlier: pd.DataFrame, later: pd.DataFrame, level: float = 0.95) -> 
     both_opt_in = s0 == s1 == "opt_in"
     question_break = (m["questions_from"] != m["questions_to"]) & (m["questions_from"] != "") \
         & (m["questions_to"] != "")
-    brk = design_break | question_break.to_numpy()
+    declared = {}
+    if questionnaire is not None:
+        declared = {name: questionnaire.comparable(name, y0, y1)[1]
+                    for name in m["indicator"].unique() if name in questionnaire.indicators}
+    changed = m["indicator"].map(lambda name: bool(declared.get(name))).to_numpy(dtype=bool)
+    brk = design_break | question_break.to_numpy() | changed
     inference = ~brk & (not both_opt_in)
 
     est0 = m["estimate_from"].to_numpy(dtype=float, na_value=np.nan)
@@ -457,6 +482,9 @@ def changes(earlier: pd.DataFrame, later: pd.DataFrame, level: float = 0.95) -> 
     notes[question_break.to_numpy()] = (f"Seriebrott: frågorna bakom indikatorn skiljer sig "
                                         f"mellan {y0} och {y1}. Ingen slutsats om förändring "
                                         "kan dras.")
+    for i in np.flatnonzero(changed):
+        notes[i] = (f"Seriebrott: {declared[m['indicator'].iloc[i]]}. Åren jämförs inte; "
+                    "ingen slutsats om förändring kan dras.")
     if design_break:
         notes[:] = (f"Seriebrott: {y0} var {design_names.get(s0, s0)}, {y1} "
                     f"{design_names.get(s1, s1)}. Åren visas var för sig; ingen slutsats om "

@@ -14,10 +14,12 @@ filled by :meth:`Vocabulary.tr` with :meth:`str.format` rules
 
 The bundled words are in ``vocabulary.yml``. The same format (a YAML mapping
 ``namespace → key → {sv, en}``) lets other sources add or replace words at
-run time: a questionnaire file names its own questions, scales and indicators
-with :meth:`Vocabulary.overlay`, and :func:`install` (or :func:`using`) makes
-the result the vocabulary every report function reads. Nothing else in the
-package holds a translation table.
+run time: a questionnaire file names its own questions, options and indicators
+(:meth:`trygghet.questionnaire.Questionnaire.vocabulary` overlays them with
+:meth:`Vocabulary.overlay`), and :func:`install` (or :func:`using`) makes the
+result the vocabulary every report function reads; without one, the default
+questionnaire's words are read. Nothing else in the package holds a
+translation table.
 
 Examples
 --------
@@ -169,21 +171,33 @@ def load(path: str | Path, base: Vocabulary | None = None) -> Vocabulary:
     return (base or Vocabulary({})).overlay(words or {}, source=path)
 
 
-#: The words bundled with trygghet.
+#: The words bundled with trygghet (without any questionnaire's).
 BUILTIN = load(WORDS_FILE)
-_active = BUILTIN
+# None: the default questionnaire's vocabulary, built on first use (the bundled
+# words overlaid with frageformular.yml's indicator names, options and questions).
+_active: Vocabulary | None = None
 
 
 def active() -> Vocabulary:
-    """The vocabulary the report functions read: :data:`BUILTIN` unless one was installed."""
-    return _active
+    """The vocabulary the report functions read.
+
+    The one :func:`install` made active, else the default questionnaire's
+    (:attr:`trygghet.questionnaire.Questionnaire.vocabulary`).
+    """
+    if _active is not None:
+        return _active
+    from .questionnaire import default_questionnaire
+
+    return default_questionnaire().vocabulary
 
 
-def install(vocabulary: Vocabulary) -> Vocabulary:
+def install(vocabulary: Vocabulary | None) -> Vocabulary | None:
     """Make ``vocabulary`` the one the report functions read; returns the previous one.
 
-    A report notebook calls it once, e.g. with the builtin words overlaid by a
-    questionnaire's: ``install(BUILTIN.overlay(questionnaire_words))``.
+    A report notebook calls it once with its workspace's questionnaire's words:
+    ``install(questionnaire_for(project).vocabulary)``. ``None`` goes back to
+    the default questionnaire's. Tests and library code use :func:`using`,
+    which puts the previous one back.
     """
     global _active
     previous, _active = _active, vocabulary
@@ -202,41 +216,47 @@ def using(vocabulary: Vocabulary) -> Iterator[Vocabulary]:
 
 def tr(key: str, language: str = "sv", /, **fields: Any) -> str:
     """The text of ``key`` in ``language`` from the active vocabulary."""
-    return _active.tr(key, language, **fields)
+    return active().tr(key, language, **fields)
 
 
 def label(namespace: str, value: Any, language: str = "sv") -> str:
     """The display label of a data value (the value itself where it has no entry)."""
-    return _active.label(namespace, value, language)
+    return active().label(namespace, value, language)
 
 
 def words(namespace: str, language: str = "sv") -> dict[str, str]:
     """Every text of ``namespace`` in ``language``."""
-    return _active.words(namespace, language)
+    return active().words(namespace, language)
 
 
 class Translator:
     """The texts of one report language: ``t("msg.headline", share=…)``, ``t.label(…)``.
 
-    Checks the language once, when it is made (:func:`translator`).
+    Checks the language once, when it is made (:func:`translator`). Bound to a
+    ``vocabulary`` (a questionnaire's, say), it reads that one; else the active one.
     """
 
-    def __init__(self, language: str):
+    def __init__(self, language: str, vocabulary: Vocabulary | None = None):
         self.language = check_language(language)
+        self.vocabulary = vocabulary
+
+    def _words(self) -> Vocabulary:
+        return self.vocabulary if self.vocabulary is not None else active()
 
     def __call__(self, key: str, /, **fields: Any) -> str:
-        return _active.tr(key, self.language, **fields)
+        return self._words().tr(key, self.language, **fields)
 
     def label(self, namespace: str, value: Any) -> str:
-        return _active.label(namespace, value, self.language)
+        return self._words().label(namespace, value, self.language)
 
     def words(self, namespace: str) -> dict[str, str]:
-        return _active.words(namespace, self.language)
+        return self._words().words(namespace, self.language)
 
 
-def translator(language: str) -> Translator:
-    """A :class:`Translator` for ``language`` (a :class:`LanguageError` if unknown)."""
-    return Translator(language)
+def translator(language: str, vocabulary: Vocabulary | None = None) -> Translator:
+    """A :class:`Translator` for ``language`` (a :class:`LanguageError` if unknown),
+    reading ``vocabulary`` if given, else the active one."""
+    return Translator(language, vocabulary)
 
 
 __all__ = ["LANGUAGES", "LanguageError", "check_language", "Vocabulary", "load", "BUILTIN",

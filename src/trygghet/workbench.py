@@ -58,11 +58,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import adhoc, fmt, survey, tables
+from . import adhoc, comparability, fmt, survey, tables
 from .config import Project, load_settings
 from .contrast import group_difference
 from .errors import TrygghetError
-from .indicators import INDICATORS
 from .vocabulary import Translator, translator
 
 log = logging.getLogger("trygghet.workbench")
@@ -79,31 +78,39 @@ def find_project(root: str | Path | None = None) -> Project:
     return Project(Path(root).resolve()) if root is not None else Project.find()
 
 
-def indicator_catalogue() -> dict[str, Any]:
-    """The indicators: ``{name: Indicator}`` (kind, theme, questions)."""
-    return INDICATORS
+def _questionnaire(project: Project | None):
+    """The workspace's questionnaire: ``project``'s, else the one of the workspace
+    containing the working folder, else (outside any workspace) the default."""
+    from .questionnaire import default_questionnaire
+
+    if project is None:
+        try:
+            project = find_project()
+        except TrygghetError:
+            return default_questionnaire()
+    return project.questionnaire
 
 
-def question_texts(indicator: str) -> list[str]:
+def indicator_catalogue(project: Project | None = None) -> dict[str, Any]:
+    """The indicators of the workspace's questionnaire: ``{name: Indicator}``."""
+    return _questionnaire(project).indicators
+
+
+def question_texts(indicator: str, project: Project | None = None) -> list[str]:
     """The questions an indicator is computed from, as the questionnaire asks them."""
-    from .schema import QUESTIONS
-
-    return [QUESTIONS[q].text for q in indicator_catalogue()[indicator].questions
-            if q in QUESTIONS]
+    q = _questionnaire(project)
+    return [q.questions[name].text for name in q.indicators[indicator].questions
+            if name in q.questions]
 
 
 # --- Words ----------------------------------------------------------------------------------
 
 def _grouping_label(name: str, t: Translator) -> str:
-    from .schema import QUESTIONS
-
+    # A background variable's name, else the question's own text (the questionnaire's words).
     key = f"group_var.{name}"
     from .vocabulary import active
 
-    if key in active():
-        return t(key)
-    question = QUESTIONS.get(name)
-    return question.text if question is not None else name
+    return t(key) if key in active() else t.label("question", name)
 
 
 def _level_label(name: str, level: str, t: Translator) -> str:
@@ -463,7 +470,8 @@ class Workbench:
         self.project = project if isinstance(project, Project) else find_project(project)
         self.settings = load_settings(self.project)
         self.language = language
-        self.t = translator(language)
+        # The workspace questionnaire's words, without installing them for everyone.
+        self.t = translator(language, self.project.questionnaire.vocabulary)
         self.years = self.project.survey_years()
         if not self.years:
             raise TrygghetError("projektet har inga enkätår", file=self.project.config,
@@ -483,6 +491,7 @@ class Workbench:
     def survey_year(self, year: int | None = None) -> adhoc.SurveyYear:
         """The year's respondents, design and published figures (cleaned first if needed)."""
         from . import manifest, pipeline
+        from .mapping import used_mapping
         from .population import read_population
 
         year = self.year if year is None else int(year)
@@ -491,12 +500,14 @@ class Workbench:
                                 hint="enkätåren är " + ", ".join(map(str, self.years)))
         if year not in self._years:
             root, folder = self.project.root, self.project.processed(year)
-            if manifest.stale(root, folder, "clean", [self.project.mapping(year)]):
-                pipeline.clean_year(self.project, year, echo=lambda _: None)
+            mapping_path, input_path = used_mapping(self.project, year)  # clean --mapping's
+            if manifest.stale(root, folder, "clean", [mapping_path]):
+                pipeline.clean_year(self.project, year, input_path=input_path,
+                                    mapping_path=mapping_path, echo=lambda _: None)
             responses = pipeline.load_responses(self.project, year)
             self._years[year] = adhoc.SurveyYear.of(responses,
                                                     read_population(self.project, year),
-                                                    self.settings)
+                                                    self.settings, self.project.questionnaire)
         return self._years[year]
 
     def series_breaks(self, years: Sequence[int], indicator: str) -> list[int]:
@@ -518,8 +529,8 @@ class Workbench:
         """The indicators: name (to use in calls), label, share or index, theme, question."""
         t = self.t
         rows = []
-        for name, ind in indicator_catalogue().items():
-            questions = question_texts(name)
+        for name, ind in indicator_catalogue(self.project).items():
+            questions = question_texts(name, self.project)
             text = questions[0] if questions else ""
             if len(questions) > 1:
                 text += " " + t("analys.more_questions", n=len(questions) - 1)
@@ -534,8 +545,8 @@ class Workbench:
         t = self.t
         sy = self.survey_year(year)
         rows = []
-        for name in adhoc.grouping_names(sy.responses):
-            levels = list(adhoc.grouping_masks(sy.responses, name))
+        for name in adhoc.grouping_names(sy.responses, sy.survey.questions):
+            levels = list(adhoc.grouping_masks(sy.responses, name, sy.survey.questions))
             rows.append({t("analys.name"): name, t("analys.grouping"): _grouping_label(name, t),
                          t("analys.levels"): ", ".join(levels),
                          t("analys.published"): t("column.yes") if name in
@@ -603,8 +614,13 @@ class Workbench:
         where = dict(where or {})
         if not protect:
             self._warn_internal()
+        for year in self.years:  # cleaned first: a year's municipality is recorded then
+            self.survey_year(year)
+        left_out = self._not_comparable(self.year, self.years, by_area="area" in where)
         parts = []
         for year in self.years:
+            if year in left_out:
+                continue
             sy = self.survey_year(year)
             rows = adhoc.table(sy, [indicator], [], where, protected=protect)
             parts.append(rows[rows["part"] == "total"])
@@ -633,6 +649,7 @@ class Workbench:
             earlier = max(y for y in self.years if y < b)
             table_notes.append(t("chart.series_break_note", series_break=t("chart.series_break"),
                                  a=earlier, b=b))
+        table_notes += [v.note(self.language) for v in left_out.values()]
         table_notes += self._common_notes(protect)
         return Table(rows=rows, indicators=[indicator], by=[], year=None, where=where,
                      caption=caption, notes=table_notes, probability=True,
@@ -677,9 +694,9 @@ class Workbench:
         row = {"indicator": indicator, "year": sy.year, "probability": probability,
                "level": level, "diff": np.nan, "se": np.nan, "ci_low": np.nan,
                "ci_high": np.nan, "significant": None}
-        kind = indicator_catalogue()[indicator].kind
+        kind = indicator_catalogue(self.project)[indicator].kind
         if not hidden:
-            masks = [adhoc.condition_mask(sy.responses, g) for g in groups]
+            masks = [adhoc.condition_mask(sy.responses, g, sy.survey.questions) for g in groups]
             d = group_difference(sy.values[indicator], sy.design, *masks, kind=kind,
                                  level=level)
             row["diff"] = d.diff
@@ -718,6 +735,11 @@ class Workbench:
                 return self._no_earlier(indicator, where)
             years = (earlier[-1], self.year)
         y0, y1 = (int(y) for y in years)
+        self.survey_year(y0), self.survey_year(y1)  # cleaned, so their municipality is known
+        apart = self._not_comparable(y1, [y0], by_area="area" in where)
+        if apart:
+            raise TrygghetError(apart[y0].note(lang),
+                                hint="jämför bara år som gäller samma kommun och områden")
         tables_ = []
         for year in (y0, y1):
             sy = self.survey_year(year)
@@ -737,7 +759,7 @@ class Workbench:
                "ci_high": change["ci_high"] if inference else np.nan,
                "significant": bool(change["significant"]) if inference else None,
                "note": change["note"]}
-        kind = indicator_catalogue()[indicator].kind
+        kind = indicator_catalogue(self.project)[indicator].kind
         who = describe(where, t)
         caption = t("analys.years_caption", indicator=t.label("indicator", indicator),
                     who=who, a=y0, b=y1)
@@ -748,8 +770,17 @@ class Workbench:
 
     # --- Helpers ----------------------------------------------------------------------------------
 
+    def _not_comparable(self, year: int, years: Sequence[int], *,
+                        by_area: bool) -> dict[int, comparability.Verdict]:
+        """The years of ``years`` that cannot be put beside ``year`` (wholly, or by area
+        when the question is about an area), by the one rule of :mod:`comparability`."""
+        verdicts = comparability.verdicts(self.project, year, years,
+                                          self.settings["municipality"], self.language)
+        return {y: v for y, v in verdicts.items()
+                if not v.comparable or (by_area and not v.areas_comparable)}
+
     def _check_indicators(self, names: Sequence[str]) -> None:
-        unknown = [n for n in names if n not in indicator_catalogue()]
+        unknown = [n for n in names if n not in indicator_catalogue(self.project)]
         if unknown or not names:
             raise TrygghetError(f"okänd indikator '{unknown[0] if unknown else ''}'",
                                 hint="wb.indicators() listar indikatorerna, t.ex. otrygg_kvall")
@@ -831,6 +862,6 @@ class Workbench:
                "diff": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
                "significant": None}
         caption = f"{t.label('indicator', indicator)}, {describe(where, t)}, {sy.year}"
-        return self._comparison(row, side, indicator_catalogue()[indicator].kind,
+        return self._comparison(row, side, indicator_catalogue(self.project)[indicator].kind,
                                 t("analys.no_earlier", year=sy.year), caption,
                                 self._notes(sy, where, True), self.language)

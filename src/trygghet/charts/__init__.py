@@ -33,7 +33,6 @@ ci_high, ci_method, estimate_type, generalisable, suppressed,
 suppression_reason, symbol`` (and, from :mod:`trygghet.report_survey`, ``ci_level``).
 """
 
-from ..indicators import PRIORITY_INDICATORS, TIME_INDICATORS
 from .bars import by_area, by_group, by_time_of_day, index_by_area, priorities
 from .draw import alt_text, set_alt_text
 from .output import show, svg_data_uri, to_svg
@@ -45,5 +44,5 @@ from .trend import trend
 __all__ = [
     "by_group", "by_area", "by_time_of_day", "index_by_area", "priorities", "trend",
     "crime_vs_unsafe", "promise_status", "plain_by_area", "alt_text", "set_alt_text", "show",
-    "to_svg", "svg_data_uri", "TIME_INDICATORS", "PRIORITY_INDICATORS",
+    "to_svg", "svg_data_uri",
 ]

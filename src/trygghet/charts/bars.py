@@ -13,7 +13,8 @@ from matplotlib.patches import Patch
 
 from .. import fmt, references, theme
 from ..errors import TrygghetError
-from ..indicators import PRIORITY_INDICATORS, TIME_INDICATORS, index_config
+from ..indicators import index_config
+from ..questionnaire import resolve
 from ..vocabulary import check_language, tr
 from ..vocabulary import label as label_of
 from .common import (
@@ -233,7 +234,7 @@ def by_area(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", year: int 
 def by_time_of_day(estimates: pd.DataFrame, year: int | None = None, *, by: str = "total",
                    ax: Axes | None = None, title: str | None = None,
                    include_never: bool = False, estimate_type: str | None = None,
-                   language: str = "sv") -> Axes:
+                   language: str = "sv", times: dict[str, str] | None = None) -> Axes:
     """When people feel most unsafe (the ``tid_*`` indicators), in the order of the day.
 
     This is the darkness finding: insecurity rises in the evening and at night.
@@ -244,17 +245,24 @@ def by_time_of_day(estimates: pd.DataFrame, year: int | None = None, *, by: str 
         ``"total"`` for one bar per time, ``"sex"`` for women and men side by side.
     include_never
         Also show the answer *Aldrig* (never unsafe).
+    times
+        ``{indicator: time of day}`` in the order of the day: the questionnaire's
+        ``tid`` family (:meth:`~trygghet.questionnaire.Questionnaire.family`);
+        default the bundled questionnaire's. Times not asked that year are left out.
     """
+    times = resolve(None).family("tid") if times is None else times
     language = check_language(language)
     if by not in ("total", "sex"):
         raise ValueError("by must be 'total' or 'sex'")
-    indicators = [i for i, t in TIME_INDICATORS.items() if include_never or t != "Aldrig"]
+    indicators = [i for i, t in times.items() if include_never or t != "Aldrig"]
     rows, year = select(estimates, indicators, year, (by,), estimate_type)
+    asked = set(rows.loc[rows["suppression_reason"].ne("not_asked"), "indicator"])
+    indicators = [i for i in indicators if i in asked]
     groups = ["Totalt"] if by == "total" else ["Kvinna", "Man"]
     bars, positions = [], []
     step = 1.0 if by == "total" else 2.5
     for i, indicator in enumerate(indicators):
-        time = TIME_INDICATORS[indicator]
+        time = times[indicator]
         time_label = label_of("option", time, language)
         for j, group in enumerate(groups):
             row = find_row(rows, indicator=indicator, group_var=by) if by == "total" else \
@@ -345,21 +353,26 @@ def index_by_area(estimates: pd.DataFrame, indicator: str = "problemindex",
 
 def priorities(estimates: pd.DataFrame, year: int | None = None, *, group: str = "Totalt",
                ax: Axes | None = None, title: str | None = None,
-               estimate_type: str | None = None, language: str = "sv") -> Axes:
+               estimate_type: str | None = None, language: str = "sv",
+               options: dict[str, str] | None = None) -> Axes:
     """The areas residents want prioritised (``prio_*``), most wanted first.
 
     ``group`` picks the row of the estimates (``"Totalt"``, ``"Kvinna"``, an area…).
+    ``options`` is ``{indicator: option}`` of the options the questionnaire
+    offered (its ``prio`` family; default the bundled questionnaire's); an
+    option not asked that year is left out, not shown as missing.
     """
     language = check_language(language)
-    rows, year = select(estimates, list(PRIORITY_INDICATORS), year,
+    options = resolve(None).family("prio") if options is None else options
+    rows, year = select(estimates, list(options), year,
                          ("total", "sex", "age_group", "area", "relation"), estimate_type)
-    rows = rows[rows["group"] == group]
+    rows = rows[(rows["group"] == group) & rows["suppression_reason"].ne("not_asked")]
     if rows.empty:
         raise TrygghetError(f"inga skattningar av prioriteringar för gruppen {group} år {year}")
     bars = []
     other = label_of("option", "Annat", language)
     for _, row in rows.iterrows():
-        name = label_of("option", PRIORITY_INDICATORS[row["indicator"]], language)
+        name = label_of("option", options[row["indicator"]], language)
         bars.append(bar_from_row(row, name, theme.PALETTE["purple"]))
     # Most wanted first; "Annat" (other) and unpublishable rows last.
     bars.sort(key=lambda b: (math.isnan(b.value), b.label == other,

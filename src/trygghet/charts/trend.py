@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 from matplotlib.axes import Axes
 
 from .. import fmt, theme
+from ..comparability import Verdict
 from ..errors import TrygghetError
 from ..vocabulary import check_language, tr
 from .common import (
@@ -51,7 +52,8 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
           group_var: str = "total", groups: Sequence[str] | None = None,
           breaks: Sequence[int] | None = None, ax: Axes | None = None,
           title: str | None = None, estimate_type: str | None = None,
-          language: str = "sv") -> Axes:
+          not_comparable: Mapping[int, Verdict] | None = None,
+          language: str = "sv", more_breaks: Sequence[int] = ()) -> Axes:
     """An indicator across survey years, with CIs and marked series breaks.
 
     Parameters
@@ -64,6 +66,15 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
         default: wherever ``generalisable`` or ``estimate_type`` changes from
         one year to the next (the 2019 opt-in → 2020 random sample). No line
         joins points across a break, and a dotted line and a note mark it.
+    not_comparable
+        Years that cannot be compared with the others (another municipality,
+        areas that do not match: :mod:`trygghet.comparability`). Their points
+        are left out, wholly or (areas only) in a chart by area, and the note
+        under the chart and the alt text say "inte jämförbart" and why.
+    more_breaks
+        Further years that start a new series, besides ``breaks`` or the
+        design breaks: where the questionnaire says the indicator's question
+        changed (:func:`trygghet.report_sections.trend_breaks`).
     """
     language = check_language(language)
     est = check_columns(estimates)
@@ -71,11 +82,15 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
     rows = primary_rows(rows, estimate_type)
     if groups is not None:
         rows = rows[rows["group"].isin(groups)]
+    excluded = [v for _, v in sorted((not_comparable or {}).items())
+                if not v.comparable or (group_var == "area" and not v.areas_comparable)]
+    rows = rows[~rows["year"].isin([v.year for v in excluded])]
     if rows.empty:
         raise TrygghetError(f"inga skattningar över tid för {indicator}")
     kind = rows["kind"].iloc[0]
     years = sorted(int(y) for y in rows["year"].unique())
-    breaks = sorted(_design_breaks(rows) if breaks is None else [int(b) for b in breaks])
+    breaks = sorted({*(_design_breaks(rows) if breaks is None else [int(b) for b in breaks]),
+                     *(int(b) for b in more_breaks)})
     if groups is None:
         groups = list(dict.fromkeys(rows.sort_values("group")["group"]))
         if group_var == "sex":
@@ -158,8 +173,10 @@ def trend(estimates: pd.DataFrame, indicator: str = "otrygg_kvall", *,
                         series_break=chart_text("series_break", language),
                         a=max(y for y in years if y < b), b=b)
              for b in breaks if any(y < b for y in years)]
-    draw_footnote(ax, notes_for(all_bars, language, extra, level=ci_level(rows)))
-    set_alt_text(ax, _trend_sentence(indicator, summaries, breaks, kind, language))
+    apart = [v.note(language) for v in excluded]
+    draw_footnote(ax, notes_for(all_bars, language, [*apart, *extra], level=ci_level(rows)))
+    set_alt_text(ax, " ".join([_trend_sentence(indicator, summaries, breaks, kind, language),
+                               *apart]))
     return ax
 
 

@@ -121,7 +121,28 @@ def _cell_error(err, executed: Path | None, notebook: Path) -> NotebookError:
     message += f": {err.ename}: {evalue}" if evalue else f": {err.ename}"
     return NotebookError(message, notebook=notebook, cell=cell, first_line=first,
                          ename=err.ename, evalue=evalue,
-                         hint="öppna notebooken i Jupyter och kör cellen för att se felet")
+                         hint=_cell_hint(err.ename, evalue, err.source or ""))
+
+
+def _cell_hint(ename: str, evalue: str, source: str) -> str:
+    """What to do about a failed cell: the data's own fix where the data is the cause.
+
+    A :class:`TrygghetError` raised in the cell already says what to do (its
+    "Åtgärd"); a cell that draws an indicator points to that indicator's figures.
+    Only an error with neither is sent to Jupyter.
+    """
+    if ename == "TrygghetError" and "Åtgärd:" in evalue:
+        return evalue.split("Åtgärd:", 1)[1].strip()
+    from ..indicators import INDICATORS
+
+    named = [n for n in dict.fromkeys(re.findall(r"[\"']([a-z_]+)[\"']", source))
+             if n in INDICATORS]
+    if named:
+        return (f"cellen visar {', '.join(named)}: kontrollera värdena för "
+                f"{named[0]} i data/processed/<år>/estimates.parquet (t.ex. exakt 0 eller "
+                "100 %, eller bara undertryckta värden) och hur svaren lästes (trygghet clean "
+                "--year <år> skriver vad som hamnade i karantän)")
+    return "öppna notebooken i Jupyter och kör cellen för att se felet"
 
 
 def notebook_parameters(path: str | Path) -> dict[str, dict]:
