@@ -154,12 +154,14 @@ def test_a_region_in_one_run_gives_each_workspace_its_own_single_run_files(
     single = sample_run / "reports" / "2020"
     # The single run's kernels were forked warm too: the survey report once more with a
     # kernel started afresh gives the same bytes.
+    from trygghet.config import Project
+    from trygghet.pipeline import SURVEY_NOTEBOOK
     from trygghet.render import render_notebook
 
     monkeypatch.setenv("TRYGGHET_WARM_KERNELS", "0")
-    cold = render_notebook(sample_run / "notebooks" / "trygghetsrapport.ipynb",
-                           tmp_path / "cold", "trygghetsrapport_2020", {"year": 2020},
-                           ("ipynb", "html", "pdf"), cwd=sample_run / "notebooks")
+    cold = render_notebook(Project(sample_run).notebook(SURVEY_NOTEBOOK), tmp_path / "cold",
+                           "trygghetsrapport_2020", {"year": 2020}, ("ipynb", "html", "pdf"),
+                           cwd=sample_run)
     for kind, path in cold.files.items():
         assert path.read_bytes() == (single / path.name).read_bytes(), kind
     for root in roots:
