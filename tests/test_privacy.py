@@ -769,3 +769,18 @@ def test_no_free_text_where_notebooks_read(sample_run):
     for value in vars(rep).values():
         if isinstance(value, pd.DataFrame):
             assert not set(value.columns) & set(free_text.FREE_TEXT)
+
+
+def test_pseudonyms_equal_the_standard_hmac_for_long_keys_and_many_ids():
+    """The copied SHA-256 states (issue 19) against :func:`hmac.new`: a key longer than
+    SHA-256's block is hashed first (RFC 2104), a short one padded with zeros."""
+    import hashlib
+    import hmac
+
+    from trygghet.privacy import pseudonymise
+
+    ids = [str(i) for i in range(500)] + ["Åsa Öberg", "", "x" * 300]
+    for key in (b"L" * 100, b"k" * 64, b"\x00" * 33, bytes(range(65))):
+        expected = [hmac.new(key, f"2020|{i}".encode(), hashlib.sha256).hexdigest()[:16]
+                    for i in ids]
+        assert pseudonymise(ids, key, context="2020") == expected

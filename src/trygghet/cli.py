@@ -108,16 +108,25 @@ def _cmd_sample(args: argparse.Namespace) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
-    project = Project.find(args.root)
-    formats = ("html", "pdf") if args.format == "both" else (args.format,)
-    areas = list(args.area or [])
-    if args.all_areas:
-        from .mapping import load_mapping, used_mapping
+    from .render import worker_pool
 
-        areas = list(load_mapping(used_mapping(project, args.year)[0],
-                                  project.questionnaire).areas)
-    pipeline.report_year(project, args.year, formats=formats, areas=areas, jobs=args.jobs,
-                         echo=print)
+    # Several workspaces (a police region's municipalities): one after the other, in
+    # one pool of workers whose libraries and kernels stay warm (issue 19).
+    roots = args.roots or [args.root]
+    formats = ("html", "pdf") if args.format == "both" else (args.format,)
+    with worker_pool(args.jobs if len(roots) > 1 else 1):
+        for root in roots:
+            project = Project.find(root)
+            areas = list(args.area or [])
+            if args.all_areas:
+                from .mapping import load_mapping, used_mapping
+
+                areas = list(load_mapping(used_mapping(project, args.year)[0],
+                                          project.questionnaire).areas)
+            if len(roots) > 1:
+                print(f"== {project.root}")
+            pipeline.report_year(project, args.year, formats=formats, areas=areas,
+                                 jobs=args.jobs, echo=print)
 
 
 def _cmd_population(args: argparse.Namespace) -> None:
@@ -244,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="gör också en trygghetsrapport för varje område")
     p.add_argument("--jobs", type=_jobs, default=2,
                    help="parallella processer, minst 1 (standard: 2)")
+    p.add_argument("--root", dest="roots", type=Path, action="append", metavar="MAPP",
+                   help="arbetsmapp (kan upprepas: rapporterna för flera kommuner i en "
+                        "körning, t.ex. ett polisområde)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("open-data", help="öppna data: skattningarna som CSV med datapaket "

@@ -25,7 +25,10 @@ One module per reason to change:
   removed by the next run.
 * :mod:`~trygghet.render.batch` — jobs: :func:`render_notebook` (one
   notebook to its files) and :func:`render_set` (a year's reports in worker
-  processes, checked, then published together).
+  processes, checked, then published together); :func:`worker_pool` keeps
+  the workers for many sets (a police region's workspaces).
+* :mod:`~trygghet.render.warm` — kernels forked from a warm zygote: a fresh
+  kernel per report without its start-up.
 
 Nothing here knows about survey data: what may not be published (free text,
 small cells) is decided by the privacy and disclosure modules, and
@@ -42,6 +45,7 @@ from .batch import (
     render_notebook,
     render_parallel,
     render_set,
+    worker_pool,
 )
 from .document import DOCUMENT_MIME, document_info, source_date
 from .execute import (
@@ -61,5 +65,5 @@ __all__ = [
     "Publication", "RenderJob", "RenderResult", "document_info", "execute_notebook",
     "notebook_parameters", "remove_abandoned", "render_job", "render_notebook",
     "render_parallel", "render_set", "signals_deferred", "sigterm_as_interrupt",
-    "source_date", "staging", "to_html", "to_pdf",
+    "source_date", "staging", "to_html", "to_pdf", "worker_pool",
 ]

@@ -17,13 +17,15 @@ render and exits quietly, without a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import TrygghetError
+from . import warm
 from .execute import DEFAULT_KERNEL, DEFAULT_TIMEOUT, execute_notebook
 from .html import to_html
 from .pdf import to_pdf
@@ -82,6 +84,10 @@ def render_notebook(notebook: str | Path, outdir: str | Path, stem: str,
     if bad or not formats:
         raise TrygghetError(f"okänt format '{bad[0] if bad else ''}'",
                             hint=f"välj bland {', '.join(FORMATS)}")
+    if kernel_name == DEFAULT_KERNEL:
+        # The kernel's imports start now, on another core, beside papermill's.
+        warm.start()
+    _preload_publishing()
     notebook, outdir = Path(notebook), Path(outdir)
     result = RenderResult()
     with sigterm_as_interrupt(), Publication(stem) as run:
@@ -90,6 +96,34 @@ def render_notebook(notebook: str | Path, outdir: str | Path, stem: str,
         for target in run.publish():
             result.files[target.suffix.lstrip(".")] = target
     return result
+
+
+#: Libraries of the PDF step (most of a second): loaded in a thread while the kernel
+#: runs the notebook, when this process is otherwise waiting for it. Only libraries
+#: that share no import with what the main thread loads meanwhile (papermill and
+#: nbconvert share jupyter_client: importing both at once breaks on its circular
+#: imports), and not WeasyPrint itself, whose first import warns (to_pdf silences
+#: that; warning filters are not thread-safe).
+_PUBLISHING = ("fontTools.subset", "fontTools.ttLib.tables.otTables", "tinycss2",
+               "cssselect2", "pydyf")
+
+
+def _preload_publishing() -> None:
+    import sys
+    import threading
+
+    todo = [m for m in _PUBLISHING if m not in sys.modules]
+    if todo:
+        threading.Thread(target=_import_all, args=(todo,), daemon=True,
+                         name="trygghet-preload").start()
+
+
+def _import_all(names: list[str]) -> None:
+    import importlib
+
+    for name in names:
+        with contextlib.suppress(Exception):  # the step itself reports a missing library
+            importlib.import_module(name)
 
 
 def _render_into(tmp: Path, notebook: Path, stem: str, parameters, formats, kernel_name,
@@ -146,6 +180,34 @@ def _worker_init() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _worker_stop)
+    warm.start()  # this worker's kernels are forked warm, report after report
+
+
+_SHARED: Any = None  # the pool of worker_pool(), used by every render_parallel() inside it
+
+
+@contextlib.contextmanager
+def worker_pool(workers: int) -> Iterator[None]:
+    """Keep one pool of ``workers`` processes for every set rendered inside the block.
+
+    A police region's reports (``trygghet report --root A --root B …``) are many
+    sets, one per workspace: with one pool the workers keep papermill, nbconvert,
+    WeasyPrint and their warm kernel zygote (:mod:`~trygghet.render.warm`) from
+    the first report to the last, instead of starting afresh for each set.
+    """
+    global _SHARED
+    from concurrent.futures import ProcessPoolExecutor
+
+    if workers <= 1 or _SHARED is not None:
+        yield
+        return
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+    _SHARED = pool
+    try:
+        yield
+    finally:
+        _SHARED = None
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def render_job(job: RenderJob) -> tuple[str, dict[str, str], dict[str, float]]:
@@ -171,13 +233,14 @@ def render_parallel(jobs: Sequence[RenderJob], workers: int,
     interrupts those under way (each removes its staging folder and stops its
     kernel) before the error is raised: nothing keeps running.
     """
-    import contextlib
     import os
     import signal
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_worker_init)
+    shared = _SHARED
+    pool = shared or ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                         initializer=_worker_init)
     futures = []
     try:
         futures = [pool.submit(render_job, job) for job in jobs]
@@ -194,7 +257,8 @@ def render_parallel(jobs: Sequence[RenderJob], workers: int,
                                 hint="kör igen, eventuellt med --jobs 1") from err
         raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not shared:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def render_set(jobs: Sequence[RenderJob], outdir: str | Path, *, workers: int = 1,
@@ -227,7 +291,7 @@ def render_set(jobs: Sequence[RenderJob], outdir: str | Path, *, workers: int = 
     outdir = Path(outdir)
     with Publication(label) as run:
         staged = [replace(job, outdir=run.stage(outdir)) for job in jobs]
-        if workers <= 1 or len(staged) == 1:
+        if (workers <= 1 or len(staged) == 1) and _SHARED is None:
             for job in staged:
                 done(*render_job(job))
         else:

@@ -22,6 +22,7 @@ from typing import Any
 
 from .. import fmt
 from ..errors import TrygghetError
+from . import warm
 
 DEFAULT_KERNEL = "python3"   # ipykernel's own kernel: the interpreter running trygghet
 DEFAULT_TIMEOUT = 600        # seconds per cell
@@ -297,7 +298,17 @@ def _tracked_kernel_manager(managers: list):
 
     class TrackedKernelManager(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
-            await super()._async_launch_kernel(kernel_cmd, **kw)
+            # A kernel forked from this process's warm zygote when there is one
+            # (trygghet.render.warm), else started as jupyter_client starts it.
+            forked = warm.launch(kernel_cmd, kw.get("cwd"), kw.get("env") or os.environ)
+            if forked is None:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            else:
+                provisioner: Any = self.provisioner  # (a LocalProvisioner)
+                provisioner.process = forked
+                provisioner.pid = provisioner.pgid = forked.pid
+                provisioner.cwd = kw.get("cwd")
+                self._reconcile_connection_info(provisioner.connection_info)
             managers.append((self, getattr(self.provisioner, "process", None)))
 
     return TrackedKernelManager
