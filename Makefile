@@ -53,12 +53,14 @@ lab: venv  ## JupyterLab on notebooks/, working in WORKSPACE, with the project's
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (trygghet)"
 	TRYGGHET_ROOT="$(abspath $(WORKSPACE))" $(BIN)/jupyter lab --notebook-dir=notebooks
 
-test: venv  ## ruff and the whole test suite
+test: venv  ## ruff, mypy and the whole test suite
 	$(BIN)/ruff check src tests $(wildcard benchmarks)
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
-test-fast: venv  ## ruff and the tests not marked slow (no report rendering), about a minute
+test-fast: venv  ## ruff, mypy and the tests not marked slow (no report rendering)
 	$(BIN)/ruff check src tests $(wildcard benchmarks)
+	$(BIN)/mypy
 	$(BIN)/pytest -q -m "not slow"
 
 typecheck: venv  ## mypy on src/ (configuration in pyproject.toml)

@@ -124,7 +124,8 @@ class RawExport:
 
 def read_export(path: str | Path, mapping: SurveyMapping | None = None, *,
                 encoding: str | None = None, delimiter: str | None = None,
-                sheet: str | int | None = None, header_row: int | None = None) -> RawExport:
+                sheet: str | int | None = None,
+                header_row: int | str | None = None) -> RawExport:
     """Read a CSV or ``.xlsx`` survey export.
 
     Parameters
@@ -148,7 +149,7 @@ def read_export(path: str | Path, mapping: SurveyMapping | None = None, *,
     encoding = encoding or (src.encoding if src else "auto")
     delimiter = delimiter or (src.delimiter if src else "auto")
     sheet = sheet if sheet is not None else (src.sheet if src else None)
-    header_row = header_row or (src.header_row if src else "auto")
+    header_row = header_row or (src.header_row if src else None) or "auto"
     hints = {normalise(h) for h in mapping.headers()} if mapping is not None else set()
 
     # A regular file within the size limit: not a FIFO, /dev/zero or a disk image.
@@ -264,7 +265,7 @@ def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str, list[str]
             raise TrygghetError(f"kan inte läsas som {encoding} (byte 0x{data[err.start]:02x})",
                                 file=path, row=line,
                                 hint="ange rätt teckenkodning eller source.encoding: auto") from err
-        exact = None
+        exact: bytes | None = None
         if encoding == "utf-8":
             exact = data
         elif encoding == "utf-8-sig":
@@ -294,7 +295,7 @@ def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str, list[str]
     used = "utf-8"
     if data.startswith(b"\xef\xbb\xbf"):
         data, used = data[3:], "utf-8-sig"
-    exact: bytes | None = None
+    exact = None
     try:
         text = data.decode("utf-8")
         exact = data
@@ -330,8 +331,9 @@ def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str, list[str]
     return text, used, warnings, exact
 
 
-def _cp1252_bytes(err: UnicodeDecodeError) -> tuple[str, int]:
+def _cp1252_bytes(err: UnicodeError) -> tuple[str | bytes, int]:
     """Decode error handler: the offending bytes as Windows-1252 (U+FFFD if undefined)."""
+    assert isinstance(err, UnicodeDecodeError)  # (registered for decoding only)
     return err.object[err.start:err.end].decode("cp1252", errors="replace"), err.end
 
 
@@ -671,7 +673,7 @@ def _csv_records(path: Path, text: str, delim: str, hidx: int, headers: list[str
         end = len(exact)
         while end and exact[end - 1] in b"\n ":
             end -= 1
-        body = memoryview(exact)[len(text[:offset].encode("utf-8")):end]
+        body: str | memoryview = memoryview(exact)[len(text[:offset].encode("utf-8")):end]
     else:  # (without the final line break, as the bytes: the unclosed-quote check
         # below compares the file's last bytes with its last value)
         body = text[offset:len(text) - 1] if text.endswith("\n") else text[offset:]
@@ -945,12 +947,13 @@ def _read_workbook(path: Path, data: bytes, sheet: str | int | None, header_row:
             grid = _sheet_grid(ws)
         else:
             # The sheet that holds the mapping's headers; the first if none does.
-            best = None
+            best: tuple[int, str, list[list[str]]] | None = None
             for ws in wb.worksheets:
                 grid_ = _sheet_grid(ws)
                 hits = _best_header(grid_, hints)[1] if hints else 0
                 if best is None or hits > best[0]:
                     best = (hits, ws.title, grid_)
+            assert best is not None  # (a workbook has at least one sheet)
             _, title, grid = best
             if len(wb.sheetnames) > 1:
                 warnings.append(f"arbetsboken har {len(wb.sheetnames)} blad; läste '{title}'")
