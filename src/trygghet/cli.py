@@ -33,6 +33,15 @@ def _jobs(text: str) -> int:
     return int(text)
 
 
+def _year_stage(sub: argparse._SubParsersAction, name: str, func, help_: str,
+                year_help: str) -> argparse.ArgumentParser:
+    """A subcommand that runs one stage for one year (``--year`` its only argument)."""
+    p = sub.add_parser(name, help=help_)
+    p.add_argument("--year", type=_year, required=True, help=year_help)
+    p.set_defaults(func=func)
+    return p
+
+
 # argparse's own messages, in Swedish (the rest of a message is quoted as it is).
 _ARGPARSE_SV = [
     (r"the following arguments are required: (.*)", r"följande argument krävs: \1"),
@@ -222,17 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mapping", type=Path, help="mappningsfil (standard: config/surveys/<år>.yml)")
     p.set_defaults(func=_cmd_clean)
 
-    p = sub.add_parser("estimate", help="vikta och skatta: andelar och index med "
-                                        "konfidensintervall, förändring, röjandekontroll")
-    p.add_argument("--year", type=_year, required=True,
-                   help="enkätår, t.ex. 2020 (kör clean först om det behövs)")
-    p.set_defaults(func=_cmd_estimate)
-
-    p = sub.add_parser("promises", help="följ upp medborgarlöftet: status och motivering "
-                                        "per inriktning")
-    p.add_argument("--year", type=_year, required=True,
-                   help="löftets år, t.ex. 2020 (läser data/reference/medborgarlofte_<år>.yml)")
-    p.set_defaults(func=_cmd_promises)
+    _year_stage(sub, "estimate", _cmd_estimate,
+                "vikta och skatta: andelar och index med konfidensintervall, förändring, "
+                "röjandekontroll", "enkätår, t.ex. 2020 (kör clean först om det behövs)")
+    _year_stage(sub, "promises", _cmd_promises,
+                "följ upp medborgarlöftet: status och motivering per inriktning",
+                "löftets år, t.ex. 2020 (läser data/reference/medborgarlofte_<år>.yml)")
 
     p = sub.add_parser("sample", help="återskapa de syntetiska exempeldata (data/raw/, "
                                       "data/reference/ i examples/trollhattan eller --root)")
@@ -258,11 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "körning, t.ex. ett polisområde)")
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("open-data", help="öppna data: skattningarna som CSV med datapaket "
-                                         "och DCAT-AP-SE-beskrivning (reports/<år>/oppna-data/)")
-    p.add_argument("--year", type=_year, required=True,
-                   help="enkätår, t.ex. 2020 (kör estimate först)")
-    p.set_defaults(func=_cmd_open_data)
+    _year_stage(sub, "open-data", _cmd_open_data,
+                "öppna data: skattningarna som CSV med datapaket och DCAT-AP-SE-beskrivning "
+                "(reports/<år>/oppna-data/)", "enkätår, t.ex. 2020 (kör estimate först)")
 
     p = sub.add_parser("population", help="befolkningsuppgifter för viktningen")
     psub = p.add_subparsers(dest="population_command", required=True, metavar="KOMMANDO")

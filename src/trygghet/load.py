@@ -412,6 +412,17 @@ def _best_header(rows: list[list[str]], hints: set[str]) -> tuple[int, int]:
     return best, best_hits
 
 
+def _header_index(path: Path, rows: list[list[str]], header_row: int | str | None,
+                  hints: set[str]) -> int:
+    """Index of the header row among the first ``rows``: the one given (1-based), or
+    with ``auto`` the row holding the most of the mapping's headers."""
+    hidx = _best_header(rows, hints)[0] if header_row in ("auto", None) else int(header_row) - 1
+    if hidx >= len(rows):
+        raise TrygghetError(f"rubrikraden {hidx + 1} finns inte", file=path,
+                            hint="kontrollera source.header_row i mappningen (auto letar själv)")
+    return hidx
+
+
 def _choose_delimiter(text: str, hints: set[str]) -> str:
     scored = []
     for delim in DELIMITERS:
@@ -577,13 +588,7 @@ def _read_csv(path: Path, data: bytes, encoding: str, delimiter: str, header_row
     csv.field_size_limit(max(csv.field_size_limit(), min(len(text) + 1, 2**31 - 1)))
     delim = _choose_delimiter(text, hints) if delimiter in ("auto", None) else delimiter
     head = _split_head(text, delim)
-    if header_row in ("auto", None):
-        hidx, _ = _best_header(head, hints)
-    else:
-        hidx = int(header_row) - 1
-    if hidx >= len(head):
-        raise TrygghetError(f"rubrikraden {hidx + 1} finns inte", file=path,
-                            hint="kontrollera source.header_row i mappningen (auto letar själv)")
+    hidx = _header_index(path, head, header_row, hints)
     headers = head[hidx]
     # A zero byte is U+0000 in the 8-bit encodings: searching the bytes is a
     # memchr; only UTF-16/32 text (whose bytes are full of zeros) is searched.
@@ -965,13 +970,7 @@ def _read_workbook(path: Path, data: bytes, sheet: str | int | None, header_row:
     if not grid or not any(any(c.strip() for c in r) for r in grid):
         raise TrygghetError(f"bladet '{sheet_name}' är tomt", file=path,
                             hint="ange bladet med svaren i mappningens source.sheet")
-    if header_row in ("auto", None):
-        hidx, _ = _best_header(grid, hints)
-    else:
-        hidx = int(header_row) - 1
-    if hidx >= len(grid):
-        raise TrygghetError(f"rubrikraden {hidx + 1} finns inte", file=path,
-                            hint="kontrollera source.header_row i mappningen (auto letar själv)")
+    hidx = _header_index(path, grid, header_row, hints)
     if hidx:
         warnings.append(f"hoppade över {hidx} rad(er) ovanför rubrikraden (rad {hidx + 1})")
     # Rows without a single value after the last record are sheet formatting, not records.
