@@ -78,8 +78,13 @@ class Zygote:
         self._ready = False
         # stdout is the reply channel; stderr is the caller's (kernels write there, as
         # kernels started by jupyter_client do).
+        # -P: the working folder is not put on sys.path (nothing is read from it, as
+        # ipykernel_launcher removes it). "ipykernel" in the command line: the forked
+        # kernels carry it, and are recognised as kernels (ps, psutil) as any other.
+        # Its own folder is "/": each kernel moves to the one it is asked for.
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from trygghet.render.warm import serve; serve()"],
+            [sys.executable, "-P", "-c", "from trygghet.render.warm import serve; serve()",
+             "ipykernel-zygote"], cwd="/",
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self.env, text=True, bufsize=1,
             start_new_session=True)  # a Ctrl-C is the parent's to handle, not the zygote's
 
