@@ -33,7 +33,8 @@ process that started it (its stdin closes), killing any kernel it forked that
 is still running.
 
 Linux only (``fork`` of a process with numpy loaded); elsewhere every kernel starts
-normally.
+normally. A forked kernel that fails to start exits silently (the run reports the dead
+kernel); ``TRYGGHET_DEBUG=1`` prints its traceback.
 """
 
 from __future__ import annotations
@@ -302,9 +303,13 @@ def _become_kernel(request: dict) -> None:
     except SystemExit as err:
         code = err.code if isinstance(err.code, int) else 0
     except BaseException:  # noqa: BLE001 - a kernel that cannot start must not return to the loop
-        import traceback
+        # No traceback on the user's terminal (the run's one message is the kernel
+        # manager's: the kernel died). Most often the run is being stopped while this
+        # kernel starts (another report failed, Ctrl-C), and its sockets are gone.
+        if os.environ.get("TRYGGHET_DEBUG"):
+            import traceback
 
-        traceback.print_exc()
+            traceback.print_exc()
     finally:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
