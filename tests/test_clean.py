@@ -454,3 +454,27 @@ def test_birth_year_with_a_thousands_separator(tmp_path, given):
                          row(respondent_id="3", age="1 95")], mapping=m)
     assert res.responses["age_group"].tolist() == ["65–79"]  # 2020 − 1950 = 70
     assert reasons(res) == {3: "ogiltig_alder", 4: "ogiltig_alder"}
+
+
+def test_clean_hashes_ids_in_a_child_process_as_in_its_own(tmp_path, monkeypatch):
+    """The pseudonyms of a cleaned export are the same whether the child process
+    (issue 19) hashed the ids or this process did; rows without an id get the
+    pseudonym of ``rad<source row>``."""
+    from trygghet.privacy import Pseudonymiser
+
+    rows = [row(respondent_id=f"id{k}" if k < 6 else "", submitted=f"2020-10-0{k + 1} 12:00")
+            for k in range(7)]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    here = run(tmp_path / "a", rows).responses["respondent_id"].tolist()
+    monkeypatch.setattr(Pseudonymiser, "min_ids", 0)
+    started = []
+    real_init = Pseudonymiser.__init__
+
+    def spy(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        started.append(self._thread is not None)
+
+    monkeypatch.setattr(Pseudonymiser, "__init__", spy)
+    child = run(tmp_path / "b", rows).responses["respondent_id"].tolist()
+    assert started == [True] and child == here and len(set(child)) == 7

@@ -402,8 +402,8 @@ def test_arrow_fast_path_reads_what_the_pandas_parser_reads(tmp_path, mapping, m
                           newline=newline).encode(encoding))
     used, real = [], load._arrow_records
 
-    def spy(*args):
-        frame = real(*args)
+    def spy(*args, **kwargs):
+        frame = real(*args, **kwargs)
         used.append(frame is not None)
         return frame
 
@@ -412,7 +412,7 @@ def test_arrow_fast_path_reads_what_the_pandas_parser_reads(tmp_path, mapping, m
         mp.setattr(load, "_arrow_records", spy)
         fast = read_export(path, mapping, delimiter=delim)
     with monkeypatch.context() as mp:
-        mp.setattr(load, "_arrow_records", lambda *args: None)
+        mp.setattr(load, "_arrow_records", lambda *args, **kwargs: None)
         careful = read_export(path, mapping, delimiter=delim)
     assert fast.frame.astype(object).equals(careful.frame.astype(object))
     assert list(fast.source_rows) == list(careful.source_rows)
@@ -446,7 +446,8 @@ def test_arrow_reads_a_repaired_file_ending_in_a_quoted_field(tmp_path, mapping,
     path = tmp_path / "e.csv"
     path.write_text(_csv([EXPORT_HEADERS, [""] * 12 + ["Ã¶", last]]), encoding="utf-8")
     used, real = [], load._arrow_records
-    monkeypatch.setattr(load, "_arrow_records", lambda *a: used.append(real(*a)) or used[-1])
+    monkeypatch.setattr(load, "_arrow_records",
+                        lambda *a, **k: used.append(real(*a, **k)) or used[-1])
     raw = read_export(path, mapping, delimiter=",")
     assert used[0] is not None and raw.frame.iloc[0, -2:].tolist() == ["ö", last]
 
@@ -468,6 +469,25 @@ def test_arrow_fast_path_declines_ragged_records():
     assert _arrow_records('a,"b"\n', ",", 2).values.tolist() == [["a", "b"]]
     assert _arrow_records('a,b"\n', ",", 2).values.tolist() == [["a", 'b"']]
     assert _arrow_records("\n \n", ",", 2) is None           # nothing but blanks
+
+
+@given(st.text(alphabet="\r\na", max_size=40), st.integers(1, 6))
+def test_lone_cr_is_what_the_two_counts_say(text, block):
+    """The block-wise NumPy test agrees with counting CRs and CRLFs, at any block edge."""
+    from trygghet.load import _lone_cr
+
+    data = text.encode()
+    assert _lone_cr(data, block) == (data.count(b"\r") != data.count(b"\r\n"))
+
+
+def test_arrow_fast_path_gives_line_breaks_in_values_as_lf_in_a_crlf_file():
+    from trygghet.load import _arrow_records
+
+    body = memoryview(b'a,"x\r\ny"\r\nb,c\r\n"d\r\n\r\ne",f')
+    frame = _arrow_records(body, ",", 2, crlf=True)
+    assert frame.values.tolist() == [["a", "x\ny"], ["b", "c"], ["d\n\ne", "f"]]
+    # Without crlf the values are as Arrow read them.
+    assert _arrow_records(body, ",", 2).values.tolist()[0] == ["a", "x\r\ny"]
 
 
 # --- Hardening (issue 11): line ends, zero bytes, files that are not files ---------------

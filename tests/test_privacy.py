@@ -784,3 +784,53 @@ def test_pseudonyms_equal_the_standard_hmac_for_long_keys_and_many_ids():
         expected = [hmac.new(key, f"2020|{i}".encode(), hashlib.sha256).hexdigest()[:16]
                     for i in ids]
         assert pseudonymise(ids, key, context="2020") == expected
+
+
+def test_pseudonymiser_in_a_child_process_gives_the_same_pseudonyms(monkeypatch):
+    """The child process (issue 19) against :func:`pseudonymise` in this process, and
+    against the standard HMAC: non-ASCII, blank, long ids; key and ids by pipe."""
+    import hashlib
+    import hmac
+
+    from trygghet.privacy import Pseudonymiser, pseudonymise
+
+    monkeypatch.setattr(Pseudonymiser, "min_ids", 0)
+    ids = [str(i) for i in range(300)] + ["Åsa Öberg", "", "x" * 300, "a;b\tc", "日本"]
+    key = b"K" * 80
+    job = Pseudonymiser(ids, key, context="2021")
+    assert job._thread is not None  # (the child was started)
+    got = job.result()
+    assert job._out is not None     # (and its answer used)
+    assert got == pseudonymise(ids, key, context="2021")
+    assert got[-1] == hmac.new(key, "2021|日本".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+@pytest.mark.parametrize("ids", [["a", "b\nc", "d"], ["a", "b\r", "c"], []])
+def test_pseudonymiser_hashes_here_what_a_line_cannot_carry(monkeypatch, ids):
+    """An id with a line break cannot go one per line: hashed in this process, same result."""
+    from trygghet.privacy import Pseudonymiser, pseudonymise
+
+    monkeypatch.setattr(Pseudonymiser, "min_ids", 0)
+    job = Pseudonymiser(ids, b"k" * 32, context="2020")
+    assert job._thread is None
+    assert job.result() == pseudonymise(ids, b"k" * 32, context="2020")
+
+
+def test_pseudonymiser_falls_back_when_the_child_fails(monkeypatch):
+    """A child that cannot hash (here: a Python that exits at once) costs nothing but time."""
+    import sys
+
+    from trygghet import privacy
+
+    monkeypatch.setattr(privacy.Pseudonymiser, "min_ids", 0)
+    monkeypatch.setattr(privacy.sys, "executable", sys.executable)
+    real_popen = privacy.subprocess.Popen
+
+    def failing(args, **kwargs):
+        return real_popen([sys.executable, "-c", "import sys; sys.exit(3)"], **kwargs)
+
+    monkeypatch.setattr(privacy.subprocess, "Popen", failing)
+    ids = ["1", "2", "3"]
+    job = privacy.Pseudonymiser(ids, b"k" * 32, context="2020")
+    assert job.result() == privacy.pseudonymise(ids, b"k" * 32, context="2020")
+    assert job._out is None

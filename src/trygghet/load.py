@@ -489,7 +489,7 @@ def _read_csv_utf8(path: Path, data: bytes, encoding: str, delimiter: str,
     if data.startswith((b"\xff\xfe", b"\xfe\xff", _UTF32_BE_BOM, b"\xef\xbb\xbf"), start):
         return None  # another encoding's BOM, or a second BOM
     crlf = b"\r" in data
-    if crlf and data.count(b"\r") != data.count(b"\r\n"):
+    if crlf and _lone_cr(data):
         return None  # lone CRs (old Mac, or CR CR LF)
     if _holds_any(data, _CAREFUL):
         return None
@@ -541,14 +541,10 @@ def _read_csv_utf8(path: Path, data: bytes, encoding: str, delimiter: str,
     width = len(headers)
     first = len(head[last + 1]) if last + 1 < len(head) else 0
     ncol = max(width, first)
-    frame = _arrow_records(memoryview(data)[body_start:end], delim, ncol)
+    # Line breaks inside quoted values: "\r\n" there is "\n", as in _read_csv.
+    frame = _arrow_records(memoryview(data)[body_start:end], delim, ncol, crlf=crlf)
     if frame is None:
         return None
-    if crlf and data.count(b"\n", body_start, end) != len(frame) - 1:
-        # Line breaks inside quoted values: "\r\n" there is "\n", as in _read_csv.
-        for c in frame.columns:
-            if frame[c].str.contains("\r", regex=False).any():
-                frame[c] = frame[c].str.replace("\r\n", "\n", regex=False)
     frame, positions, bad = _surplus_fields(frame, width, ncol, last)
     frame, positions, bad = _set_aside_other_delimiter(frame, positions, bad, delim, last)
     info = {"format": "csv", "encoding": used, "delimiter": delim, "header_row": hidx + 1}
@@ -716,7 +712,42 @@ def _surplus_fields(frame: pd.DataFrame, width: int, ncol: int,
     return frame, positions, bad
 
 
-def _arrow_records(body: str | memoryview, delim: str, ncol: int) -> pd.DataFrame | None:
+def _lone_cr(data: bytes, block: int = 1 << 24) -> bool:
+    """Whether ``data`` holds a CR that is not followed by LF.
+
+    Compared block by block as bytes in NumPy: a tenth of the time of
+    ``data.count(b"\r") != data.count(b"\r\n")`` for a 400 MB export (both
+    counts run a byte at a time), and at most a 16 MB mask in memory.
+    """
+    view = np.frombuffer(data, dtype=np.uint8)
+    for lo in range(0, len(view), block):
+        part = view[lo:lo + block + 1]  # (one byte more: a CR at a block's end)
+        cr = part[:-1] == 13 if lo + block < len(view) else part == 13
+        nxt = part[1:] if lo + block < len(view) else np.append(part[1:], np.uint8(0))
+        if np.any(cr & (nxt != 10)):
+            return True
+    return False
+
+
+def _holds_byte(array, byte: int) -> bool:
+    """Whether any value of an Arrow (large) string array holds ``byte``.
+
+    Read from the array's data buffer (between its first and last offset, so a
+    slice reads only its own values) without a Python string per value.
+    """
+    import pyarrow as pa
+
+    offsets_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    _, offsets, values = array.buffers()
+    if values is None or not len(array):
+        return False
+    off = np.frombuffer(offsets, dtype=offsets_type, count=len(array) + 1,
+                        offset=array.offset * np.dtype(offsets_type).itemsize)
+    return bool(np.any(np.frombuffer(values, dtype=np.uint8)[off[0]:off[-1]] == byte))
+
+
+def _arrow_records(body: str | memoryview, delim: str, ncol: int,
+                   crlf: bool = False) -> pd.DataFrame | None:
     """Records as strings with Arrow's multithreaded parser, or None to fall back.
 
     Arrow builds the string columns directly (no Python string per cell), which
@@ -724,8 +755,12 @@ def _arrow_records(body: str | memoryview, delim: str, ncol: int) -> pd.DataFram
     pandas' C parser. It accepts only well-formed files: every record exactly
     ``ncol`` fields, no empty lines. Anything else (ragged or blank records,
     unbalanced quotes) returns None, and the careful readers below take over.
+    With ``crlf`` (a file without lone CRs), line breaks inside quoted values
+    become "\n", as the careful reader makes them; only the columns whose
+    bytes hold a CR are rewritten.
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     if isinstance(body, str):
@@ -759,6 +794,11 @@ def _arrow_records(body: str | memoryview, delim: str, ncol: int) -> pd.DataFram
         if start >= 0 and body[start:] == tail and \
                 (start == 0 or body[start - 1:start] in (delim.encode("utf-8"), b"\n")):
             return None
+    if crlf:
+        for i, column in enumerate(table.columns):
+            if any(_holds_byte(chunk, 13) for chunk in column.chunks):
+                table = table.set_column(i, table.field(i),
+                                         pc.replace_substring(column, "\r\n", "\n"))
     dtype = _STR_DTYPE if isinstance(_STR_DTYPE, pd.StringDtype) else None
     frame = table.to_pandas(types_mapper={pa.large_string(): dtype}.get if dtype else None)
     frame.columns = range(ncol)
