@@ -95,7 +95,7 @@ def render_notebook(notebook: str | Path, outdir: str | Path, stem: str,
             for target in run.publish():
                 result.files[target.suffix.lstrip(".")] = target
     finally:
-        preload.release()  # a run that failed before its kernel started: the thread ends
+        preload.finish()
     return result
 
 
@@ -118,13 +118,15 @@ class _Preload:
     the libraries that share nothing with papermill beside its import, the rest
     once the kernel has started (when every import of the main thread is done).
     Nothing of the report is made there, and the thread is joined before the HTML
-    step uses the libraries.
+    step uses the libraries, and before :func:`render_notebook` returns (a
+    process forked while another thread imports would inherit its import locks).
     """
 
     def __init__(self, formats: Sequence[str]):
         import threading
 
         self.kernel_started = threading.Event()
+        self.cancelled = False
         self.thread: threading.Thread | None = None
         if not _WARMED:
             self.thread = threading.Thread(target=self._run, args=(tuple(formats),),
@@ -139,6 +141,8 @@ class _Preload:
             with contextlib.suppress(Exception):  # the step itself reports a missing library
                 importlib.import_module(name)
         self.kernel_started.wait()
+        if self.cancelled:
+            return
         try:
             if "html" in formats or "pdf" in formats:
                 html.warm_up()
@@ -149,7 +153,7 @@ class _Preload:
         _WARMED = "pdf" in formats
 
     def release(self) -> None:
-        """Let the thread go on (the kernel started, or the run ends without one)."""
+        """Let the thread go on: the kernel has started."""
         self.kernel_started.set()
 
     def join(self) -> None:
@@ -157,6 +161,12 @@ class _Preload:
         self.release()
         if self.thread is not None:
             self.thread.join()
+
+    def finish(self) -> None:
+        """End the thread at the end of a run, without the steps not begun (a run
+        that failed before its kernel started, or that made no HTML or PDF)."""
+        self.cancelled = True
+        self.join()
 
 
 def _render_into(tmp: Path, notebook: Path, stem: str, parameters, formats, kernel_name,
