@@ -232,9 +232,28 @@ def test_pdf_is_identical_with_source_date_epoch(rendered, monkeypatch):
     assert created.isoformat().startswith("2021-03-31T00:00:00")
 
 
+def _preload_threads():
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "trygghet-preload"]
+
+
+def test_publishing_warm_up_ends_with_the_render(rendered):
+    # The HTML and PDF steps' start-up runs in a thread beside the kernel; it is joined
+    # before render_notebook returns (a process forked while it imports would hang), and
+    # the warm-ups can run again (a later render in the same process) without effect.
+    assert _preload_threads() == []
+    render.html.warm_up()
+    render.pdf.warm_up()
+    assert render.to_html(rendered["folder"] / "out" / "rapport_2020.ipynb") == \
+        rendered["html"]
+
+
 # --- Failures ----------------------------------------------------------------------------------
 
-def test_failing_cell_names_notebook_and_cell_and_leaves_nothing(tmp_path):
+def test_failing_cell_names_notebook_and_cell_and_leaves_nothing(tmp_path, monkeypatch):
+    # As in a fresh process: the publishing warm-up thread starts with this run.
+    monkeypatch.setattr(render.batch, "_WARMED", False)
     notebook = write_notebook(tmp_path / "trasig.ipynb", [
         v4.new_markdown_cell("## Rubrik"),
         v4.new_code_cell("import math\n\nmath.sqrt(-x)"),
@@ -244,6 +263,7 @@ def test_failing_cell_names_notebook_and_cell_and_leaves_nothing(tmp_path):
     (out / "trasig.html").write_text("förra årets rapport", encoding="utf-8")
     with pytest.raises(render.NotebookError) as caught:
         render.render_notebook(notebook, out, "trasig", {"x": 2})
+    assert _preload_threads() == []  # a failed run leaves no thread behind either
     err = caught.value
     assert isinstance(err, TrygghetError)
     assert err.cell == 3 and err.first_line == "import math" and err.ename == "ValueError"

@@ -25,10 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TrygghetError
-from . import warm
+from . import html, pdf, warm
 from .execute import DEFAULT_KERNEL, DEFAULT_TIMEOUT, execute_notebook
-from .html import to_html
-from .pdf import to_pdf
 from .signals import sigterm_as_interrupt
 from .staging import Publication
 
@@ -87,47 +85,92 @@ def render_notebook(notebook: str | Path, outdir: str | Path, stem: str,
     if kernel_name == DEFAULT_KERNEL:
         # The kernel's imports start now, on another core, beside papermill's.
         warm.start()
-    _preload_publishing()
+    preload = _Preload(formats)
     notebook, outdir = Path(notebook), Path(outdir)
     result = RenderResult()
-    with sigterm_as_interrupt(), Publication(stem) as run:
-        _render_into(run.stage(outdir), notebook, stem, parameters, formats, kernel_name,
-                     timeout, cwd, result.timings)
-        for target in run.publish():
-            result.files[target.suffix.lstrip(".")] = target
+    try:
+        with sigterm_as_interrupt(), Publication(stem) as run:
+            _render_into(run.stage(outdir), notebook, stem, parameters, formats, kernel_name,
+                         timeout, cwd, result.timings, preload)
+            for target in run.publish():
+                result.files[target.suffix.lstrip(".")] = target
+    finally:
+        preload.finish()
     return result
 
 
-#: Libraries of the PDF step (most of a second): loaded in a thread while the kernel
-#: runs the notebook, when this process is otherwise waiting for it. Only libraries
-#: that share no import with what the main thread loads meanwhile (papermill and
-#: nbconvert share jupyter_client: importing both at once breaks on its circular
-#: imports), and not WeasyPrint itself, whose first import warns (to_pdf silences
-#: that; warning filters are not thread-safe).
+#: Libraries of the PDF step that share no import with papermill: loaded in a thread
+#: beside papermill's own import (papermill and nbconvert share jupyter_client, whose
+#: circular imports break when two threads import it at once).
 _PUBLISHING = ("fontTools.subset", "fontTools.ttLib.tables.otTables", "tinycss2",
                "cssselect2", "pydyf")
+_WARMED = False  # this process has paid the publishing steps' first-use costs
 
 
-def _preload_publishing() -> None:
-    import sys
-    import threading
+class _Preload:
+    """The first-use costs of the HTML and PDF steps, paid while the kernel runs.
 
-    todo = [m for m in _PUBLISHING if m not in sys.modules]
-    if todo:
-        threading.Thread(target=_import_all, args=(todo,), daemon=True,
-                         name="trygghet-preload").start()
+    The first :func:`~trygghet.render.to_html` and :func:`~trygghet.render.to_pdf`
+    of a process spend about a second before their own page: importing nbconvert
+    and WeasyPrint, setting up the markdown renderer, the templates, fontconfig
+    and Pango (:func:`.html.warm_up`, :func:`.pdf.warm_up`). A thread pays them
+    while this process waits for the kernel, on the core the kernel leaves free:
+    the libraries that share nothing with papermill beside its import, the rest
+    once the kernel has started (when every import of the main thread is done).
+    Nothing of the report is made there, and the thread is joined before the HTML
+    step uses the libraries, and before :func:`render_notebook` returns (a
+    process forked while another thread imports would inherit its import locks).
+    """
 
+    def __init__(self, formats: Sequence[str]):
+        import threading
 
-def _import_all(names: list[str]) -> None:
-    import importlib
+        self.kernel_started = threading.Event()
+        self.cancelled = False
+        self.thread: threading.Thread | None = None
+        if not _WARMED:
+            self.thread = threading.Thread(target=self._run, args=(tuple(formats),),
+                                           daemon=True, name="trygghet-preload")
+            self.thread.start()
 
-    for name in names:
-        with contextlib.suppress(Exception):  # the step itself reports a missing library
-            importlib.import_module(name)
+    def _run(self, formats: tuple[str, ...]) -> None:
+        global _WARMED
+        import importlib
+
+        for name in _PUBLISHING:
+            with contextlib.suppress(Exception):  # the step itself reports a missing library
+                importlib.import_module(name)
+        self.kernel_started.wait()
+        if self.cancelled:
+            return
+        try:
+            if "html" in formats or "pdf" in formats:
+                html.warm_up()
+            if "pdf" in formats:
+                pdf.warm_up()
+        except Exception:  # noqa: BLE001 - the step itself reports what fails, in its place
+            return
+        _WARMED = "pdf" in formats
+
+    def release(self) -> None:
+        """Let the thread go on: the kernel has started."""
+        self.kernel_started.set()
+
+    def join(self) -> None:
+        """Wait for the thread: the HTML and PDF steps are not run beside it."""
+        self.release()
+        if self.thread is not None:
+            self.thread.join()
+
+    def finish(self) -> None:
+        """End the thread at the end of a run, without the steps not begun (a run
+        that failed before its kernel started, or that made no HTML or PDF)."""
+        self.cancelled = True
+        self.join()
 
 
 def _render_into(tmp: Path, notebook: Path, stem: str, parameters, formats, kernel_name,
-                 timeout, cwd, timings: dict[str, float]) -> None:
+                 timeout, cwd, timings: dict[str, float], preload: _Preload) -> None:
     """Write the requested files of ``stem`` into ``tmp`` (and nothing else visible)."""
     if "ipynb" in formats:
         executed = tmp / f"{stem}.ipynb"
@@ -136,17 +179,18 @@ def _render_into(tmp: Path, notebook: Path, stem: str, parameters, formats, kern
         executed = tmp / ".executed" / f"{stem}.ipynb"
     start = time.perf_counter()
     execute_notebook(notebook, executed, parameters, kernel_name=kernel_name, timeout=timeout,
-                     cwd=cwd)
+                     cwd=cwd, kernel_started=preload.release)
     timings["execute"] = time.perf_counter() - start
     if "html" in formats or "pdf" in formats:
         start = time.perf_counter()
-        html = to_html(executed)
+        preload.join()  # (what it has not done yet, the HTML step would do itself)
+        page = html.to_html(executed)
         timings["html"] = time.perf_counter() - start
         if "html" in formats:
-            (tmp / f"{stem}.html").write_text(html, encoding="utf-8")
+            (tmp / f"{stem}.html").write_text(page, encoding="utf-8")
         if "pdf" in formats:
             start = time.perf_counter()
-            (tmp / f"{stem}.pdf").write_bytes(to_pdf(html))
+            (tmp / f"{stem}.pdf").write_bytes(pdf.to_pdf(page))
             timings["pdf"] = time.perf_counter() - start
 
 

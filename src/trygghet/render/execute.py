@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +159,8 @@ def notebook_parameters(path: str | Path) -> dict[str, dict]:
 def execute_notebook(path: str | Path, out_ipynb: str | Path,
                      parameters: Mapping[str, Any] | None = None, *,
                      kernel_name: str = DEFAULT_KERNEL, timeout: float = DEFAULT_TIMEOUT,
-                     cwd: str | Path | None = None) -> Path:
+                     cwd: str | Path | None = None,
+                     kernel_started: Callable[[], object] | None = None) -> Path:
     """Execute ``path`` with papermill and write the executed notebook to ``out_ipynb``.
 
     Parameters
@@ -181,6 +182,11 @@ def execute_notebook(path: str | Path, out_ipynb: str | Path,
     cwd
         Working folder of the kernel; default the notebook's folder, so that
         :meth:`trygghet.config.Project.find` finds the project above it.
+    kernel_started
+        Called once the kernel process is started: from then on this process
+        only waits for the kernel's messages (and has imported everything it
+        needs for that), so :func:`~trygghet.render.render_notebook` lets a
+        thread prepare the HTML and PDF steps.
 
     Raises
     ------
@@ -225,7 +231,8 @@ def execute_notebook(path: str | Path, out_ipynb: str | Path,
             str(path), str(out_ipynb), parameters=parameters, kernel_name=kernel_name,
             execution_timeout=timeout, cwd=str(cwd or path.parent), progress_bar=False,
             log_output=False, request_save_on_cell_execute=False, start_timeout=120,
-            config=config, kernel_manager_class=_tracked_kernel_manager(managers),
+            config=config,
+            kernel_manager_class=_tracked_kernel_manager(managers, kernel_started),
             # Every output is collected once the last cell has run: stop the kernel
             # at once instead of the polite shutdown that waits for it and, when
             # it is slow, interrupts it (and logs "KeyboardInterrupt caught").
@@ -292,8 +299,9 @@ def _quiet_kernel_aftermath() -> None:
             logger.addFilter(_DropKernelAftermath())
 
 
-def _tracked_kernel_manager(managers: list):
-    """A kernel manager class that records each kernel process it launches in ``managers``."""
+def _tracked_kernel_manager(managers: list, started: Callable[[], object] | None = None):
+    """A kernel manager class that records each kernel process it launches in ``managers``
+    (and then calls ``started``)."""
     from jupyter_client.manager import AsyncKernelManager
 
     class TrackedKernelManager(AsyncKernelManager):
@@ -310,6 +318,8 @@ def _tracked_kernel_manager(managers: list):
                 provisioner.cwd = kw.get("cwd")
                 self._reconcile_connection_info(provisioner.connection_info)
             managers.append((self, getattr(self.provisioner, "process", None)))
+            if started is not None:
+                started()
 
     return TrackedKernelManager
 

@@ -227,6 +227,27 @@ def to_html(ipynb, *, language: str | None = None) -> str:
     return _finish(body, words, name)
 
 
+def warm_up() -> None:
+    """Do once what the first :func:`to_html` of a process pays before its own page.
+
+    Converts a two-cell notebook (a heading, a paragraph, a table and an SVG
+    output): nbconvert, its markdown renderer, Jinja's template loading and
+    BeautifulSoup are imported and set up, a quarter of a second the first
+    time. :func:`~trygghet.render.render_notebook` calls it in a background
+    thread while the kernel runs the notebook.
+    """
+    import nbformat
+
+    v4 = nbformat.v4
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>'
+    outputs = [v4.new_output("display_data", {"text/markdown": "Text *med* betoning."}),
+               v4.new_output("display_data", {"text/html": "<table><tr><td>1</td></tr></table>"}),
+               v4.new_output("display_data", {"image/svg+xml": svg, "text/plain": "Bild"},
+                             metadata={"image/svg+xml": {"alt": "Bild"}})]
+    to_html(v4.new_notebook(cells=[v4.new_markdown_cell("# Rubrik\n\n## Avsnitt"),
+                                   v4.new_code_cell("", outputs=outputs)]))
+
+
 _H1 = re.compile(r"^\s*#\s+(.+?)\s*#*\s*$", re.M)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib.util
 import logging
 import warnings
 from collections.abc import Iterator
@@ -19,15 +20,23 @@ from ..errors import TrygghetError
 from .document import source_date
 
 
+def _matplotlib_data() -> Path:
+    """matplotlib's ``mpl-data`` folder (``matplotlib.get_data_path()``), found without
+    importing matplotlib: the process that prints the PDF has no other use for it, and
+    the import costs a tenth of a second."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or spec.origin is None:  # pragma: no cover - matplotlib is a dependency
+        raise TrygghetError("matplotlib saknas", hint="installera miljön igen (make venv)")
+    return Path(spec.origin).parent / "mpl-data"
+
+
 def _font_css() -> str:
     """@font-face rules for DejaVu Sans from matplotlib's own copy.
 
     matplotlib ships the fonts, so the PDF looks the same (and embeds the same
     font) on every machine, whatever the system has installed.
     """
-    import matplotlib
-
-    ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    ttf = _matplotlib_data() / "fonts" / "ttf"
     faces = [("DejaVuSans.ttf", 400, "normal"), ("DejaVuSans-Bold.ttf", 700, "normal"),
              ("DejaVuSans-Oblique.ttf", 400, "italic"),
              ("DejaVuSans-BoldOblique.ttf", 700, "italic")]
@@ -43,10 +52,9 @@ def _font_css() -> str:
 
 def _url_fetcher():
     """WeasyPrint may read embedded data and matplotlib's fonts; nothing else."""
-    import matplotlib
     from weasyprint.urls import URLFetcher
 
-    allowed = Path(matplotlib.get_data_path()).resolve().as_uri()
+    allowed = _matplotlib_data().resolve().as_uri()
 
     class LocalOnly(URLFetcher):
         def fetch(self, url, headers=None):
@@ -81,6 +89,38 @@ def _quiet_font_notice() -> Iterator[None]:
         logger.removeFilter(notice)
 
 
+def _import_weasyprint() -> None:
+    """Import WeasyPrint without its notice that it subsets fonts with fontTools.
+
+    The same notice as :class:`_DropFontNotice`, as a DeprecationWarning on
+    first import. The filter is installed for good rather than with
+    ``warnings.catch_warnings``: :func:`warm_up` imports WeasyPrint in a
+    background thread, and ``catch_warnings`` swaps the process's filters
+    under every other thread.
+    """
+    warnings.filterwarnings("ignore", message=".*HarfBuzz-Subset", category=DeprecationWarning)
+    import weasyprint  # noqa: F401
+
+
+def warm_up() -> None:
+    """Do once what the first :func:`to_pdf` of a process pays before its own page.
+
+    Imports WeasyPrint (Pango, HarfBuzz and fontconfig through cffi) and lays
+    out a one-line page with the report's fonts, which loads fontconfig and
+    Pango's font map: together about half a second the first time, nothing
+    afterwards. :func:`~trygghet.render.render_notebook` calls it in a
+    background thread while the kernel runs the notebook, when this process
+    is otherwise waiting; the PDF is not made any differently.
+    """
+    _import_weasyprint()
+    from weasyprint import CSS, HTML
+
+    fetcher = _url_fetcher()
+    with _quiet_font_notice():
+        HTML(string="<p lang='sv'>Å</p>", url_fetcher=fetcher).render(
+            stylesheets=[CSS(string=_font_css(), url_fetcher=fetcher)])
+
+
 def to_pdf(html: str, path: str | Path | None = None) -> bytes:
     """Print the report HTML to a tagged A4 PDF (PDF/UA-1) with WeasyPrint.
 
@@ -100,11 +140,9 @@ def to_pdf(html: str, path: str | Path | None = None) -> bytes:
     -------
     The PDF's bytes.
     """
-    with warnings.catch_warnings():
-        # Same notice as _DropFontNotice, as a DeprecationWarning on first import.
-        warnings.filterwarnings("ignore", message=".*HarfBuzz-Subset", category=DeprecationWarning)
-        from weasyprint import CSS, HTML
-        from weasyprint.urls import FatalURLFetchingError
+    _import_weasyprint()
+    from weasyprint import CSS, HTML
+    from weasyprint.urls import FatalURLFetchingError
 
     fetcher = _url_fetcher()
     with _quiet_font_notice():
