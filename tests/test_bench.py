@@ -64,3 +64,36 @@ def test_bench_smoke(tmp_path):
     other = results["other_processes"]
     assert other["cpu_s"] >= 0 and other["wall_s"] > 0
     assert f"Other processes used {other['cpu_s']:.0f} CPU-seconds" in md
+
+
+@pytest.mark.slow
+def test_tree_sampler_counts_the_cpu_of_a_forked_kernel(tmp_path, monkeypatch):
+    # The zygote reaps its kernels itself, so their CPU time reaches no RUSAGE_CHILDREN:
+    # the benchmark must sample it, or a warm kernel's work is "other processes".
+    import importlib.util
+
+    import nbformat
+
+    from trygghet import render
+    from trygghet.render import warm
+
+    if not warm.supported():
+        pytest.skip("warm kernels are Linux only")
+    monkeypatch.delenv("TRYGGHET_WARM_KERNELS", raising=False)
+    spec = importlib.util.spec_from_file_location("bench", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6:\n    pass")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "busy.ipynb"
+    nbformat.write(nb, path)
+    try:
+        assert warm.start() is not None  # as render_notebook does: the kernel is forked
+        with bench.TreeSampler(interval=0.02) as sampler:
+            render.execute_notebook(path, tmp_path / "out.ipynb", cwd=tmp_path)
+    finally:
+        warm.stop()
+    assert sampler.forked_kernel_cpu >= 0.5
